@@ -1,0 +1,12 @@
+//! mlp-compiler: `.mlp` source → AST → resolved, typed program → execution plan.
+//!
+//! The compiler does no I/O of its own: source files and data samples arrive through [`World`].
+//! It knows nothing of terminals, JSON or the LSP; those live in the CLI.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod span;
+pub mod syntax;
+
+pub use diagnostic::{Diagnostic, FileId, Severity};
+pub use span::Span;
