@@ -1,0 +1,39 @@
+//! The compiler's only window on the outside: source files and samples of data files arrive
+//! through [`World`], which the CLI, the language server and tests implement. This keeps the
+//! compiler free of I/O and makes every check reproducible from in-memory inputs.
+
+use std::path::{Path, PathBuf};
+
+/// A header and the first rows of a data file, as text cells (`None` for an empty cell).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sample {
+    /// The file the sample was read from (the first match of a glob).
+    pub path: PathBuf,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// Why a data sample could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SampleError {
+    /// No file matches the path or glob.
+    NotFound,
+    /// The file exists but has no header row.
+    Empty,
+    /// The format cannot be sampled by this world (e.g. Parquet without the runtime).
+    Unsupported(String),
+    /// Anything else, in words.
+    Unreadable(String),
+}
+
+pub trait World {
+    /// The text of a source file.
+    fn read_source(&self, path: &Path) -> Result<String, String>;
+
+    /// Header and up to `max_rows` rows of the data file(s) at `path` (a path or a glob) in the
+    /// given format (`csv`, `parquet`, `jsonl`), with format options such as `delimiter`.
+    fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError>;
+}
+
+/// Rows read to infer a schema: enough to see every level of a categorical column in practice.
+pub const SAMPLE_ROWS: usize = 1000;
