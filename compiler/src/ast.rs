@@ -61,7 +61,8 @@ pub struct StringLit {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     Maximize,
     Minimize,
@@ -373,4 +374,68 @@ impl BinOp {
     pub fn is_comparison(self) -> bool {
         self.precedence() == 3
     }
+}
+
+/// Canonical one-line text of an expression: what the formatter prints and what plans and run
+/// records store. Parentheses appear exactly where the source has them.
+impl std::fmt::Display for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            ExprKind::Number { text, .. } => f.write_str(text),
+            ExprKind::String(s) => write!(f, "\"{}\"", escape(s)),
+            ExprKind::Bool(b) => write!(f, "{b}"),
+            ExprKind::Name(n) => f.write_str(n),
+            ExprKind::Field { base, field } => write!(f, "{base}.{}", field.name),
+            ExprKind::Call { callee, args } => {
+                write!(f, "{callee}(")?;
+                write_args(f, args)?;
+                f.write_str(")")
+            }
+            ExprKind::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+            ExprKind::Paren(inner) => write!(f, "({inner})"),
+            ExprKind::Unary { op: UnOp::Neg, operand } => write!(f, "-{operand}"),
+            ExprKind::Unary { op: UnOp::Not, operand } => write!(f, "not {operand}"),
+            ExprKind::Binary { op, lhs, rhs, .. } => write!(f, "{lhs} {} {rhs}", op.as_str()),
+            ExprKind::If { cond, then, otherwise } => write!(f, "if {cond} then {then} else {otherwise}"),
+            ExprKind::Error => f.write_str("<error>"),
+        }
+    }
+}
+
+/// `a, name: b` — call arguments as written canonically.
+pub fn write_args(f: &mut impl std::fmt::Write, args: &[Arg]) -> std::fmt::Result {
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        if let Some(name) = &arg.name {
+            write!(f, "{}: ", name.name)?;
+        }
+        write!(f, "{}", arg.value)?;
+    }
+    Ok(())
+}
+
+/// Escapes a string's content for printing between double quotes.
+pub fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            other => out.push(other),
+        }
+    }
+    out
 }

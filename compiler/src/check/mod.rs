@@ -1,0 +1,278 @@
+//! Name resolution and type checking: parsed files → a [`Program`] plus diagnostics.
+//!
+//! `compile` reads the root file and its imports through the [`World`], parses each, and checks
+//! every definition, collecting all diagnostics it can rather than stopping at the first. The
+//! program is returned only when there are no errors.
+
+mod data;
+mod expr;
+mod models;
+mod names;
+mod release;
+mod usage;
+mod values;
+
+pub use names::did_you_mean;
+
+use crate::ast::{Ast, DefKind, Definition, Item, Objective};
+use crate::diagnostic::{Diagnostic, FileId, SourceFile};
+use crate::program::Program;
+use crate::span::Span;
+use crate::stdlib::Stdlib;
+use crate::world::World;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Everything a compilation produced: the files it read, diagnostics sorted by file and
+/// position, and the program when there were no errors.
+pub struct Compilation {
+    pub files: Vec<SourceFile>,
+    pub asts: Vec<Ast>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub program: Option<Program>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn file(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+}
+
+/// Compiles the spec at `root` and everything it imports.
+pub fn compile(world: &dyn World, root: &Path) -> Result<Compilation, String> {
+    let text = world.read_source(root)?;
+    let mut loader = Loader { world, files: Vec::new(), asts: Vec::new(), diagnostics: Vec::new(), by_path: HashMap::new() };
+    loader.load(root.to_path_buf(), text, &mut Vec::new());
+    let Loader { files, asts, mut diagnostics, .. } = loader;
+
+    let mut checker = Checker::new(&files, &asts, Some(world));
+    checker.run();
+    diagnostics.append(&mut checker.diagnostics);
+    let program = checker.program;
+
+    let mut seen = HashSet::new();
+    diagnostics.retain(|d| seen.insert((d.code, d.file, d.span, d.message.clone())));
+    diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
+    let program = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(program);
+    Ok(Compilation { files, asts, diagnostics, program })
+}
+
+/// Compiles a spec held in memory (tests, benchmarks, the language server).
+pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
+    struct Overlay<'a> {
+        inner: &'a dyn World,
+        path: &'a Path,
+        text: &'a str,
+    }
+    impl World for Overlay<'_> {
+        fn read_source(&self, path: &Path) -> Result<String, String> {
+            if path == self.path { Ok(self.text.to_string()) } else { self.inner.read_source(path) }
+        }
+        fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<crate::world::Sample, crate::world::SampleError> {
+            self.inner.sample(format, path, delimiter, max_rows)
+        }
+    }
+    compile(&Overlay { inner: world, path, text }, path).expect("the overlay always has the root text")
+}
+
+struct Loader<'w> {
+    world: &'w dyn World,
+    files: Vec<SourceFile>,
+    asts: Vec<Ast>,
+    diagnostics: Vec<Diagnostic>,
+    by_path: HashMap<PathBuf, FileId>,
+}
+
+impl Loader<'_> {
+    fn load(&mut self, path: PathBuf, text: String, stack: &mut Vec<PathBuf>) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        let (ast, mut diagnostics) = crate::syntax::parse(&text, id);
+        self.diagnostics.append(&mut diagnostics);
+        self.by_path.insert(path.clone(), id);
+        self.files.push(SourceFile { id, path: path.clone(), text });
+        self.asts.push(ast.clone());
+        stack.push(path.clone());
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for item in &ast.items {
+            let Item::Import(import) = item else { continue };
+            let target = normalize(&dir.join(&import.path.value));
+            if stack.contains(&target) {
+                let chain: Vec<String> = stack.iter().chain([&target]).map(|p| display_name(p)).collect();
+                self.diagnostics.push(
+                    Diagnostic::error("E0011", id, import.path.span, "import cycle")
+                        .with_primary(format!("`{}` is already being imported", display_name(&target)))
+                        .with_help(format!("cycle: {}; move the shared definitions into a file both import", chain.join(" → "))),
+                );
+                continue;
+            }
+            if self.by_path.contains_key(&target) {
+                continue;
+            }
+            match self.world.read_source(&target) {
+                Ok(text) => {
+                    self.load(target, text, stack);
+                }
+                Err(reason) => self.diagnostics.push(
+                    Diagnostic::error("E0010", id, import.path.span, format!("cannot read imported file `{}`", import.path.value))
+                        .with_primary(reason)
+                        .with_help(format!("import paths are relative to this file's directory, `{}`", dir.display())),
+                ),
+            }
+        }
+        stack.pop();
+        id
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() && !out.ends_with("..") => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A definition and the file it is in.
+#[derive(Clone, Copy)]
+pub(crate) struct Def<'a> {
+    pub file: FileId,
+    pub def: &'a Definition,
+}
+
+/// State shared by the checks: the files, the symbol table, what was referenced, diagnostics,
+/// and the program being built.
+pub(crate) struct Checker<'a> {
+    pub files: &'a [SourceFile],
+    pub asts: &'a [Ast],
+    pub stdlib: &'static Stdlib,
+    /// Data access for schema inference; `None` where no data may be read.
+    pub world: Option<&'a dyn World>,
+    /// Named definitions (all kinds but `search` and `monitor`, which are keyed by their target).
+    pub defs: BTreeMap<String, Def<'a>>,
+    pub searches: Vec<Def<'a>>,
+    pub monitors: Vec<Def<'a>>,
+    pub objectives: Vec<(FileId, &'a Objective)>,
+    /// Definitions some other definition refers to.
+    pub referenced: HashSet<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub program: Program,
+}
+
+impl<'a> Checker<'a> {
+    fn new(files: &'a [SourceFile], asts: &'a [Ast], world: Option<&'a dyn World>) -> Self {
+        Checker {
+            files,
+            asts,
+            stdlib: Stdlib::get(),
+            world,
+            defs: BTreeMap::new(),
+            searches: Vec::new(),
+            monitors: Vec::new(),
+            objectives: Vec::new(),
+            referenced: HashSet::new(),
+            diagnostics: Vec::new(),
+            program: Program::default(),
+        }
+    }
+
+    pub fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The directory that paths in this file are relative to.
+    pub fn dir_of(&self, file: FileId) -> PathBuf {
+        self.files[file.0 as usize].path.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    fn run(&mut self) {
+        self.collect();
+        self.check_pipeline();
+        self.check_sources();
+        self.check_datasets();
+        self.check_features();
+        self.check_metrics();
+        self.check_objective();
+        self.check_baselines();
+        self.check_models();
+        self.check_searches();
+        self.check_gates();
+        self.check_deploys();
+        self.check_monitors();
+        self.check_usage();
+    }
+
+    /// Builds the symbol table, reporting duplicates.
+    fn collect(&mut self) {
+        let mut search_targets: HashMap<String, (FileId, Span)> = HashMap::new();
+        let mut monitor_targets: HashMap<String, (FileId, Span)> = HashMap::new();
+        for (index, ast) in self.asts.iter().enumerate() {
+            let file = FileId(index as u32);
+            for item in &ast.items {
+                match item {
+                    Item::Definition(def) => {
+                        let keyed = match def.kind {
+                            DefKind::Search => Some(&mut search_targets),
+                            DefKind::Monitor => Some(&mut monitor_targets),
+                            _ => None,
+                        };
+                        if let Some(targets) = keyed {
+                            if let Some(&(first_file, first)) = targets.get(&def.name.name) {
+                                let kw = def.kind.keyword();
+                                self.diagnostics.push(
+                                    Diagnostic::error("E0101", file, def.name.span, format!("a second `{kw}` block for `{}`", def.name.name))
+                                        .with_primary("defined again here")
+                                        .with_label_in(first_file, first, "first defined here")
+                                        .with_help(format!("merge the two `{kw} {}` blocks into one", def.name.name)),
+                                );
+                                continue;
+                            }
+                            targets.insert(def.name.name.clone(), (file, def.name.span));
+                            if def.kind == DefKind::Search { self.searches.push(Def { file, def }) } else { self.monitors.push(Def { file, def }) }
+                            continue;
+                        }
+                        if let Some(first) = self.defs.get(&def.name.name) {
+                            let first_kind = first.def.kind.keyword();
+                            self.diagnostics.push(
+                                Diagnostic::error("E0101", file, def.name.span, format!("`{}` is defined more than once", def.name.name))
+                                    .with_primary(format!("{} `{}` defined again here", def.kind.keyword(), def.name.name))
+                                    .with_label_in(first.file, first.def.name.span, format!("{first_kind} `{}` first defined here", def.name.name))
+                                    .with_help("every definition needs its own name: rename one of them"),
+                            );
+                            continue;
+                        }
+                        self.defs.insert(def.name.name.clone(), Def { file, def });
+                    }
+                    Item::Objective(objective) => self.objectives.push((file, objective)),
+                    Item::Extern(ext) => self.diagnostics.push(
+                        Diagnostic::error("E0207", file, ext.kind.span.to(ext.name.span), "`extern` declarations belong to the standard library")
+                            .with_primary("not allowed in a spec")
+                            .with_help("remove the declaration; built-ins are declared in stdlib/*.mlp"),
+                    ),
+                    Item::Import(_) | Item::Error(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Definitions of one kind, in file and source order.
+    pub fn defs_of(&self, kind: DefKind) -> Vec<Def<'a>> {
+        let mut defs: Vec<Def<'a>> = self.defs.values().filter(|d| d.def.kind == kind).copied().collect();
+        defs.sort_by_key(|d| (d.file, d.def.span.start));
+        defs
+    }
+}

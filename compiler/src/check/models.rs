@@ -1,0 +1,541 @@
+//! Checks of what is trained and measured: metrics and the objective, baselines, models (with
+//! shape inference through explicit layer lists and loss/head versus task) and search spaces.
+
+use super::expr::{ExprType, Scope};
+use super::names::{did_you_mean, list_names};
+use super::{Checker, Def};
+use crate::ast::{BlockItem, DefKind, Direction, Expr, ExprKind};
+use crate::diagnostic::{Diagnostic, FileId};
+use crate::program::{Baseline, Dataset, Layer, Metric, Model, Objective, Search, Value};
+use crate::span::Span;
+use crate::stdlib::{Builtin, ParamType};
+use crate::types::{ColumnType, Task};
+use std::collections::{BTreeMap, HashMap};
+
+/// A metric a name refers to: a user's `metric` definition or a built-in used directly.
+pub struct MetricRef {
+    pub name: String,
+    pub builtin: &'static Builtin,
+    pub direction: Direction,
+}
+
+fn shape_text(shape: &[usize]) -> String {
+    format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", "))
+}
+
+impl<'a> Checker<'a> {
+    /// Resolves a metric name: a `metric` definition, else a built-in metric.
+    pub fn metric_ref(&mut self, file: FileId, name: &str, span: Span) -> Option<MetricRef> {
+        if let Some(def) = self.defs.get(name).copied() {
+            if def.def.kind == DefKind::Metric {
+                self.referenced.insert(name.to_string());
+                let call = def.def.value.as_ref().and_then(|v| v.as_call().map(|c| c.0).or(v.as_name()))?;
+                let builtin = self.stdlib.lookup("metric", call)?;
+                return Some(MetricRef { name: name.to_string(), builtin, direction: direction_of(builtin) });
+            }
+        }
+        if let Some(builtin) = self.stdlib.lookup("metric", name) {
+            if !builtin.params.iter().any(|p| p.default.is_none()) {
+                let task_ok = self.check_metric_task(file, builtin, span);
+                if task_ok && !self.program.metrics.iter().any(|m| m.name == name) {
+                    let args = BTreeMap::new();
+                    self.program.metrics.push(Metric { name: name.to_string(), builtin: Value::Call { call: name.to_string(), args }, direction: direction_of(builtin) });
+                }
+                return Some(MetricRef { name: name.to_string(), builtin, direction: direction_of(builtin) });
+            }
+            self.error(
+                Diagnostic::error("E0203", file, span, format!("metric `{name}` needs arguments"))
+                    .with_primary("used without its arguments")
+                    .with_help(format!("define it first: `metric my_{name} = {}`", builtin.signature())),
+            );
+            return None;
+        }
+        let mut candidates: Vec<&str> = self.defs.values().filter(|d| d.def.kind == DefKind::Metric).map(|d| d.def.name.name.as_str()).collect();
+        candidates.extend(self.stdlib.of_kind("metric").map(|b| b.name.as_str()));
+        let help = match did_you_mean(name, candidates.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("define it with `metric {name} = ...`, or use a built-in metric such as {}", list_names(candidates.iter().copied().take(6))),
+        };
+        self.error(
+            Diagnostic::error("E0102", file, span, format!("unknown metric `{name}`"))
+                .with_primary("no metric with this name")
+                .with_help(help),
+        );
+        None
+    }
+
+    /// E0403 when the metric does not apply to the task of some dataset. Returns whether it fits.
+    fn check_metric_task(&mut self, file: FileId, builtin: &Builtin, span: Span) -> bool {
+        let tasks = builtin.list_attribute("tasks");
+        let misfit = self.program.datasets.iter().find(|d| !tasks.contains(&d.task.as_str())).map(|d| (d.name.clone(), d.label.clone(), d.task));
+        let Some((dataset, label, task)) = misfit else { return true };
+        let fitting: Vec<&str> = self.stdlib.of_kind("metric").filter(|m| m.list_attribute("tasks").contains(&task.as_str())).map(|m| m.name.as_str()).collect();
+        self.error(
+            Diagnostic::error("E0403", file, span, format!("`{}` does not apply to {}", builtin.name, task.describe()))
+                .with_primary(format!("`{}` is a metric for {}", builtin.name, tasks.join(" and ")))
+                .with_help(format!("label `{label}` of dataset `{dataset}` makes this {}; use {}", task.describe(), list_names(fitting))),
+        );
+        false
+    }
+
+    pub(super) fn check_metrics(&mut self) {
+        for def in self.defs_of(DefKind::Metric) {
+            let name = def.def.name.name.clone();
+            let Some(value) = self.required_value(def, &format!("metric {name} = precision_at(recall >= 0.6)")) else { continue };
+            let Some((builtin, call)) = self.builtin_call(def.file, "metric", value) else { continue };
+            if def.def.body.is_some() {
+                self.no_block(def);
+            }
+            let span = value.as_call().map_or(value.span, |c| c.1);
+            if self.check_metric_task(def.file, builtin, span) {
+                self.program.metrics.push(Metric { name, builtin: call, direction: direction_of(builtin) });
+            }
+        }
+    }
+
+    fn no_block(&mut self, def: Def<'a>) {
+        let span = def.def.body.as_ref().map_or(def.def.span, |b| b.span);
+        self.error(
+            Diagnostic::error("E0207", def.file, span, format!("a {} takes no block", def.def.kind.keyword()))
+                .with_primary("unexpected block")
+                .with_help(format!("write the whole {} on one line", def.def.kind.keyword())),
+        );
+    }
+
+    pub(super) fn check_objective(&mut self) {
+        let objectives = self.objectives.clone();
+        if objectives.is_empty() {
+            let first = self.defs_of(DefKind::Model).into_iter().chain(self.defs_of(DefKind::Baseline)).next();
+            if let Some(def) = first {
+                self.error(
+                    Diagnostic::error("E0408", def.file, def.def.name.span, "the spec has no objective")
+                        .with_primary(format!("which number should {} `{}` be judged by?", def.def.kind.keyword(), def.def.name.name))
+                        .with_help("add one line such as `objective maximize accuracy`"),
+                );
+            }
+            return;
+        }
+        let (file, first) = objectives[0];
+        for (other_file, other) in &objectives[1..] {
+            self.error(
+                Diagnostic::error("E0408", *other_file, other.span, "a spec has exactly one objective")
+                    .with_primary("second objective")
+                    .with_label_in(file, first.span, "first objective")
+                    .with_help("keep one objective; track other numbers as metrics and gates"),
+            );
+        }
+        let Some(name) = first.metric.as_name() else {
+            self.error(
+                Diagnostic::error("E0202", file, first.metric.span, "the objective names one metric")
+                    .with_primary("expected a metric name")
+                    .with_help("define the metric first, e.g. `metric p_at_r = precision_at(recall >= 0.6)`, then `objective maximize p_at_r`"),
+            );
+            return;
+        };
+        let Some(metric) = self.metric_ref(file, name, first.metric.span) else { return };
+        if metric.direction != first.direction {
+            self.error(
+                Diagnostic::error("E0407", file, first.direction_span, format!("`{name}` is better when {}, but the objective would {} it", if metric.direction == Direction::Maximize { "higher" } else { "lower" }, first.direction.as_str()))
+                    .with_primary(format!("{} a {}-is-better metric", first.direction.as_str(), if metric.direction == Direction::Maximize { "higher" } else { "lower" }))
+                    .with_label(first.metric.span, format!("`{}` is to {}", metric.builtin.name, metric.direction.as_str()))
+                    .with_help(format!("write `objective {} {name}`", metric.direction.as_str())),
+            );
+            return;
+        }
+        self.program.objective = Some(Objective { metric: name.to_string(), direction: first.direction });
+    }
+
+    /// The dataset a model or baseline trains on: its `data` setting, else the only dataset.
+    fn dataset_for(&mut self, def: Def<'a>, data: Option<&Value>, data_span: Option<Span>) -> Option<Dataset> {
+        if let (Some(name), Some(span)) = (data.and_then(Value::as_str), data_span) {
+            self.resolve(def.file, name, span, &[DefKind::Dataset])?;
+            return self.program.datasets.iter().find(|d| d.name == name).cloned();
+        }
+        let all = self.defs_of(DefKind::Dataset);
+        match all.as_slice() {
+            [only] => {
+                self.referenced.insert(only.def.name.name.clone());
+                self.program.datasets.iter().find(|d| d.name == only.def.name.name).cloned()
+            }
+            [] => {
+                self.error(
+                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("{} `{}` has no dataset to train on", def.def.kind.keyword(), def.def.name.name))
+                        .with_primary("no dataset in this spec")
+                        .with_help("define one: `dataset name = source_name { split = stratified(...) }`"),
+                );
+                None
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|d| d.def.name.name.as_str()).collect();
+                self.error(
+                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("{} `{}` does not say which dataset it trains on", def.def.kind.keyword(), def.def.name.name))
+                        .with_primary(format!("the spec has {} datasets", many.len()))
+                        .with_help(format!("add `data = ...` naming one of {}", list_names(names))),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn check_baselines(&mut self) {
+        for def in self.defs_of(DefKind::Baseline) {
+            let name = def.def.name.name.clone();
+            let Some(value) = self.required_value(def, &format!("baseline {name} = majority_class()")) else { continue };
+            let settings = self.settings(def.file, "baseline", def.def.body.as_ref(), false, true);
+            self.no_statements(def.file, &settings.other, "baseline");
+            let Some(dataset) = self.dataset_for(def, settings.values.get("data"), settings.spans.get("data").copied()) else { continue };
+            let Some((builtin, kind)) = self.builtin_call(def.file, "baseline", value) else { continue };
+            let span = value.as_call().map_or(value.span, |c| c.1);
+            let tasks = builtin.list_attribute("tasks");
+            if !tasks.contains(&dataset.task.as_str()) {
+                let fitting: Vec<&str> = self.stdlib.of_kind("baseline").filter(|b| b.list_attribute("tasks").contains(&dataset.task.as_str())).map(|b| b.name.as_str()).collect();
+                self.error(
+                    Diagnostic::error("E0409", def.file, span, format!("baseline `{}` does not apply to {}", builtin.name, dataset.task.describe()))
+                        .with_primary(format!("a baseline for {}", tasks.join(" and ")))
+                        .with_help(format!("label `{}` makes this {}; use {}", dataset.label, dataset.task.describe(), list_names(fitting))),
+                );
+                continue;
+            }
+            if builtin.name == "rule" {
+                let Some((_, _, args)) = value.as_call() else { continue };
+                let Some(arg) = args.first() else { continue };
+                let features: HashMap<String, ColumnType> = HashMap::new();
+                let scope = Scope { schema: &dataset.schema, features: &features, described: format!("dataset `{}`", dataset.name) };
+                match self.type_expr(def.file, &arg.value, &scope) {
+                    ExprType::Column(ColumnType::Bool) if dataset.task == Task::Binary => {}
+                    ExprType::Column(ColumnType::Bool) => {
+                        self.error(
+                            Diagnostic::error("E0409", def.file, arg.value.span, format!("a boolean rule predicts one of two classes, but `{}` is {}", dataset.label, dataset.task.describe()))
+                                .with_primary("a yes/no rule")
+                                .with_help("for regression, write a rule that computes a number"),
+                        );
+                        continue;
+                    }
+                    ExprType::Column(ty) if ty.is_numeric() => {}
+                    ExprType::Error => continue,
+                    other => {
+                        self.error(
+                            Diagnostic::error("E0401", def.file, arg.value.span, format!("a rule must be a condition or a score, found {other:?}").replace("Column(", "").replace(')', ""))
+                                .with_primary("not a condition or a number")
+                                .with_help("write a condition such as `mean_radius > 15`"),
+                        );
+                        continue;
+                    }
+                }
+            }
+            self.program.baselines.push(Baseline { name, dataset: dataset.name.clone(), kind, settings: settings.values });
+        }
+    }
+
+    pub(super) fn check_models(&mut self) {
+        for def in self.defs_of(DefKind::Model) {
+            self.check_model(def);
+        }
+    }
+
+    fn check_model(&mut self, def: Def<'a>) {
+        let name = def.def.name.name.clone();
+        let Some(value) = self.required_value(def, &format!("model {name} = mlp(hidden: [64])")) else { return };
+        let settings = self.settings(def.file, "model", def.def.body.as_ref(), false, true);
+        let mut layers_block = None;
+        for item in &settings.other {
+            match item {
+                BlockItem::Nested { name: n, block, .. } if n.name == "layers" => layers_block = Some((n.span, block)),
+                other => self.no_statements(def.file, &[other], "model"),
+            }
+        }
+        let dataset = self.dataset_for(def, settings.values.get("data"), settings.spans.get("data").copied());
+        let Some((builtin, architecture)) = self.builtin_call(def.file, "model", value) else { return };
+        let Some(dataset) = dataset else { return };
+        let arch_span = value.as_call().map_or(value.span, |c| c.1);
+
+        // Loss and head follow from the label; an explicit loss must fit the task.
+        let loss_value = settings.values.get("loss").and_then(Value::as_str).unwrap_or("auto").to_string();
+        let loss = if loss_value == "auto" {
+            match dataset.task {
+                Task::Binary => "bce".to_string(),
+                Task::Multiclass => "cross_entropy".to_string(),
+                Task::Regression => "mse".to_string(),
+            }
+        } else {
+            let fits = self.stdlib.lookup("loss", &loss_value).is_some_and(|l| l.list_attribute("tasks").contains(&dataset.task.as_str()));
+            if !fits {
+                let span = settings.spans.get("loss").copied().unwrap_or(def.def.name.span);
+                let fitting: Vec<&str> = self.stdlib.of_kind("loss").filter(|l| l.list_attribute("tasks").contains(&dataset.task.as_str())).map(|l| l.name.as_str()).collect();
+                self.error(
+                    Diagnostic::error("E0404", def.file, span, format!("loss `{loss_value}` does not fit {}", dataset.task.describe()))
+                        .with_primary(format!("label `{}` is {}", dataset.label, dataset.task.describe()))
+                        .with_help(format!("use {} (or leave `loss` out: `auto` picks the right one)", list_names(fitting))),
+                );
+                return;
+            }
+            loss_value
+        };
+        let outputs = match (&dataset.task, &dataset.label_type) {
+            (Task::Multiclass, ColumnType::Category { levels }) => levels.len(),
+            _ => 1,
+        };
+
+        // The input: tabular features, or the image / sequence column the architecture needs.
+        let input = builtin.name_attribute("input").unwrap_or("tabular");
+        let input_shape = match input {
+            "image" | "sequence" => {
+                let column = dataset.schema.columns.iter().find(|c| c.name != dataset.label && match (&c.ty, input) {
+                    (ColumnType::Image { .. }, "image") | (ColumnType::Sequence { .. }, "sequence") => true,
+                    _ => false,
+                });
+                match column.map(|c| &c.ty) {
+                    Some(ColumnType::Image { channels, height, width }) => vec![*channels, *height, *width],
+                    Some(ColumnType::Sequence { length, features }) => vec![*length, *features],
+                    _ => {
+                        self.error(
+                            Diagnostic::error("E0406", def.file, arch_span, format!("`{}` needs an {input} column, but dataset `{}` has none", builtin.name, dataset.name))
+                                .with_primary(format!("an {input} model on tabular data"))
+                                .with_help(if input == "image" {
+                                    "declare the pixels as an image column, e.g. `schema { pixels: image(1, 8, 8) }`, or use `mlp` for tabular data"
+                                } else {
+                                    "declare a sequence column, e.g. `schema { window: sequence(24, 3) }`, or use `mlp` for tabular data"
+                                }),
+                        );
+                        return;
+                    }
+                }
+            }
+            _ => vec![dataset.input_width],
+        };
+
+        let mut layers = Vec::new();
+        match (builtin.name.as_str(), layers_block) {
+            ("cnn", None) => {
+                self.error(
+                    Diagnostic::error("E0203", def.file, arch_span, "a `cnn` needs its layers")
+                        .with_primary("no `layers { ... }` block")
+                        .with_help("list the layers, one per line: `layers { conv2d(filters: 6, kernel: 5) ... }`"),
+                );
+                return;
+            }
+            ("mlp", Some((span, _))) => {
+                self.error(
+                    Diagnostic::error("E0207", def.file, span, "an `mlp` takes its layers from `hidden`")
+                        .with_primary("explicit layers are for `cnn` and `lstm`")
+                        .with_help("set the hidden layers as `mlp(hidden: [64, 32])`, or use `cnn` with a layer list"),
+                );
+                return;
+            }
+            (_, Some((_, block))) => match self.infer_layers(def.file, block, &input_shape, outputs, &dataset) {
+                Some(l) => layers = l,
+                None => return,
+            },
+            _ => {}
+        }
+        self.program.models.push(Model { name, dataset: dataset.name.clone(), architecture, settings: settings.values, layers, input_shape, outputs, loss });
+    }
+
+    /// Shape inference through an explicit layer list; E0405 at the first layer that breaks.
+    fn infer_layers(&mut self, file: FileId, block: &'a crate::ast::Block, input: &[usize], outputs: usize, dataset: &Dataset) -> Option<Vec<Layer>> {
+        let mut shape = input.to_vec();
+        let mut previous: Option<Span> = None;
+        let mut layers = Vec::new();
+        for item in &block.items {
+            let BlockItem::Rule(rule) = item else {
+                self.error(
+                    Diagnostic::error("E0207", file, item.span(), "a layers block lists layers, one per line")
+                        .with_primary("not a layer")
+                        .with_help("write layer calls such as `conv2d(filters: 6, kernel: 5)` or `flatten()`"),
+                );
+                return None;
+            };
+            let expr = &rule.subject;
+            let (builtin, layer) = self.builtin_call(file, "layer", expr)?;
+            let Some((_, args)) = layer.as_call() else { return None };
+            let int = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0) as usize;
+            let before = shape.clone();
+            let fail = |this: &mut Self, message: String, help: &str| {
+                let mut d = Diagnostic::error("E0405", file, expr.span, message).with_primary(format!("input shape {}", shape_text(&before))).with_help(help.to_string());
+                if let Some(prev) = previous {
+                    d = d.with_label(prev, format!("output shape {} comes from here", shape_text(&before)));
+                }
+                this.error(d);
+                None
+            };
+            let next: Vec<usize> = match builtin.name.as_str() {
+                "conv2d" => {
+                    let (filters, kernel, stride, padding) = (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
+                    let [_, h, w] = shape[..] else {
+                        return fail(self, format!("`conv2d` needs a [channels, height, width] input, found {}", shape_text(&shape)), "conv2d works on images; flatten only after the last convolution");
+                    };
+                    if h + 2 * padding < kernel || w + 2 * padding < kernel {
+                        return fail(self, format!("a {kernel}×{kernel} kernel does not fit the {h}×{w} input"), "use a smaller kernel, add padding, or pool less before this layer");
+                    }
+                    vec![filters, (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1]
+                }
+                "conv1d" => {
+                    let (filters, kernel, stride, padding) = (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
+                    let [len, _] = shape[..] else {
+                        return fail(self, format!("`conv1d` needs a [steps, features] input, found {}", shape_text(&shape)), "conv1d works on sequences");
+                    };
+                    if len + 2 * padding < kernel {
+                        return fail(self, format!("a kernel of {kernel} steps does not fit a sequence of {len}"), "use a smaller kernel or add padding");
+                    }
+                    vec![(len + 2 * padding - kernel) / stride + 1, filters]
+                }
+                "maxpool" | "avgpool" => {
+                    let size = int("size");
+                    let stride = if int("stride") == 0 { size } else { int("stride") };
+                    match shape[..] {
+                        [c, h, w] if h >= size && w >= size => vec![c, (h - size) / stride + 1, (w - size) / stride + 1],
+                        [len, f] if len >= size => vec![(len - size) / stride + 1, f],
+                        [_, h, w] => return fail(self, format!("a {size}×{size} pool does not fit the {h}×{w} input"), "pool over a smaller window, or remove this pooling layer"),
+                        _ => return fail(self, format!("`{}` needs an image or a sequence, found {}", builtin.name, shape_text(&shape)), "pooling comes before `flatten()`"),
+                    }
+                }
+                "flatten" => vec![shape.iter().product()],
+                "dense" => {
+                    if shape.len() != 1 {
+                        return fail(self, format!("`dense` needs a flat vector, found shape {}", shape_text(&shape)), "add `flatten()` before the first dense layer");
+                    }
+                    vec![int("units")]
+                }
+                "lstm_layer" => {
+                    if shape.len() != 2 {
+                        return fail(self, format!("`lstm_layer` needs a [steps, features] sequence, found {}", shape_text(&shape)), "an LSTM reads sequences; use dense layers on flat vectors");
+                    }
+                    vec![int("hidden")]
+                }
+                _ => shape.clone(),
+            };
+            if next.contains(&0) {
+                return fail(self, format!("`{}` would produce an empty output {}", builtin.name, shape_text(&next)), "check the layer's sizes");
+            }
+            layers.push(Layer { layer: layer.clone(), input_shape: shape.clone(), output_shape: next.clone() });
+            shape = next;
+            previous = Some(expr.span);
+        }
+        let last_span = previous.unwrap_or(block.span);
+        if shape.len() != 1 {
+            self.error(
+                Diagnostic::error("E0405", file, last_span, format!("the network ends with shape {}, but the output head needs a flat vector", shape_text(&shape)))
+                    .with_primary(format!("output shape {}", shape_text(&shape)))
+                    .with_help("add `flatten()` (and dense layers) at the end of the list"),
+            );
+            return None;
+        }
+        if let Some(last) = layers.last() {
+            if last.layer.as_str() == Some("dense") && shape[0] != outputs {
+                let what = match dataset.task {
+                    Task::Multiclass => format!("`{}` has {outputs} classes", dataset.label),
+                    Task::Binary => format!("`{}` is binary: one logit", dataset.label),
+                    Task::Regression => format!("`{}` is one number", dataset.label),
+                };
+                self.error(
+                    Diagnostic::error("E0405", file, last_span, format!("the output layer gives {} values, but {what}", shape[0]))
+                        .with_primary(format!("output shape {}, expected [{outputs}]", shape_text(&shape)))
+                        .with_help(format!("make the last layer `dense({outputs})`, or end with a hidden layer and let the compiler add the head")),
+                );
+                return None;
+            }
+        }
+        Some(layers)
+    }
+
+    pub(super) fn check_searches(&mut self) {
+        for def in self.searches.clone() {
+            self.expect_no_value(def, "a search block names the model and lists distributions: `search mlp { lr = loguniform(1e-4, 1e-2) }`");
+            let target = def.def.name.name.clone();
+            let Some(_) = self.resolve(def.file, &target, def.def.name.span, &[DefKind::Model]) else { continue };
+            let settings = self.settings(def.file, "search", def.def.body.as_ref(), true, true);
+            self.no_statements(def.file, &settings.other, "search");
+            let Some(model) = self.program.models.iter().find(|m| m.name == target).cloned() else { continue };
+            // What the model has that can be searched: architecture arguments, training settings
+            // and the optimizer's parameters.
+            let mut params: Vec<(String, ParamType)> = Vec::new();
+            if let Some((arch, _)) = model.architecture.as_call() {
+                if let Some(b) = self.stdlib.lookup("model", arch) {
+                    params.extend(b.params.iter().map(|p| (p.name.clone(), p.ty.clone())));
+                }
+            }
+            if let Some(b) = self.stdlib.settings("model") {
+                params.extend(b.params.iter().filter(|p| p.name != "data").map(|p| (p.name.clone(), p.ty.clone())));
+            }
+            if let Some((opt, _)) = model.settings.get("optimizer").and_then(Value::as_call) {
+                if let Some(b) = self.stdlib.lookup("optimizer", opt) {
+                    params.extend(b.params.iter().map(|p| (p.name.clone(), p.ty.clone())));
+                }
+            }
+            let strategy = settings.values.get("strategy").and_then(Value::as_str).unwrap_or("random").to_string();
+            let mut space = BTreeMap::new();
+            for (key, value) in &settings.unknown {
+                let Some((_, ty)) = params.iter().find(|(n, _)| *n == key.name).cloned() else {
+                    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+                    let help = match did_you_mean(&key.name, names.iter().copied()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => format!("model `{target}` can search {}", list_names(names)),
+                    };
+                    self.error(
+                        Diagnostic::error("E0501", def.file, key.span, format!("model `{target}` has no parameter `{}` to search", key.name))
+                            .with_primary("not a parameter of the model")
+                            .with_label_in(self.defs[&target].file, self.defs[&target].def.name.span, format!("model `{target}` is defined here"))
+                            .with_help(help),
+                    );
+                    continue;
+                };
+                if let Some(dist) = self.check_distribution(def.file, &key.name, &ty, value, &strategy) {
+                    space.insert(key.name.clone(), dist);
+                }
+            }
+            if space.is_empty() && settings.unknown.is_empty() {
+                self.error(
+                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("search over `{target}` lists no parameters"))
+                        .with_primary("nothing to search")
+                        .with_help("add a distribution per parameter, e.g. `lr = loguniform(1e-4, 1e-2)`"),
+                );
+            }
+            self.program.searches.push(Search { model: target, settings: settings.values, space });
+        }
+    }
+
+    fn check_distribution(&mut self, file: FileId, param: &str, ty: &ParamType, value: &Expr, strategy: &str) -> Option<Value> {
+        let (builtin, dist) = self.builtin_call(file, "distribution", value)?;
+        let (_, args) = dist.as_call()?;
+        let num = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+        let span = value.span;
+        let bad_range = |this: &mut Self, message: String, help: &str| {
+            this.error(Diagnostic::error("E0502", file, span, message).with_primary("empty or invalid range").with_help(help.to_string()));
+            None
+        };
+        match builtin.name.as_str() {
+            "uniform" | "loguniform" if num("low") >= num("high") => {
+                return bad_range(self, format!("`{param}` is searched from {} to {}, an empty range", num("low"), num("high")), "write the lower bound first: `low < high`");
+            }
+            "int_range" if num("low") > num("high") => {
+                return bad_range(self, format!("`{param}` is searched from {} to {}, an empty range", num("low"), num("high")), "write the lower bound first: `low <= high`");
+            }
+            "choice" => {
+                // Each candidate must be a valid value of the parameter.
+                if let ExprKind::Call { args, .. } = &value.kind {
+                    for arg in args {
+                        self.value(file, ty, &arg.value, param)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        let numeric = matches!(ty, ParamType::Int | ParamType::Count | ParamType::Float | ParamType::Fraction | ParamType::Rate);
+        if builtin.name != "choice" && !numeric {
+            self.error(
+                Diagnostic::error("E0202", file, span, format!("`{param}` takes {}, so it cannot be drawn from `{}`", ty.describe(), builtin.name))
+                    .with_primary("numeric range for a non-numeric parameter")
+                    .with_help(format!("list the candidates instead: `{param} = choice(...)`")),
+            );
+            return None;
+        }
+        if strategy == "grid" && matches!(builtin.name.as_str(), "uniform" | "loguniform") {
+            return bad_range(self, format!("a grid search cannot enumerate the continuous range of `{param}`"), "use `choice(...)` or `int_range(...)` with `grid`, or switch to `random` or `bayesian`");
+        }
+        Some(dist)
+    }
+}
+
+pub fn direction_of(builtin: &Builtin) -> Direction {
+    if builtin.name_attribute("direction") == Some("minimize") { Direction::Minimize } else { Direction::Maximize }
+}
