@@ -1,1 +1,83 @@
-fn main() {}
+//! `mlpc`: the command-line interface. Parses arguments, runs one command, and maps outcomes to
+//! the exit codes in DESIGN.md: 0 success, 1 the spec has errors, 2 usage or I/O error.
+
+mod commands;
+mod render;
+mod world;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "mlpc", version, about = "Compiler and runtime for .mlp machine-learning pipeline specs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum CheckFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Type-check specs and report every diagnostic (files, directories or globs).
+    Check {
+        #[arg(required = true, value_name = "FILES")]
+        files: Vec<String>,
+        /// `human` (rendered, on stderr) or `json` (one document on stdout).
+        #[arg(long, value_enum, default_value = "human")]
+        format: CheckFormat,
+        /// Exit with status 1 when there are warnings, too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the execution plan of a spec as Graphviz DOT, Mermaid or JSON.
+    Graph {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+    /// Format specs in place in the canonical style (`-` formats stdin to stdout).
+    Fmt {
+        #[arg(required = true, value_name = "FILES")]
+        files: Vec<String>,
+        /// Change nothing; list the files that are not formatted and exit with status 1.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the long explanation of a diagnostic code, e.g. `mlpc explain E0102`.
+    Explain { code: String },
+    /// Print the standard library reference (docs/stdlib.md) generated from stdlib/*.mlp.
+    #[command(hide = true)]
+    StdlibDocs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let status = match cli.command {
+        Command::Check { files, format, deny_warnings } => commands::check::run(&files, format == CheckFormat::Json, deny_warnings),
+        Command::Graph { file, format } => commands::graph::run(&file, match format {
+            GraphFormat::Dot => commands::graph::Format::Dot,
+            GraphFormat::Mermaid => commands::graph::Format::Mermaid,
+            GraphFormat::Json => commands::graph::Format::Json,
+        }),
+        Command::Fmt { files, check } => commands::fmt::run(&files, check),
+        Command::Explain { code } => commands::explain::run(&code),
+        Command::StdlibDocs => {
+            print!("{}", mlp_compiler::stdlib::reference_markdown());
+            0
+        }
+    };
+    ExitCode::from(status)
+}

@@ -207,7 +207,7 @@ impl<'a> Checker<'a> {
                 let subject = if rule.drift {
                     let Some((_, stat)) = self.builtin_call(def.file, "statistic", lhs) else { continue };
                     if let (Some((_, args)), Some(ds)) = (stat.as_call(), &dataset) {
-                        if let Some(column) = args.get("column").and_then(Value::as_str) {
+                        if let Some(column) = args.get("column").and_then(Value::as_str).filter(|c| *c != "all") {
                             if ds.schema.get(column).is_none() {
                                 let names: Vec<String> = ds.schema.names().map(str::to_string).collect();
                                 self.unknown_column(def.file, lhs.span, column, names.iter().map(String::as_str), &format!("dataset `{}`", ds.name));

@@ -1,0 +1,69 @@
+//! The diagnostic codes: a stable code, a short title, and the long explanation that
+//! `mlpc explain CODE` prints, embedded from `docs/errors/CODE.md`. Codes are never reused.
+
+/// One diagnostic code.
+#[derive(Debug)]
+pub struct Code {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($($code:literal => $title:literal,)*) => {
+        /// Every code, in order.
+        pub const CODES: &[Code] = &[
+            $(Code { code: $code, title: $title, explanation: include_str!(concat!("../../docs/errors/", $code, ".md")) },)*
+        ];
+    };
+}
+
+codes! {
+    "E0001" => "syntax error",
+    "E0002" => "nesting too deep",
+    "E0003" => "chained comparison",
+    "E0010" => "imported file cannot be read",
+    "E0011" => "import cycle",
+    "E0101" => "duplicate definition",
+    "E0102" => "unknown name",
+    "E0103" => "unknown built-in",
+    "E0104" => "wrong kind of definition",
+    "E0105" => "definition cycle",
+    "E0201" => "unknown setting",
+    "E0202" => "wrong type",
+    "E0203" => "missing value",
+    "E0204" => "unknown or extra argument",
+    "E0205" => "given twice",
+    "E0206" => "value out of range",
+    "E0207" => "not allowed here",
+    "E0301" => "unknown column",
+    "E0302" => "data file not found",
+    "E0303" => "no label",
+    "E0304" => "invalid positive class",
+    "E0305" => "split fractions do not sum to 1",
+    "E0306" => "preprocessing applied twice",
+    "E0307" => "column unfit for its use",
+    "E0308" => "schema cannot be inferred",
+    "E0309" => "invalid column type",
+    "E0401" => "type mismatch",
+    "E0402" => "unknown category level",
+    "E0403" => "metric does not fit the task",
+    "E0404" => "loss does not fit the task",
+    "E0405" => "shape mismatch",
+    "E0406" => "model input does not fit the data",
+    "E0407" => "objective direction contradicts the metric",
+    "E0408" => "missing or duplicate objective",
+    "E0409" => "baseline does not fit the task",
+    "E0501" => "search over an unknown parameter",
+    "E0502" => "invalid search range",
+    "E0601" => "unknown split",
+    "E0602" => "compared with itself",
+    "W0001" => "unused definition",
+    "W0002" => "unused import",
+    "W0003" => "positive class not set",
+    "W0004" => "feature shadows a column",
+}
+
+pub fn lookup(code: &str) -> Option<&'static Code> {
+    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}

@@ -1,0 +1,42 @@
+//! `mlpc check`: compile each spec and report every diagnostic.
+
+use crate::render;
+use crate::world::FsWorld;
+use serde_json::json;
+
+pub fn run(args: &[String], json_output: bool, deny_warnings: bool) -> u8 {
+    let files = match super::expand_inputs(args) {
+        Ok(files) => files,
+        Err(message) => return super::usage_error(&message),
+    };
+    let color = super::stderr_color();
+    let (mut errors, mut warnings) = (0, 0);
+    let mut reported = Vec::new();
+    for path in &files {
+        let compilation = match mlp_compiler::compile(&FsWorld, &super::absolute(path)) {
+            Ok(c) => c,
+            Err(reason) => return super::usage_error(&format!("cannot read `{}`: {reason}", path.display())),
+        };
+        for diagnostic in &compilation.diagnostics {
+            if diagnostic.is_error() { errors += 1 } else { warnings += 1 }
+            if json_output {
+                reported.push(render::json(diagnostic, &compilation.files));
+            } else {
+                eprintln!("{}\n", render::human(diagnostic, &compilation.files, color));
+            }
+        }
+    }
+    if json_output {
+        println!("{}", json!({ "diagnostics": reported }));
+    } else {
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        let checked = plural(files.len(), "file");
+        match (errors, warnings) {
+            (0, 0) => eprintln!("checked {checked}: no problems"),
+            (0, w) => eprintln!("checked {checked}: {}", plural(w, "warning")),
+            (e, 0) => eprintln!("checked {checked}: {}", plural(e, "error")),
+            (e, w) => eprintln!("checked {checked}: {} and {}", plural(e, "error"), plural(w, "warning")),
+        }
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) { 1 } else { 0 }
+}

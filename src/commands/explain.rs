@@ -1,0 +1,20 @@
+//! `mlpc explain CODE`: the long explanation of a diagnostic code.
+
+use mlp_compiler::codes;
+
+pub fn run(code: &str) -> u8 {
+    let wanted = code.trim().to_ascii_uppercase();
+    match codes::lookup(&wanted) {
+        Some(entry) => {
+            println!("{}", entry.explanation.trim_end());
+            0
+        }
+        None => {
+            let help = match mlp_compiler::check::did_you_mean(&wanted, codes::CODES.iter().map(|c| c.code)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => "codes look like E0102 or W0001; docs/diagnostics.md lists them all".to_string(),
+            };
+            super::usage_error(&format!("unknown diagnostic code `{code}`: {help}"))
+        }
+    }
+}
