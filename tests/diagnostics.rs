@@ -1,0 +1,380 @@
+//! Golden tests of the diagnostics: every `tests/diagnostics/*.mlp` fixture is checked with the
+//! built `mlpc` binary, and the fixture's source, the exit status and the rendered diagnostics are
+//! compared with a snapshot in `tests/snapshots/`. Each fixture is named `<code>_<what>.mlp` after
+//! the code it exists for; helper files (imported by fixtures) live in subfolders and are not cases.
+//!
+//! Review changed snapshots with `cargo insta review`, or accept them all with
+//! `INSTA_UPDATE=always cargo test --test diagnostics` and read the diff.
+//!
+//! Also here: every code has a fixture and a long explanation, every code the compiler uses is
+//! listed, and the JSON output of `mlpc check --format json` keeps its contract (DESIGN.md).
+
+use mlp_compiler::codes::CODES;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fixtures: `.mlp` files directly in `tests/diagnostics/`, sorted, as paths relative to the root.
+fn fixtures() -> Vec<PathBuf> {
+    let dir = root().join("tests/diagnostics");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/diagnostics exists")
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.is_file() && path.extension().is_some_and(|e| e == "mlp"))
+        .map(|path| path.strip_prefix(root()).expect("under the root").to_path_buf())
+        .collect();
+    found.sort();
+    assert!(found.len() >= CODES.len(), "expected at least one fixture per code, found {} fixtures", found.len());
+    found
+}
+
+fn stem(fixture: &Path) -> String {
+    fixture.file_stem().expect("a file name").to_string_lossy().into_owned()
+}
+
+/// The code a fixture exists for: its file name up to the first `_`, upper-cased.
+fn expected_code(fixture: &Path) -> String {
+    let stem = stem(fixture);
+    stem.split('_').next().unwrap_or_default().to_ascii_uppercase()
+}
+
+/// `mlpc <args>` run from the repository root, without colour.
+fn mlpc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlpc"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("mlpc runs")
+}
+
+fn root_text() -> String {
+    root().display().to_string()
+}
+
+/// Makes rendered output independent of where the repository is checked out. A few diagnostics
+/// print absolute paths in their help (see the report on E0010 and E0302); miette wraps help at 100
+/// columns, so where the line breaks depends on the path's length. Help paragraphs that mention the
+/// repository root are therefore joined into one line (a break after `/` or `-` is inside a word,
+/// any other break was a space), and the root is replaced by `[ROOT]` everywhere.
+fn machine_independent(text: &str) -> String {
+    let root = root_text();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        if let Some(first) = line.strip_prefix("  help: ") {
+            let mut joined = first.to_string();
+            let mut j = i + 1;
+            while j < lines.len() && lines[j].starts_with("        ") && !lines[j].trim().is_empty() {
+                if !(joined.ends_with('/') || joined.ends_with('-')) {
+                    joined.push(' ');
+                }
+                joined.push_str(lines[j].trim_start());
+                j += 1;
+            }
+            if joined.contains(&root) {
+                out.push(format!("  help: {}", joined.replace(&root, "[ROOT]")));
+                i = j;
+                continue;
+            }
+        }
+        out.push(line.replace(&root, "[ROOT]"));
+        i += 1;
+    }
+    let mut text = out.join("\n");
+    text.push('\n');
+    text
+}
+
+/// The leading `// ...` comment of a fixture: what the case shows.
+fn description(source: &str) -> String {
+    source.lines().next().and_then(|l| l.strip_prefix("//")).map(|l| l.trim().to_string()).unwrap_or_default()
+}
+
+#[test]
+fn golden_diagnostics() {
+    let mut failures = Vec::new();
+    for fixture in fixtures() {
+        let name = stem(&fixture);
+        let code = expected_code(&fixture);
+        let source = std::fs::read_to_string(root().join(&fixture)).expect("readable fixture");
+        let output = mlpc(&["check", fixture.to_str().expect("UTF-8 path")]);
+        let status = output.status.code().expect("mlpc exits normally (no signal)");
+        let stderr = String::from_utf8(output.stderr).expect("UTF-8 stderr");
+        let stdout = String::from_utf8(output.stdout).expect("UTF-8 stdout");
+
+        let wanted_status = if code.starts_with('E') { 1 } else { 0 };
+        if status != wanted_status {
+            failures.push(format!("{name}: exit status {status}, expected {wanted_status}"));
+        }
+        if !stdout.is_empty() {
+            failures.push(format!("{name}: human output belongs on stderr, found on stdout: {stdout}"));
+        }
+        // miette prints the code on its own line above the message.
+        if !stderr.lines().any(|l| l.trim() == code) {
+            failures.push(format!("{name}: code {code} does not appear in the output"));
+        }
+        if stderr.contains("panicked") {
+            failures.push(format!("{name}: mlpc panicked"));
+        }
+
+        let text = format!(
+            "--- {} ---\n{}--- exit status: {status} ---\n{}",
+            fixture.display(),
+            if source.ends_with('\n') { source.clone() } else { format!("{source}\n") },
+            machine_independent(&stderr),
+        );
+        let mut settings = insta::Settings::clone_current();
+        settings.set_input_file(root().join(&fixture));
+        settings.set_description(description(&source));
+        settings.set_omit_expression(true);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name.as_str(), text));
+        }));
+        if result.is_err() {
+            failures.push(format!("{name}: snapshot differs"));
+        }
+    }
+    assert!(failures.is_empty(), "{} problem(s):\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn helper_files_are_not_cases() {
+    // Files under tests/diagnostics/imports/ are imported by fixtures; they must not be picked up
+    // as cases (they have no code prefix) and must exist for the import fixtures.
+    let fixtures = fixtures();
+    assert!(fixtures.iter().all(|f| f.parent() == Some(Path::new("tests/diagnostics"))));
+    for helper in ["tests/diagnostics/imports/cycle_partner.mlp", "tests/diagnostics/imports/unused_source.mlp"] {
+        assert!(root().join(helper).is_file(), "{helper} is missing");
+    }
+}
+
+#[test]
+fn every_snapshot_belongs_to_a_fixture() {
+    // A renamed or deleted fixture leaves its snapshot behind; insta does not notice.
+    let names: BTreeSet<String> = fixtures().iter().map(|f| stem(f)).collect();
+    for entry in std::fs::read_dir(root().join("tests/snapshots")).expect("tests/snapshots exists") {
+        let file = entry.expect("readable entry").file_name().to_string_lossy().into_owned();
+        let Some(name) = file.strip_prefix("diagnostics__").and_then(|f| f.strip_suffix(".snap")) else { continue };
+        assert!(
+            names.contains(name) || name.starts_with("json_"),
+            "tests/snapshots/{file} has no fixture tests/diagnostics/{name}.mlp: delete it"
+        );
+    }
+}
+
+#[test]
+fn every_fixture_is_named_after_a_known_code() {
+    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    for fixture in fixtures() {
+        let code = expected_code(&fixture);
+        assert!(known.contains(code.as_str()), "{}: `{code}` is not a code in compiler/src/codes.rs", fixture.display());
+        let source = std::fs::read_to_string(root().join(&fixture)).expect("readable fixture");
+        assert!(
+            source.starts_with(&format!("// {code}")),
+            "{}: start the fixture with a `// {code}: what this case shows` comment",
+            fixture.display()
+        );
+    }
+}
+
+#[test]
+fn every_code_has_a_fixture_and_an_explanation() {
+    let fixtures = fixtures();
+    let mut missing = Vec::new();
+    for code in CODES {
+        if !fixtures.iter().any(|f| expected_code(f) == code.code) {
+            missing.push(format!("{}: no fixture tests/diagnostics/{}_*.mlp", code.code, code.code.to_ascii_lowercase()));
+        }
+        let path = root().join("docs/errors").join(format!("{}.md", code.code));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            missing.push(format!("{}: no docs/errors/{}.md", code.code, code.code));
+            continue;
+        };
+        let title = format!("# {}: {}", code.code, code.title);
+        if text.lines().next() != Some(title.as_str()) {
+            missing.push(format!("{}: docs/errors/{}.md must start with `{title}`", code.code, code.code));
+        }
+        if text.lines().count() < 10 {
+            missing.push(format!("{}: docs/errors/{}.md holds only {} lines", code.code, code.code, text.lines().count()));
+        }
+        if !text.contains("```mlp") {
+            missing.push(format!("{}: docs/errors/{}.md has no ```mlp example", code.code, code.code));
+        }
+        if code.explanation != text {
+            missing.push(format!("{}: the embedded explanation is stale; rebuild", code.code));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn every_explanation_file_belongs_to_a_code() {
+    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    for entry in std::fs::read_dir(root().join("docs/errors")).expect("docs/errors exists") {
+        let path = entry.expect("readable entry").path();
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        assert!(known.contains(stem.as_str()), "{} explains no code in compiler/src/codes.rs", path.display());
+    }
+}
+
+#[test]
+fn the_index_lists_every_code() {
+    let index = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md exists");
+    for code in CODES {
+        let row = format!("| [{}](errors/{}.md) | {} |", code.code, code.code, code.title);
+        assert!(index.contains(&row), "docs/diagnostics.md lacks the row starting `{row}`");
+    }
+}
+
+#[test]
+fn explain_prints_the_explanation() {
+    for code in CODES {
+        let output = mlpc(&["explain", &code.code.to_ascii_lowercase()]);
+        assert_eq!(output.status.code(), Some(0), "mlpc explain {}", code.code);
+        let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+        assert_eq!(stdout.trim_end(), code.explanation.trim_end(), "mlpc explain {}", code.code);
+    }
+    let output = mlpc(&["explain", "E0999"]);
+    assert_eq!(output.status.code(), Some(2), "an unknown code is a usage error");
+}
+
+/// Every `"E0123"` / `"W0123"` string literal in the compiler's source.
+fn codes_in_source(dir: &Path, found: &mut BTreeSet<(String, String)>) {
+    for entry in std::fs::read_dir(dir).expect("readable source directory") {
+        let path = entry.expect("readable entry").path();
+        if path.is_dir() {
+            codes_in_source(&path, found);
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        let bytes = text.as_bytes();
+        for (i, window) in bytes.windows(7).enumerate() {
+            let is_code = window[0] == b'"'
+                && matches!(window[1], b'E' | b'W')
+                && window[2..6].iter().all(u8::is_ascii_digit)
+                && window[6] == b'"';
+            if is_code {
+                let line = text[..i].matches('\n').count() + 1;
+                let shown = path.strip_prefix(root()).unwrap_or(&path).display().to_string();
+                found.insert((text[i + 1..i + 6].to_string(), format!("{shown}:{line}")));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_code_in_the_compiler_is_listed() {
+    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    let mut found = BTreeSet::new();
+    codes_in_source(&root().join("compiler/src"), &mut found);
+    assert!(found.len() > CODES.len(), "the scan found only {} uses of codes", found.len());
+    let unlisted: Vec<String> = found.iter().filter(|(code, _)| !known.contains(code.as_str())).map(|(code, at)| format!("{code} at {at}")).collect();
+    assert!(unlisted.is_empty(), "codes used but not listed in compiler/src/codes.rs (add them, with docs/errors/CODE.md):\n{}", unlisted.join("\n"));
+}
+
+fn line_column(text: &str, offset: usize) -> (u64, u64) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let column = text[line_start..offset].chars().count() + 1;
+    (line as u64, column as u64)
+}
+
+/// Checks one `span` object against the file it points into.
+fn check_span(span: &Value, file: &str, what: &str) {
+    let text = std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{what}: cannot read `{file}`: {e}"));
+    let field = |key: &str| span[key].as_u64().unwrap_or_else(|| panic!("{what}: span.{key} is not a number: {span}"));
+    let (start, end, line, column) = (field("start"), field("end"), field("line"), field("column"));
+    assert!(start <= end && end as usize <= text.len(), "{what}: span {start}..{end} outside `{file}` ({} bytes)", text.len());
+    assert!(text.is_char_boundary(start as usize) && text.is_char_boundary(end as usize), "{what}: span splits a character");
+    assert_eq!((line, column), line_column(&text, start as usize), "{what}: line/column do not match byte offset {start}");
+    assert_eq!(span.as_object().map(|o| o.len()), Some(4), "{what}: span has exactly start, end, line, column: {span}");
+}
+
+/// Checks `mlpc check --format json` output against the contract; returns the diagnostics' codes.
+fn check_json_contract(fixture: &str, stdout: &[u8]) -> Vec<String> {
+    let value: Value = serde_json::from_slice(stdout).unwrap_or_else(|e| panic!("{fixture}: stdout is not JSON: {e}"));
+    let object = value.as_object().expect("a JSON object");
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["diagnostics"], "{fixture}: top level holds only `diagnostics`");
+    let diagnostics = value["diagnostics"].as_array().expect("`diagnostics` is an array");
+    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    let mut codes = Vec::new();
+    for (n, d) in diagnostics.iter().enumerate() {
+        let what = format!("{fixture} diagnostic {n}");
+        let keys: BTreeSet<&str> = d.as_object().expect("a diagnostic is an object").keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["severity", "code", "message", "file", "span", "labels", "help"]), "{what}: fields");
+        let code = d["code"].as_str().expect("code is a string");
+        assert!(known.contains(code), "{what}: unknown code {code}");
+        let severity = d["severity"].as_str().expect("severity is a string");
+        assert_eq!(severity, if code.starts_with('E') { "error" } else { "warning" }, "{what}: severity of {code}");
+        let message = d["message"].as_str().expect("message is a string");
+        assert!(!message.is_empty() && !message.ends_with('.'), "{what}: message `{message}` is empty or ends with a period");
+        assert!(message.chars().next().is_some_and(|c| !c.is_uppercase()), "{what}: message `{message}` starts lowercase");
+        let file = d["file"].as_str().expect("file is a string");
+        assert!(Path::new(file).is_relative(), "{what}: `{file}` is shown relative to the working directory");
+        check_span(&d["span"], file, &what);
+        assert!(d["help"].is_null() || d["help"].as_str().is_some_and(|h| !h.is_empty()), "{what}: help is a string or null");
+        let labels = d["labels"].as_array().expect("labels is an array");
+        let primaries: Vec<&Value> = labels.iter().filter(|l| l["primary"] == Value::Bool(true)).collect();
+        assert_eq!(primaries.len(), 1, "{what}: exactly one primary label");
+        assert_eq!(primaries[0]["span"], d["span"], "{what}: the primary label has the diagnostic's span");
+        assert_eq!(primaries[0]["file"], d["file"], "{what}: the primary label is in the diagnostic's file");
+        for label in labels {
+            assert!(label["message"].is_string() && label["primary"].is_boolean(), "{what}: label fields: {label}");
+            let label_file = label["file"].as_str().expect("label file is a string");
+            check_span(&label["span"], label_file, &format!("{what} label"));
+        }
+        codes.push(code.to_string());
+    }
+    codes
+}
+
+#[test]
+fn json_output_keeps_the_contract() {
+    let fixture = "tests/diagnostics/e0405_conv_kernel_too_big.mlp";
+    let output = mlpc(&["check", "--format", "json", fixture]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stderr.is_empty(), "JSON mode prints nothing on stderr");
+    let codes = check_json_contract(fixture, &output.stdout);
+    assert_eq!(codes, ["E0405"]);
+
+    let value: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["file"], fixture);
+    assert_eq!(d["message"], "a 5×5 kernel does not fit the 3×3 input");
+    // The primary span is the layer call on line 18, column 5; the secondary label the pooling before it.
+    assert_eq!((d["span"]["line"].as_u64(), d["span"]["column"].as_u64()), (Some(18), Some(5)));
+    let source = std::fs::read_to_string(root().join(fixture)).expect("fixture");
+    let span = |v: &Value| &source[v["start"].as_u64().unwrap() as usize..v["end"].as_u64().unwrap() as usize];
+    assert_eq!(span(&d["span"]), "conv2d(filters: 16, kernel: 5)");
+    assert_eq!(span(&d["labels"][1]["span"]), "maxpool(2)");
+    assert_eq!(d["labels"][1]["message"], "output shape [6, 3, 3] comes from here");
+    insta::assert_snapshot!("json_e0405_conv_kernel_too_big", serde_json::to_string_pretty(&value).expect("JSON"));
+}
+
+#[test]
+fn json_output_of_every_fixture_keeps_the_contract() {
+    // The same contract over every fixture, including labels in other files (imports) and
+    // warnings-only output; the codes must match those of the human output.
+    for fixture in fixtures() {
+        let fixture = fixture.to_str().expect("UTF-8 path").to_string();
+        let output = mlpc(&["check", "--format", "json", &fixture]);
+        let codes = check_json_contract(&fixture, &output.stdout);
+        let expected = expected_code(Path::new(&fixture));
+        assert!(codes.contains(&expected), "{fixture}: JSON lacks {expected}: {codes:?}");
+        let errors = codes.iter().any(|c| c.starts_with('E'));
+        assert_eq!(output.status.code(), Some(if errors { 1 } else { 0 }), "{fixture}: exit status");
+    }
+}
