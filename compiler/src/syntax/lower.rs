@@ -304,7 +304,9 @@ impl<'a> Lowerer<'a> {
                 }
                 Rule::infix_op => {
                     let span = self.span(&part);
-                    let op = BinOp::from_str(part.as_str().trim()).expect("grammar admits only known operators");
+                    // `"-" ~ !">"` is a sequence, so the pair may end with the blanks and comments
+                    // pest skipped before the lookahead (`a - // note`); the trimmed span does not.
+                    let op = BinOp::from_str(&self.text[span.start..span.end]).expect("grammar admits only known operators");
                     let incoming = Pending::Binary(op, span);
                     while let Some(&top) = pending.last() {
                         if top.strength() < incoming.strength() {
@@ -367,6 +369,11 @@ impl<'a> Lowerer<'a> {
         let mut parts = pair.into_inner();
         let (mut expr, mut depth) = self.primary(parts.next().expect("primary"));
         for postfix in parts {
+            // The caller refuses an operand past the limit; building on would only make a tree
+            // too deep to drop (`a.b.b.b…` a hundred thousand times overflows the stack).
+            if depth > MAX_EXPR_DEPTH {
+                break;
+            }
             let span = expr.span.to(self.span(&postfix));
             match postfix.as_rule() {
                 Rule::call => {
