@@ -6,8 +6,17 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod format;
+pub mod plan;
 pub mod span;
 pub mod syntax;
 
 pub use diagnostic::{Diagnostic, FileId, Severity};
 pub use span::Span;
+pub mod check;
+pub mod codes;
+pub mod program;
+pub mod stdlib;
+pub mod types;
+pub mod world;
+
+pub use check::{compile, compile_text, Compilation};
