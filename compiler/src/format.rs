@@ -45,9 +45,15 @@ pub fn format_ast(ast: &Ast, text: &str) -> String {
 }
 
 /// Whether two consecutive top-level items may go without a blank line between them (they keep
-/// the user's choice). Definitions always get one; a run of imports reads best as one group.
+/// the user's choice). A run of imports, or of one-line definitions (metrics, features,
+/// baselines, the objective), reads best as one group; definitions with a block always get one.
 fn may_touch(prev: &Item, next: &Item) -> bool {
-    matches!((prev, next), (Item::Import(_), Item::Import(_)))
+    let one_line = |item: &Item| match item {
+        Item::Definition(def) => def.body.is_none(),
+        Item::Objective(_) => true,
+        _ => false,
+    };
+    matches!((prev, next), (Item::Import(_), Item::Import(_))) || (one_line(prev) && one_line(next))
 }
 
 /// Whether `printed`, one top-level item as printed, parses back to `item` (doc comments aside:

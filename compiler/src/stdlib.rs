@@ -67,6 +67,23 @@ impl ParamType {
         }
     }
 
+    /// The type in the plural, for list element types: "whole numbers of at least 1".
+    fn plural(&self) -> String {
+        match self {
+            ParamType::Int => "integers".into(),
+            ParamType::Float => "numbers".into(),
+            ParamType::Bool => "booleans".into(),
+            ParamType::String => "strings".into(),
+            ParamType::Name => "names".into(),
+            ParamType::Fraction => "fractions in [0, 1]".into(),
+            ParamType::Count => "whole numbers of at least 1".into(),
+            ParamType::Rate => "numbers above 0".into(),
+            ParamType::List(inner) => format!("lists of {}", inner.plural()),
+            ParamType::Kind(kind) => format!("{kind}s"),
+            _ => "values".into(),
+        }
+    }
+
     /// How the type reads in messages and docs.
     pub fn describe(&self) -> String {
         match self {
@@ -81,7 +98,7 @@ impl ParamType {
             ParamType::Expr => "an expression".into(),
             ParamType::Bound(metric) => format!("a bound such as `{metric} >= 0.6`"),
             ParamType::Any => "a value".into(),
-            ParamType::List(element) => format!("a list of {}", strip_article(&element.describe())),
+            ParamType::List(element) => format!("a list of {}", element.plural()),
             ParamType::Kind(kind) => format!("{} {kind}", article(kind)),
         }
     }
@@ -91,9 +108,6 @@ fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
-fn strip_article(text: &str) -> String {
-    text.strip_prefix("an ").or_else(|| text.strip_prefix("a ")).unwrap_or(text).to_string() + "s"
-}
 
 #[derive(Clone, Debug)]
 pub struct ParamSpec {

@@ -117,14 +117,14 @@ impl Task {
 /// Infers a column's type from sampled cells: bool, int, float, then category (few distinct
 /// values) or text.
 pub fn infer_column(values: &[Option<&str>]) -> (ColumnType, bool) {
-    let present: Vec<&str> = values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    let is_missing_marker = |v: &str| matches!(v, "NA" | "N/A" | "NaN" | "nan" | "null" | "NULL" | "?");
+    let present: Vec<&str> = values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty() && !is_missing_marker(v)).collect();
     let nullable = present.len() < values.len();
     if present.is_empty() {
         return (ColumnType::Float, nullable);
     }
-    let is_missing_marker = |v: &str| matches!(v, "NA" | "NaN" | "nan" | "null" | "NULL" | "?");
-    let numeric: Vec<&str> = present.iter().copied().filter(|v| !is_missing_marker(v)).collect();
-    let nullable_numeric = nullable || numeric.len() < present.len();
+    let numeric = present.clone();
+    let nullable_numeric = nullable;
     if numeric.iter().all(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "false")) && !numeric.is_empty() {
         return (ColumnType::Bool, nullable_numeric);
     }

@@ -23,6 +23,14 @@ impl<'a> Checker<'a> {
             return;
         };
         self.referenced.insert(first.def.name.name.clone());
+        for extra in &pipelines[1..] {
+            self.error(
+                Diagnostic::error("E0101", extra.file, extra.def.name.span, "a spec has exactly one `pipeline` block")
+                    .with_primary(format!("second pipeline `{}`", extra.def.name.name))
+                    .with_label_in(first.file, first.def.name.span, "the pipeline is defined here")
+                    .with_help("merge the settings into one `pipeline` block"),
+            );
+        }
         self.expect_no_value(first, "`pipeline` takes settings in a block: `pipeline name { seed = 42 }`");
         let settings = self.settings(first.file, "pipeline", first.def.body.as_ref(), false, true);
         self.no_statements(first.file, &settings.other, "pipeline");
@@ -100,7 +108,7 @@ impl<'a> Checker<'a> {
                 }
             };
             if let Some(excluded) = settings.values.get("exclude") {
-                self.check_columns_exist(def.file, &schema, excluded, settings.spans.get("exclude").copied().unwrap_or(value.span), "exclude");
+                self.check_columns_exist(def.file, &schema, excluded, settings.spans.get("exclude").copied().unwrap_or(value.span), "the data");
             }
             self.program.sources.push(Source { name: def.def.name.name.clone(), format, path, schema, settings: settings.values });
         }
@@ -288,15 +296,19 @@ impl<'a> Checker<'a> {
                 done.insert(def.def.name.name.clone());
             }
             if pending.len() == before {
-                for def in &pending {
-                    let parent = def.def.value.as_ref().expect("pending datasets have a parent");
-                    self.error(
-                        Diagnostic::error("E0105", def.file, parent.span, format!("dataset `{}` is built from itself", def.def.name.name))
-                            .with_primary("this dataset depends on itself through this chain")
-                            .with_label(def.def.name.span, "in this dataset")
-                            .with_help("a dataset must build on a source or on a dataset that does not lead back to it"),
-                    );
+                let first = pending[0];
+                let parent = first.def.value.as_ref().expect("pending datasets have a parent");
+                let chain: Vec<String> = pending.iter().map(|d| format!("`{}`", d.def.name.name)).collect();
+                let mut d = Diagnostic::error("E0105", first.file, parent.span, format!("dataset `{}` is built from itself", first.def.name.name))
+                    .with_primary(format!("cycle through {}", chain.join(" → ")))
+                    .with_label(first.def.name.span, "in this dataset")
+                    .with_help("a dataset must build on a source or on a dataset that does not lead back to it");
+                for other in &pending[1..] {
+                    if other.file == first.file {
+                        d = d.with_label(other.def.name.span, "part of the cycle");
+                    }
                 }
+                self.error(d);
                 break;
             }
         }
@@ -332,7 +344,8 @@ impl<'a> Checker<'a> {
         if parent.def.kind == DefKind::Dataset {
             for key in ["normalize", "encode"] {
                 let parent_does = inherited.get(key).and_then(Value::as_str).is_some_and(|v| v != "none");
-                if let (true, Some(&span)) = (parent_does, settings.spans.get(key)) {
+                let child_does = settings.values.get(key).and_then(Value::as_str).is_some_and(|v| v != "none");
+                if let (true, true, Some(&span)) = (parent_does, child_does, settings.spans.get(key)) {
                     let parent_span = parent.def.body.iter().flat_map(|b| &b.items).find_map(|i| match i {
                         BlockItem::Setting { key: k, span, .. } if k.name == key => Some(*span),
                         _ => None,
@@ -340,15 +353,22 @@ impl<'a> Checker<'a> {
                     let mut d = Diagnostic::error("E0306", def.file, span, format!("`{key}` is applied twice: `{parent_name}` already does it"))
                         .with_primary("applied again here")
                         .with_help(format!("remove `{key}` here, or build `{name}` on the source instead of `{parent_name}`"));
-                    if let Some(ps) = parent_span {
-                        d = d.with_label_in(parent.file, ps, "first applied here");
-                    }
+                    d = match parent_span {
+                        Some(ps) => d.with_label_in(parent.file, ps, "first applied here"),
+                        None => d.with_label_in(parent.file, parent.def.name.span, format!("`{parent_name}` applies `{key}` by default")),
+                    };
                     self.error(d);
                 }
             }
         }
         for (k, v) in &settings.values {
-            inherited.insert(k.clone(), v.clone());
+            match (k.as_str(), inherited.get_mut(k), v) {
+                // Exclusions add up along the chain source → dataset → dataset.
+                ("exclude", Some(Value::List(earlier)), Value::List(more)) => earlier.extend(more.iter().cloned()),
+                _ => {
+                    inherited.insert(k.clone(), v.clone());
+                }
+            }
         }
         let mut values = inherited;
         let declaration = self.stdlib.settings("dataset").expect("dataset settings are declared");
@@ -365,7 +385,7 @@ impl<'a> Checker<'a> {
 
         if let Some(excluded) = settings.values.get("exclude") {
             let span = settings.spans.get("exclude").copied().unwrap_or(value.span);
-            self.check_columns_exist(def.file, &schema, excluded, span, "exclude");
+            self.check_columns_exist(def.file, &schema, excluded, span, "the data");
         }
         if let Some(Value::List(excluded)) = values.get("exclude") {
             let excluded: Vec<&str> = excluded.iter().filter_map(Value::as_str).collect();
@@ -386,6 +406,16 @@ impl<'a> Checker<'a> {
             self.unknown_column(label_span.0, label_span.1, &label, schema.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str), "the data");
             return;
         };
+        if let ColumnType::Category { levels } = &label_column.ty {
+            if levels.len() < 2 {
+                self.error(
+                    Diagnostic::error("E0307", label_span.0, label_span.1, format!("label `{label}` has a single class"))
+                        .with_primary(format!("every sampled row is `{}`", levels.first().map_or("", String::as_str)))
+                        .with_help("a classification label needs at least two classes; check the file or the label column"),
+                );
+                return;
+            }
+        }
         let Some(task) = Task::of_label(&label_column.ty) else {
             self.error(
                 Diagnostic::error("E0307", label_span.0, label_span.1, format!("column `{label}` of type {} cannot be a label", label_column.ty))
@@ -394,16 +424,6 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        if let ColumnType::Category { levels } = &label_column.ty {
-            if levels.len() < 2 {
-                self.error(
-                    Diagnostic::error("E0307", label_span.0, label_span.1, format!("label `{label}` has a single class"))
-                        .with_primary("nothing to learn")
-                        .with_help("a classification label needs at least two classes"),
-                );
-                return;
-            }
-        }
 
         // The positive class of a binary label.
         let positive = values.get("positive").and_then(Value::as_str).map(str::to_string);
@@ -448,6 +468,14 @@ impl<'a> Checker<'a> {
         };
 
         // The split.
+        // The default split is stratified, which needs classes: a regression label defaults to a
+        // random split with the same fractions instead.
+        let split_defaulted = !settings.values.contains_key("split") && parent.def.kind == DefKind::Source;
+        if split_defaulted && task == Task::Regression {
+            if let Some(Value::Call { call, .. }) = values.get_mut("split") {
+                *call = "random".to_string();
+            }
+        }
         let split_span = settings.spans.get("split").copied().unwrap_or(def.def.name.span);
         if let Some((kind, args)) = values.get("split").and_then(Value::as_call) {
             if kind == "stratified" && task == Task::Regression {

@@ -20,7 +20,7 @@ pub enum ExprType {
 }
 
 impl ExprType {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             ExprType::Column(ty) => ty.to_string(),
             ExprType::Str(_) => "a string".into(),
@@ -174,7 +174,15 @@ impl<'a> Checker<'a> {
                     self.error(Diagnostic::error("E0103", file, callee.span, format!("unknown function `{name}`")).with_primary("no such function").with_help(help));
                     return ExprType::Error;
                 };
-                if args.len() != function.params.len() || args.iter().any(|a| a.name.is_some()) {
+                if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
+                    self.error(
+                        Diagnostic::error("E0204", file, named.span, format!("`{name}` takes positional arguments only"))
+                            .with_primary("named argument")
+                            .with_help(format!("signature: {}; drop `{}:`", function.signature(), named.name)),
+                    );
+                    return ExprType::Error;
+                }
+                if args.len() != function.params.len() {
                     self.error(
                         Diagnostic::error("E0204", file, expr.span, format!("`{name}` takes {} argument{}, found {}", function.params.len(), if function.params.len() == 1 { "" } else { "s" }, args.len()))
                             .with_primary("wrong number of arguments")
@@ -301,7 +309,9 @@ impl<'a> Checker<'a> {
                 reads(value, &mut r);
             }
             for name in &r {
-                if let Some(&j) = names.get(name) {
+                // A feature that shadows a column reads the column under its own name.
+                let reads_shadowed_column = *name == def.def.name.name && self.program.datasets.first().is_some_and(|d| d.schema.get(name).is_some());
+                if let (Some(&j), false) = (names.get(name), reads_shadowed_column) {
                     graph.add_edge(nodes[j], nodes[i], ());
                 }
             }
@@ -338,6 +348,9 @@ impl<'a> Checker<'a> {
         // Type every feature against the first dataset (features are derived on every dataset
         // whose columns they read).
         let Some(dataset) = self.program.datasets.first().cloned() else {
+            if !self.defs_of(DefKind::Dataset).is_empty() || self.broken_kinds.contains("dataset") {
+                return; // the dataset's own errors explain this
+            }
             for def in &defs {
                 self.error(
                     Diagnostic::error("E0203", def.file, def.def.name.span, format!("feature `{}` needs a dataset to be derived on", def.def.name.name))
@@ -389,11 +402,21 @@ impl<'a> Checker<'a> {
             let encode = ds.settings.get("encode").and_then(|v| v.as_str()).unwrap_or("onehot").to_string();
             for feature in &features {
                 let readable = feature.reads.iter().all(|r| ds.schema.get(r).is_some() || typed.contains_key(r));
-                if readable && ds.schema.get(&feature.name).is_none() {
-                    ds.schema.columns.push(Column { name: feature.name.clone(), ty: feature.ty.clone(), nullable: false });
-                    ds.inputs.push(feature.name.clone());
-                    ds.input_width += super::data::input_width(&feature.ty, &encode);
+                if !readable {
+                    continue;
                 }
+                // A feature named like a column replaces it (W0004 says so).
+                if let Some(column) = ds.schema.columns.iter_mut().find(|c| c.name == feature.name) {
+                    if column.name != ds.label {
+                        ds.input_width -= super::data::input_width(&column.ty, &encode);
+                        ds.input_width += super::data::input_width(&feature.ty, &encode);
+                    }
+                    column.ty = feature.ty.clone();
+                    continue;
+                }
+                ds.schema.columns.push(Column { name: feature.name.clone(), ty: feature.ty.clone(), nullable: false });
+                ds.inputs.push(feature.name.clone());
+                ds.input_width += super::data::input_width(&feature.ty, &encode);
             }
         }
         self.program.features = features;

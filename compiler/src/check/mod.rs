@@ -167,6 +167,10 @@ pub(crate) struct Checker<'a> {
     pub searches: Vec<Def<'a>>,
     pub monitors: Vec<Def<'a>>,
     pub objectives: Vec<(FileId, &'a Objective)>,
+    /// Names and keywords of definitions that did not parse: references to them are not
+    /// reported again, and neither is what their absence implies.
+    pub broken: HashSet<String>,
+    pub broken_kinds: HashSet<String>,
     /// Definitions some other definition refers to.
     pub referenced: HashSet<String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -185,6 +189,8 @@ impl<'a> Checker<'a> {
             monitors: Vec::new(),
             objectives: Vec::new(),
             referenced: HashSet::new(),
+            broken: HashSet::new(),
+            broken_kinds: HashSet::new(),
             diagnostics: Vec::new(),
             program: Program::default(),
         }
@@ -263,7 +269,17 @@ impl<'a> Checker<'a> {
                             .with_primary("not allowed in a spec")
                             .with_help("remove the declaration; built-ins are declared in stdlib/*.mlp"),
                     ),
-                    Item::Import(_) | Item::Error(_) => {}
+                    Item::Error(span) => {
+                        let text = &self.files[index].text[span.start..span.end];
+                        let mut words = text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+                        if let Some(keyword) = words.next() {
+                            self.broken_kinds.insert(keyword.to_string());
+                        }
+                        if let Some(name) = words.next() {
+                            self.broken.insert(name.to_string());
+                        }
+                    }
+                    Item::Import(_) => {}
                 }
             }
         }

@@ -46,8 +46,11 @@ impl<'a> Checker<'a> {
             self.error(
                 Diagnostic::error("E0203", file, span, format!("metric `{name}` needs arguments"))
                     .with_primary("used without its arguments")
-                    .with_help(format!("define it first: `metric my_{name} = {}`", builtin.signature())),
+                    .with_help(format!("define it first, e.g. `metric my_{name} = {name}({} >= 0.6)`, and use `my_{name}`", if name == "recall_at" { "precision" } else { "recall" })),
             );
+            return None;
+        }
+        if self.broken.contains(name) {
             return None;
         }
         let mut candidates: Vec<&str> = self.defs.values().filter(|d| d.def.kind == DefKind::Metric).map(|d| d.def.name.name.as_str()).collect();
@@ -106,7 +109,7 @@ impl<'a> Checker<'a> {
         let objectives = self.objectives.clone();
         if objectives.is_empty() {
             let first = self.defs_of(DefKind::Model).into_iter().chain(self.defs_of(DefKind::Baseline)).next();
-            if let Some(def) = first {
+            if let (Some(def), false) = (first, self.broken_kinds.contains("objective")) {
                 self.error(
                     Diagnostic::error("E0408", def.file, def.def.name.span, "the spec has no objective")
                         .with_primary(format!("which number should {} `{}` be judged by?", def.def.kind.keyword(), def.def.name.name))
@@ -157,6 +160,7 @@ impl<'a> Checker<'a> {
                 self.referenced.insert(only.def.name.name.clone());
                 self.program.datasets.iter().find(|d| d.name == only.def.name.name).cloned()
             }
+            [] if self.broken_kinds.contains("dataset") => None,
             [] => {
                 self.error(
                     Diagnostic::error("E0203", def.file, def.def.name.span, format!("{} `{}` has no dataset to train on", def.def.kind.keyword(), def.def.name.name))
@@ -215,7 +219,7 @@ impl<'a> Checker<'a> {
                     ExprType::Error => continue,
                     other => {
                         self.error(
-                            Diagnostic::error("E0401", def.file, arg.value.span, format!("a rule must be a condition or a score, found {other:?}").replace("Column(", "").replace(')', ""))
+                            Diagnostic::error("E0401", def.file, arg.value.span, format!("a rule must be a condition or a score, found {}", other.describe()))
                                 .with_primary("not a condition or a number")
                                 .with_help("write a condition such as `mean_radius > 15`"),
                         );
@@ -273,6 +277,8 @@ impl<'a> Checker<'a> {
         };
         let outputs = match (&dataset.task, &dataset.label_type) {
             (Task::Multiclass, ColumnType::Category { levels }) => levels.len(),
+            // Softmax cross-entropy on a binary label needs one logit per class.
+            (Task::Binary, _) if loss == "cross_entropy" => 2,
             _ => 1,
         };
 
@@ -289,8 +295,8 @@ impl<'a> Checker<'a> {
                     Some(ColumnType::Sequence { length, features }) => vec![*length, *features],
                     _ => {
                         self.error(
-                            Diagnostic::error("E0406", def.file, arch_span, format!("`{}` needs an {input} column, but dataset `{}` has none", builtin.name, dataset.name))
-                                .with_primary(format!("an {input} model on tabular data"))
+                            Diagnostic::error("E0406", def.file, arch_span, format!("`{}` needs {} {input} column, but dataset `{}` has none", builtin.name, if input == "image" { "an" } else { "a" }, dataset.name))
+                                .with_primary(format!("{} {input} model on tabular data", if input == "image" { "an" } else { "a" }))
                                 .with_help(if input == "image" {
                                     "declare the pixels as an image column, e.g. `schema { pixels: image(1, 8, 8) }`, or use `mlp` for tabular data"
                                 } else {
@@ -386,6 +392,7 @@ impl<'a> Checker<'a> {
                         [c, h, w] if h >= size && w >= size => vec![c, (h - size) / stride + 1, (w - size) / stride + 1],
                         [len, f] if len >= size => vec![(len - size) / stride + 1, f],
                         [_, h, w] => return fail(self, format!("a {size}×{size} pool does not fit the {h}×{w} input"), "pool over a smaller window, or remove this pooling layer"),
+                        [len, _] => return fail(self, format!("a pool of {size} steps does not fit a sequence of {len}"), "pool over a smaller window, or remove this pooling layer"),
                         _ => return fail(self, format!("`{}` needs an image or a sequence, found {}", builtin.name, shape_text(&shape)), "pooling comes before `flatten()`"),
                     }
                 }
@@ -530,7 +537,36 @@ impl<'a> Checker<'a> {
             return None;
         }
         if strategy == "grid" && matches!(builtin.name.as_str(), "uniform" | "loguniform") {
-            return bad_range(self, format!("a grid search cannot enumerate the continuous range of `{param}`"), "use `choice(...)` or `int_range(...)` with `grid`, or switch to `random` or `bayesian`");
+            self.error(
+                Diagnostic::error("E0502", file, span, format!("a grid search cannot enumerate the continuous range of `{param}`"))
+                    .with_primary("continuous range in a grid")
+                    .with_help("use `choice(...)` or `int_range(...)` with `grid`, or switch to `random` or `bayesian`"),
+            );
+            return None;
+        }
+        // The range must lie within what the parameter accepts, and an integer parameter needs
+        // integer candidates.
+        let fits = |v: f64| match ty {
+            ParamType::Fraction => (0.0..=1.0).contains(&v),
+            ParamType::Rate => v > 0.0,
+            ParamType::Count => v >= 1.0,
+            _ => true,
+        };
+        if matches!(builtin.name.as_str(), "uniform" | "loguniform") && matches!(ty, ParamType::Int | ParamType::Count) {
+            self.error(
+                Diagnostic::error("E0202", file, span, format!("`{param}` is a whole number, but `{}` draws fractions", builtin.name))
+                    .with_primary("continuous range for an integer parameter")
+                    .with_help(format!("use `{param} = int_range(low, high)` or `choice(...)`")),
+            );
+            return None;
+        }
+        if builtin.name != "choice" && !(fits(num("low")) && fits(num("high"))) {
+            self.error(
+                Diagnostic::error("E0502", file, span, format!("the range of `{param}` goes outside the values it accepts, {}", ty.describe()))
+                    .with_primary("range out of bounds")
+                    .with_help(format!("keep both ends within {}", ty.describe())),
+            );
+            return None;
         }
         Some(dist)
     }

@@ -40,10 +40,10 @@ pub fn did_you_mean<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str
 pub fn list_names<'c>(names: impl IntoIterator<Item = &'c str>) -> String {
     let names: Vec<String> = names.into_iter().map(|n| format!("`{n}`")).collect();
     match names.len() {
-        0 => "nothing".to_string(),
+        0 => "none".to_string(),
         1 => names[0].clone(),
         n if n > 8 => format!("{}, …", names[..8].join(", ")),
-        _ => format!("{} or {}", names[..names.len() - 1].join(", "), names[names.len() - 1]),
+        _ => format!("{} and {}", names[..names.len() - 1].join(", "), names[names.len() - 1]),
     }
 }
 
@@ -81,13 +81,14 @@ impl<'a> Checker<'a> {
                 );
                 None
             }
+            None if self.broken.contains(name) => None,
             None => {
                 let wanted = kinds_phrase(kinds);
                 let candidates: Vec<&str> = self.defs.values().filter(|d| kinds.contains(&d.def.kind)).map(|d| d.def.name.name.as_str()).collect();
                 let help = match did_you_mean(name, candidates.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None if candidates.is_empty() => format!("define it: `{} {name} = ...`", kinds[0].keyword()),
-                    None => format!("the defined {wanted}s are {}", list_names(candidates)),
+                    None => format!("defined here: {}", list_names(candidates)),
                 };
                 self.error(
                     Diagnostic::error("E0102", file, span, format!("unknown {wanted} `{name}`"))

@@ -129,7 +129,34 @@ impl<'a> Checker<'a> {
             let Some((builtin, _)) = self.builtin_call(def.file, "target", value) else { continue };
             let Some((_, _, args)) = value.as_call() else { continue };
             let Some(model_arg) = args.first() else { continue };
-            let Some(model) = model_arg.value.as_name() else { continue };
+            let Some(model) = model_arg.value.as_name() else {
+                self.error(
+                    Diagnostic::error("E0202", def.file, model_arg.value.span, format!("a `{}` deploy names the model it serves", builtin.name))
+                        .with_primary("expected a model name")
+                        .with_help(format!("write `deploy {name} = {}(model_name)`", builtin.name)),
+                );
+                continue;
+            };
+            // Each target takes only its own settings.
+            let allowed: &[&str] = match builtin.name.as_str() {
+                "http" => &["port", "host"],
+                "batch" => &["input", "output"],
+                _ => &["path"],
+            };
+            let mut misplaced = false;
+            for (key, span) in &settings.key_spans {
+                if !allowed.contains(&key.as_str()) && settings.values.contains_key(key) {
+                    self.error(
+                        Diagnostic::error("E0201", def.file, *span, format!("`{key}` does not apply to a `{}` deploy", builtin.name))
+                            .with_primary("setting of another deploy target")
+                            .with_help(format!("a `{}` deploy accepts {}", builtin.name, super::names::list_names(allowed.iter().copied()))),
+                    );
+                    misplaced = true;
+                }
+            }
+            if misplaced {
+                continue;
+            }
             if self.resolve(def.file, model, model_arg.value.span, &[DefKind::Model]).is_none() {
                 continue;
             }

@@ -6,6 +6,10 @@ use crate::diagnostic::{Diagnostic, FileId};
 
 impl Checker<'_> {
     pub(super) fn check_usage(&mut self) {
+        // With errors about, a definition may look unused only because its user is broken.
+        if !self.broken_kinds.is_empty() || self.diagnostics.iter().any(Diagnostic::is_error) {
+            return;
+        }
         let mut warnings = Vec::new();
         for def in self.defs.values() {
             let kind = def.def.kind;

@@ -53,7 +53,7 @@ impl<'a> Checker<'a> {
         self.error(
             Diagnostic::error("E0202", file, expr.span, format!("`{what}` expects {}, found {}", ty.describe(), describe_expr(expr)))
                 .with_primary(format!("expected {}", ty.describe()))
-                .with_help(example_for(ty).map_or_else(|| format!("give `{what}` {}", ty.describe()), |e| format!("for example `{what}: {e}`"))),
+                .with_help(example_for(ty).map_or_else(|| format!("give `{what}` {}", ty.describe()), |e| format!("give `{what}` {}, for example `{e}`", ty.describe()))),
         );
     }
 
@@ -117,6 +117,7 @@ impl<'a> Checker<'a> {
             ParamType::Name => match &expr.kind {
                 ExprKind::Name(n) => Some(Value::Name(n.clone())),
                 ExprKind::String(s) => Some(Value::Name(s.clone())),
+                ExprKind::Bool(b) => Some(Value::Name(b.to_string())),
                 _ => {
                     self.type_error(file, expr, ty, what);
                     None
@@ -125,7 +126,7 @@ impl<'a> Checker<'a> {
             ParamType::Expr => Some(Value::Expr(expr.to_string())),
             ParamType::Bound(metric) => {
                 let bound = match &expr.kind {
-                    ExprKind::Binary { op, lhs, rhs, .. } if op.is_comparison() && lhs.as_name() == Some(metric) => {
+                    ExprKind::Binary { op: op @ (crate::ast::BinOp::Ge | crate::ast::BinOp::Gt), lhs, rhs, .. } if lhs.as_name() == Some(metric) => {
                         rhs.as_number().map(|v| (op.as_str(), v, rhs.as_ref()))
                     }
                     _ => None,

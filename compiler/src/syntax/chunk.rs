@@ -12,6 +12,10 @@ pub const TOP_LEVEL_KEYWORDS: [&str; 3] = ["import", "objective", "extern"];
 /// and low enough that the recursive parser and tree walkers stay well inside a thread's stack.
 pub const MAX_NESTING: usize = 64;
 
+/// Most `if`s in one definition. `if`s are counted, not their depth (which only a parser can
+/// see), so the limit is generous enough for many flat `if` settings in one block.
+pub const MAX_IFS: usize = 256;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Chunk {
     /// From the definition keyword to the start of the next chunk (or the end of the file).
@@ -175,7 +179,7 @@ fn nesting_overflow(text: &str, span: Span) -> Option<Span> {
                 && bytes.get(i + 2).is_none_or(|&c| !is_ident_byte(c)) =>
             {
                 ifs += 1;
-                if ifs > MAX_NESTING {
+                if ifs > MAX_IFS {
                     return Some(Span::new(span.start + i, span.start + i + 2));
                 }
             }

@@ -94,6 +94,8 @@ fn context(text: &str, chunk: Span, at: usize) -> Option<String> {
                 rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len())
             } else if c == '"' {
                 rest[1..].find('"').map_or(rest.len(), |n| n + 2)
+            } else if ["->", "==", "!=", "<=", ">="].iter().any(|op| rest.starts_with(op)) {
+                2
             } else {
                 c.len_utf8()
             };

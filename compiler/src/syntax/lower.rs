@@ -202,15 +202,13 @@ impl<'a> Lowerer<'a> {
                 let margin = names.next().map(|p| self.expr(p));
                 BlockItem::Beats { model, baseline, metric, margin, span }
             }
-            Rule::drift_item => {
-                let _kw = inner.next();
-                let subject = self.expr(inner.next().expect("drift condition"));
-                let action = inner.next().map(|a| self.action(a));
-                BlockItem::Rule(Rule_ { drift: true, subject, on: None, over: None, action, span })
-            }
-            Rule::rule_item => {
+            Rule::drift_item | Rule::rule_item => {
+                let drift = rule == Rule::drift_item;
+                if drift {
+                    inner.next(); // the `drift` keyword
+                }
                 let subject = self.expr(inner.next().expect("subject"));
-                let mut rule = Rule_ { drift: false, subject, on: None, over: None, action: None, span };
+                let mut rule = Rule_ { drift, subject, on: None, over: None, action: None, span };
                 for clause in inner {
                     match clause.as_rule() {
                         Rule::on_split => {
@@ -280,6 +278,7 @@ impl<'a> Lowerer<'a> {
         let mut pending: Vec<Pending> = Vec::new();
         let mut negations: Vec<Span> = Vec::new();
         let mut failed = false;
+        let mut chained = false;
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::prefix_op => {
@@ -320,6 +319,7 @@ impl<'a> Lowerer<'a> {
                                         .with_label(prev_span, "first comparison")
                                         .with_help("join the two comparisons with `and`, e.g. `a < b and b < c`"),
                                 );
+                                chained = true;
                             }
                         }
                         pending.pop();
@@ -341,6 +341,10 @@ impl<'a> Lowerer<'a> {
         }
         if failed || operands.len() != 1 {
             return self.error_expr(whole);
+        }
+        if chained {
+            // Already reported as E0003; an error node keeps type errors from piling on.
+            return (Expr { kind: ExprKind::Error, span: whole }, 1);
         }
         operands.pop().expect("one operand left")
     }
