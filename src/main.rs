@@ -66,12 +66,17 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
-        Command::Check { files, format, deny_warnings } => commands::check::run(&files, format == CheckFormat::Json, deny_warnings),
-        Command::Graph { file, format } => commands::graph::run(&file, match format {
-            GraphFormat::Dot => commands::graph::Format::Dot,
-            GraphFormat::Mermaid => commands::graph::Format::Mermaid,
-            GraphFormat::Json => commands::graph::Format::Json,
-        }),
+        Command::Check { files, format, deny_warnings } => {
+            commands::check::run(&files, format == CheckFormat::Json, deny_warnings)
+        }
+        Command::Graph { file, format } => commands::graph::run(
+            &file,
+            match format {
+                GraphFormat::Dot => commands::graph::Format::Dot,
+                GraphFormat::Mermaid => commands::graph::Format::Mermaid,
+                GraphFormat::Json => commands::graph::Format::Json,
+            },
+        ),
         Command::Fmt { files, check } => commands::fmt::run(&files, check),
         Command::Explain { code } => commands::explain::run(&code),
         Command::StdlibDocs => {

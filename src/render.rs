@@ -2,10 +2,10 @@
 //! byte offsets and 1-based lines and columns, the contract in DESIGN.md).
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
+use mlp_compiler::Severity;
 use mlp_compiler::diagnostic::{Diagnostic, SourceFile};
 use mlp_compiler::span::LineIndex;
-use mlp_compiler::Severity;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 
 /// How paths appear in output: relative to the working directory when possible.

@@ -9,7 +9,8 @@ pub struct FsWorld;
 impl World for FsWorld {
     fn read_source(&self, path: &Path) -> Result<String, String> {
         let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
-        String::from_utf8(bytes).map_err(|e| format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+        String::from_utf8(bytes)
+            .map_err(|e| format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
     }
 
     fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
@@ -44,12 +45,18 @@ fn first_match(path: &Path) -> Result<PathBuf, SampleError> {
 
 fn sample_csv(path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
     let file = std::fs::File::open(path).map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(BufReader::new(file));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(BufReader::new(file));
     let header = reader.byte_headers().map_err(|e| SampleError::Unreadable(e.to_string()))?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(SampleError::Empty);
     }
-    let decode = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).map_err(|_| SampleError::Unreadable("not valid UTF-8".to_string()));
+    let decode = |bytes: &[u8]| {
+        String::from_utf8(bytes.to_vec()).map_err(|_| SampleError::Unreadable("not valid UTF-8".to_string()))
+    };
     let mut columns = Vec::with_capacity(header.len());
     for (i, name) in header.iter().enumerate() {
         // A UTF-8 byte-order mark belongs to the file, not to the first column's name.
@@ -59,7 +66,10 @@ fn sample_csv(path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, Sam
     let mut rows = Vec::new();
     for record in reader.byte_records().take(max_rows) {
         let record = record.map_err(|e| SampleError::Unreadable(e.to_string()))?;
-        let row = record.iter().map(|cell| decode(cell).map(|c| Some(c).filter(|c| !c.trim().is_empty()))).collect::<Result<Vec<_>, _>>()?;
+        let row = record
+            .iter()
+            .map(|cell| decode(cell).map(|c| Some(c).filter(|c| !c.trim().is_empty())))
+            .collect::<Result<Vec<_>, _>>()?;
         rows.push(row);
     }
     Ok(Sample { path: path.to_path_buf(), columns, rows })
@@ -74,7 +84,8 @@ fn sample_jsonl(path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| SampleError::Unreadable(format!("line {}: {e}", n + 1)))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| SampleError::Unreadable(format!("line {}: {e}", n + 1)))?;
         let serde_json::Value::Object(map) = value else {
             return Err(SampleError::Unreadable(format!("line {} is not a JSON object", n + 1)));
         };

@@ -176,7 +176,11 @@ fn every_fixture_is_named_after_a_known_code() {
     let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
     for fixture in fixtures() {
         let code = expected_code(&fixture);
-        assert!(known.contains(code.as_str()), "{}: `{code}` is not a code in compiler/src/codes.rs", fixture.display());
+        assert!(
+            known.contains(code.as_str()),
+            "{}: `{code}` is not a code in compiler/src/codes.rs",
+            fixture.display()
+        );
         let source = std::fs::read_to_string(root().join(&fixture)).expect("readable fixture");
         assert!(
             source.starts_with(&format!("// {code}")),
@@ -192,7 +196,11 @@ fn every_code_has_a_fixture_and_an_explanation() {
     let mut missing = Vec::new();
     for code in CODES {
         if !fixtures.iter().any(|f| expected_code(f) == code.code) {
-            missing.push(format!("{}: no fixture tests/diagnostics/{}_*.mlp", code.code, code.code.to_ascii_lowercase()));
+            missing.push(format!(
+                "{}: no fixture tests/diagnostics/{}_*.mlp",
+                code.code,
+                code.code.to_ascii_lowercase()
+            ));
         }
         let path = root().join("docs/errors").join(format!("{}.md", code.code));
         let Ok(text) = std::fs::read_to_string(&path) else {
@@ -204,7 +212,12 @@ fn every_code_has_a_fixture_and_an_explanation() {
             missing.push(format!("{}: docs/errors/{}.md must start with `{title}`", code.code, code.code));
         }
         if text.lines().count() < 10 {
-            missing.push(format!("{}: docs/errors/{}.md holds only {} lines", code.code, code.code, text.lines().count()));
+            missing.push(format!(
+                "{}: docs/errors/{}.md holds only {} lines",
+                code.code,
+                code.code,
+                text.lines().count()
+            ));
         }
         if !text.contains("```mlp") {
             missing.push(format!("{}: docs/errors/{}.md has no ```mlp example", code.code, code.code));
@@ -280,8 +293,16 @@ fn every_code_in_the_compiler_is_listed() {
     let mut found = BTreeSet::new();
     codes_in_source(&root().join("compiler/src"), &mut found);
     assert!(found.len() > CODES.len(), "the scan found only {} uses of codes", found.len());
-    let unlisted: Vec<String> = found.iter().filter(|(code, _)| !known.contains(code.as_str())).map(|(code, at)| format!("{code} at {at}")).collect();
-    assert!(unlisted.is_empty(), "codes used but not listed in compiler/src/codes.rs (add them, with docs/errors/CODE.md):\n{}", unlisted.join("\n"));
+    let unlisted: Vec<String> = found
+        .iter()
+        .filter(|(code, _)| !known.contains(code.as_str()))
+        .map(|(code, at)| format!("{code} at {at}"))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "codes used but not listed in compiler/src/codes.rs (add them, with docs/errors/CODE.md):\n{}",
+        unlisted.join("\n")
+    );
 }
 
 fn line_column(text: &str, offset: usize) -> (u64, u64) {
@@ -294,12 +315,24 @@ fn line_column(text: &str, offset: usize) -> (u64, u64) {
 
 /// Checks one `span` object against the file it points into.
 fn check_span(span: &Value, file: &str, what: &str) {
-    let text = std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{what}: cannot read `{file}`: {e}"));
+    let text =
+        std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{what}: cannot read `{file}`: {e}"));
     let field = |key: &str| span[key].as_u64().unwrap_or_else(|| panic!("{what}: span.{key} is not a number: {span}"));
     let (start, end, line, column) = (field("start"), field("end"), field("line"), field("column"));
-    assert!(start <= end && end as usize <= text.len(), "{what}: span {start}..{end} outside `{file}` ({} bytes)", text.len());
-    assert!(text.is_char_boundary(start as usize) && text.is_char_boundary(end as usize), "{what}: span splits a character");
-    assert_eq!((line, column), line_column(&text, start as usize), "{what}: line/column do not match byte offset {start}");
+    assert!(
+        start <= end && end as usize <= text.len(),
+        "{what}: span {start}..{end} outside `{file}` ({} bytes)",
+        text.len()
+    );
+    assert!(
+        text.is_char_boundary(start as usize) && text.is_char_boundary(end as usize),
+        "{what}: span splits a character"
+    );
+    assert_eq!(
+        (line, column),
+        line_column(&text, start as usize),
+        "{what}: line/column do not match byte offset {start}"
+    );
     assert_eq!(span.as_object().map(|o| o.len()), Some(4), "{what}: span has exactly start, end, line, column: {span}");
 }
 
@@ -313,19 +346,33 @@ fn check_json_contract(fixture: &str, stdout: &[u8]) -> Vec<String> {
     let mut codes = Vec::new();
     for (n, d) in diagnostics.iter().enumerate() {
         let what = format!("{fixture} diagnostic {n}");
-        let keys: BTreeSet<&str> = d.as_object().expect("a diagnostic is an object").keys().map(String::as_str).collect();
-        assert_eq!(keys, BTreeSet::from(["severity", "code", "message", "file", "span", "labels", "help"]), "{what}: fields");
+        let keys: BTreeSet<&str> =
+            d.as_object().expect("a diagnostic is an object").keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["severity", "code", "message", "file", "span", "labels", "help"]),
+            "{what}: fields"
+        );
         let code = d["code"].as_str().expect("code is a string");
         assert!(known.contains(code), "{what}: unknown code {code}");
         let severity = d["severity"].as_str().expect("severity is a string");
         assert_eq!(severity, if code.starts_with('E') { "error" } else { "warning" }, "{what}: severity of {code}");
         let message = d["message"].as_str().expect("message is a string");
-        assert!(!message.is_empty() && !message.ends_with('.'), "{what}: message `{message}` is empty or ends with a period");
-        assert!(message.chars().next().is_some_and(|c| !c.is_uppercase()), "{what}: message `{message}` starts lowercase");
+        assert!(
+            !message.is_empty() && !message.ends_with('.'),
+            "{what}: message `{message}` is empty or ends with a period"
+        );
+        assert!(
+            message.chars().next().is_some_and(|c| !c.is_uppercase()),
+            "{what}: message `{message}` starts lowercase"
+        );
         let file = d["file"].as_str().expect("file is a string");
         assert!(Path::new(file).is_relative(), "{what}: `{file}` is shown relative to the working directory");
         check_span(&d["span"], file, &what);
-        assert!(d["help"].is_null() || d["help"].as_str().is_some_and(|h| !h.is_empty()), "{what}: help is a string or null");
+        assert!(
+            d["help"].is_null() || d["help"].as_str().is_some_and(|h| !h.is_empty()),
+            "{what}: help is a string or null"
+        );
         let labels = d["labels"].as_array().expect("labels is an array");
         let primaries: Vec<&Value> = labels.iter().filter(|l| l["primary"] == Value::Bool(true)).collect();
         assert_eq!(primaries.len(), 1, "{what}: exactly one primary label");

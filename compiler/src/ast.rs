@@ -255,18 +255,41 @@ pub struct Expr {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
     /// A number exactly as written (`3e-4`, `0.02`, `5%`), with its value (`5%` is 0.05).
-    Number { text: String, value: f64, is_int: bool, percent: bool },
+    Number {
+        text: String,
+        value: f64,
+        is_int: bool,
+        percent: bool,
+    },
     String(String),
     Bool(bool),
     Name(String),
     /// `base.field`
-    Field { base: Box<Expr>, field: Ident },
-    Call { callee: Box<Expr>, args: Vec<Arg> },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
+    Call {
+        callee: Box<Expr>,
+        args: Vec<Arg>,
+    },
     List(Vec<Expr>),
     Paren(Box<Expr>),
-    Unary { op: UnOp, operand: Box<Expr> },
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
-    If { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
     /// Could not be built (e.g. nested too deeply); a diagnostic was reported.
     Error,
 }
@@ -340,7 +363,7 @@ impl BinOp {
         }
     }
 
-    pub fn from_str(text: &str) -> Option<BinOp> {
+    pub fn from_symbol(text: &str) -> Option<BinOp> {
         Some(match text {
             "or" => BinOp::Or,
             "and" => BinOp::And,

@@ -190,11 +190,7 @@ impl Printer<'_> {
     /// Prints the not-yet-printed comments that start before `limit`, each on its own line.
     /// `blank_after_item` forces a blank line between a preceding item and the first comment.
     fn comments_before(&mut self, limit: usize, indent: usize, blank_after_item: bool) {
-        while let Some(comment) = self
-            .comments
-            .get(self.next_comment)
-            .filter(|c| c.span.start < limit)
-        {
+        while let Some(comment) = self.comments.get(self.next_comment).filter(|c| c.span.start < limit) {
             self.next_comment += 1;
             let blank = match self.last {
                 Last::Start => false,
@@ -284,9 +280,7 @@ impl Printer<'_> {
     /// most the commas that separate block items in between.
     fn ends_line(&self, end: usize, comment: &Comment) -> bool {
         comment.span.start >= end
-            && self.text[end..comment.span.start]
-                .bytes()
-                .all(|b| matches!(b, b' ' | b'\t' | b','))
+            && self.text[end..comment.span.start].bytes().all(|b| matches!(b, b' ' | b'\t' | b','))
     }
 
     /// Prints a top-level item; `blank_after` says whether a blank line will separate it from
@@ -339,11 +333,7 @@ impl Printer<'_> {
     fn verbatim(&mut self, span: crate::span::Span) {
         self.out.push_str(&self.text[span.start..span.end]);
         self.out.push('\n');
-        while self
-            .comments
-            .get(self.next_comment)
-            .is_some_and(|c| c.span.start < span.end)
-        {
+        while self.comments.get(self.next_comment).is_some_and(|c| c.span.start < span.end) {
             self.next_comment += 1;
         }
         self.last = Last::Item;
@@ -366,9 +356,8 @@ impl Printer<'_> {
             return;
         };
         let close = block.span.end - 1;
-        let has_comments = self.comments[self.next_comment..]
-            .iter()
-            .any(|c| c.span.start > block.span.start && c.span.start < close);
+        let has_comments =
+            self.comments[self.next_comment..].iter().any(|c| c.span.start > block.span.start && c.span.start < close);
         if block.items.is_empty() && !has_comments {
             let content = format!("{header} {{}}{separator}");
             self.line(indent, &content, block.span.end, indent, blank_after);
@@ -428,10 +417,7 @@ impl Printer<'_> {
                 head
             }
         };
-        let word: String = head
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let word: String = head.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         head.starts_with(['(', '-']) || ["on", "over", "by", "beats"].contains(&word.as_str())
     }
 
@@ -459,14 +445,7 @@ impl Printer<'_> {
                 expr(&mut content, value, self.text);
             }
             BlockItem::Nested { name, block, span } => {
-                self.with_body(
-                    indent,
-                    name.name.clone(),
-                    *span,
-                    Some(block),
-                    separator,
-                    false,
-                );
+                self.with_body(indent, name.name.clone(), *span, Some(block), separator, false);
                 return;
             }
             BlockItem::Column { name, ty, .. } => {
@@ -474,17 +453,8 @@ impl Printer<'_> {
                 content.push_str(": ");
                 type_expr(&mut content, ty, self.text);
             }
-            BlockItem::Beats {
-                model,
-                baseline,
-                metric,
-                margin,
-                ..
-            } => {
-                content.push_str(&format!(
-                    "{} beats {} on {}",
-                    model.name, baseline.name, metric.name
-                ));
+            BlockItem::Beats { model, baseline, metric, margin, .. } => {
+                content.push_str(&format!("{} beats {} on {}", model.name, baseline.name, metric.name));
                 if let Some(margin) = margin {
                     content.push_str(" by ");
                     expr(&mut content, margin, self.text);
@@ -562,11 +532,7 @@ fn expr(out: &mut String, e: &Expr, text: &str) {
             out.push(' ');
             expr(out, rhs, text);
         }
-        ExprKind::If {
-            cond,
-            then,
-            otherwise,
-        } => {
+        ExprKind::If { cond, then, otherwise } => {
             out.push_str("if ");
             expr(out, cond, text);
             out.push_str(" then ");

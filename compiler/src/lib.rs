@@ -19,4 +19,4 @@ pub mod stdlib;
 pub mod types;
 pub mod world;
 
-pub use check::{compile, compile_text, Compilation};
+pub use check::{Compilation, compile, compile_text};

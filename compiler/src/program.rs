@@ -20,7 +20,10 @@ pub enum Value {
     Name(String),
     List(Vec<Value>),
     /// A built-in with every parameter resolved, e.g. `adam(lr: 0.0003, ...)`.
-    Call { call: String, args: BTreeMap<String, Value> },
+    Call {
+        call: String,
+        args: BTreeMap<String, Value>,
+    },
     /// An expression kept as canonical source text (rules, bounds).
     Expr(String),
 }

@@ -108,7 +108,6 @@ fn article(word: &str) -> &'static str {
     if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
-
 #[derive(Clone, Debug)]
 pub struct ParamSpec {
     pub name: String,

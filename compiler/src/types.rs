@@ -11,12 +11,21 @@ pub enum ColumnType {
     Int,
     Bool,
     /// Categories with their levels, sorted.
-    Category { levels: Vec<String> },
+    Category {
+        levels: Vec<String>,
+    },
     Text,
     /// Channels, height, width.
-    Image { channels: usize, height: usize, width: usize },
+    Image {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
     /// Time steps and features per step.
-    Sequence { length: usize, features: usize },
+    Sequence {
+        length: usize,
+        features: usize,
+    },
 }
 
 impl ColumnType {
@@ -118,7 +127,8 @@ impl Task {
 /// values) or text.
 pub fn infer_column(values: &[Option<&str>]) -> (ColumnType, bool) {
     let is_missing_marker = |v: &str| matches!(v, "NA" | "N/A" | "NaN" | "nan" | "null" | "NULL" | "?");
-    let present: Vec<&str> = values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty() && !is_missing_marker(v)).collect();
+    let present: Vec<&str> =
+        values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty() && !is_missing_marker(v)).collect();
     let nullable = present.len() < values.len();
     if present.is_empty() {
         return (ColumnType::Float, nullable);

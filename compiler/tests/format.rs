@@ -17,29 +17,16 @@ fn formatted(name: &str) -> String {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     match format(&text) {
         Ok(out) => {
-            assert_eq!(
-                format(&out).as_deref(),
-                Ok(out.as_str()),
-                "{name}: formatting is not idempotent"
-            );
+            assert_eq!(format(&out).as_deref(), Ok(out.as_str()), "{name}: formatting is not idempotent");
             let (before, _) = parse(&text, FileId(0));
             let (after, _) = parse(&out, FileId(0));
-            assert_eq!(
-                syntax_shape(&after),
-                syntax_shape(&before),
-                "{name}: formatting changed the meaning"
-            );
+            assert_eq!(syntax_shape(&after), syntax_shape(&before), "{name}: formatting changed the meaning");
             out
         }
         Err(diagnostics) => {
             let lines: Vec<String> = diagnostics
                 .iter()
-                .map(|d| {
-                    format!(
-                        "error[{}] at {}..{}: {}",
-                        d.code, d.span.start, d.span.end, d.message
-                    )
-                })
+                .map(|d| format!("error[{}] at {}..{}: {}", d.code, d.span.start, d.span.end, d.message))
                 .collect();
             format!("not formatted:\n{}\n", lines.join("\n"))
         }
@@ -91,10 +78,7 @@ fn empty_file_formats_to_nothing() {
 #[test]
 fn crlf_line_endings_become_lf() {
     let text = "// note\r\npipeline p {\r\n  seed = 1  // why\r\n}\r\n";
-    assert_eq!(
-        format(text).unwrap(),
-        "// note\npipeline p {\n  seed = 1  // why\n}\n"
-    );
+    assert_eq!(format(text).unwrap(), "// note\npipeline p {\n  seed = 1  // why\n}\n");
 }
 
 #[test]
@@ -102,13 +86,6 @@ fn a_comment_ending_in_a_carriage_return_reads_back_the_same() {
     let text = "// a\r\r\nfeature f = 1  // b\r\r\n";
     let out = format(text).unwrap();
     assert_eq!(out, "// a\r\r\nfeature f = 1  // b\r\r\n");
-    let comments = |t: &str| {
-        parse(t, FileId(0))
-            .0
-            .comments
-            .into_iter()
-            .map(|c| c.text)
-            .collect::<Vec<_>>()
-    };
+    let comments = |t: &str| parse(t, FileId(0)).0.comments.into_iter().map(|c| c.text).collect::<Vec<_>>();
     assert_eq!(comments(&out), comments(text));
 }

@@ -5,8 +5,8 @@ use mlp_compiler::Span;
 use mlp_compiler::ast::{BinOp, Direction, Expr, ExprKind};
 use mlp_compiler::plan::{Edge, NodeKind, Plan, lower};
 use mlp_compiler::program::{
-    Baseline, Config, Dataset, Deploy, Feature, Gate, GateCheck, Metric, Model, Monitor,
-    MonitorRule, Objective, Pipeline, Program, Search, Source, Value,
+    Baseline, Config, Dataset, Deploy, Feature, Gate, GateCheck, Metric, Model, Monitor, MonitorRule, Objective,
+    Pipeline, Program, Search, Source, Value,
 };
 use mlp_compiler::types::{Column, ColumnType, Schema, Task};
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,35 +16,19 @@ fn name(n: &str) -> Value {
 }
 
 fn call(callee: &str, args: &[(&str, Value)]) -> Value {
-    Value::Call {
-        call: callee.into(),
-        args: args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    }
+    Value::Call { call: callee.into(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() }
 }
 
 fn config(entries: &[(&str, Value)]) -> Config {
-    entries
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 fn column(n: &str, ty: ColumnType) -> Column {
-    Column {
-        name: n.into(),
-        ty,
-        nullable: false,
-    }
+    Column { name: n.into(), ty, nullable: false }
 }
 
 fn expr(kind: ExprKind) -> Expr {
-    Expr {
-        kind,
-        span: Span::default(),
-    }
+    Expr { kind, span: Span::default() }
 }
 
 /// `mean_area / mean_perimeter`
@@ -58,9 +42,7 @@ fn ratio_expr() -> Expr {
 }
 
 fn diagnosis() -> ColumnType {
-    ColumnType::Category {
-        levels: vec!["benign".into(), "malignant".into()],
-    }
+    ColumnType::Category { levels: vec!["benign".into(), "malignant".into()] }
 }
 
 /// One source, one dataset, one feature, two baselines, a searched MLP, a gate, two deploys of
@@ -81,48 +63,27 @@ fn breast_cancer() -> Program {
         },
         sources: vec![Source {
             name: "tumors".into(),
-            format: call(
-                "csv",
-                &[("path", Value::String("data/breast_cancer.csv".into()))],
-            ),
+            format: call("csv", &[("path", Value::String("data/breast_cancer.csv".into()))]),
             path: "data/breast_cancer.csv".into(),
-            schema: Schema {
-                columns,
-                inferred: true,
-            },
-            settings: config(&[
-                ("label", name("diagnosis")),
-                ("positive", name("malignant")),
-            ]),
+            schema: Schema { columns, inferred: true },
+            settings: config(&[("label", name("diagnosis")), ("positive", name("malignant"))]),
         }],
         datasets: vec![Dataset {
             name: "cells".into(),
             source: "tumors".into(),
-            schema: Schema {
-                columns: dataset_columns,
-                inferred: true,
-            },
+            schema: Schema { columns: dataset_columns, inferred: true },
             label: "diagnosis".into(),
             label_type: diagnosis(),
             task: Task::Binary,
             positive: Some("malignant".into()),
-            inputs: vec![
-                "mean_radius".into(),
-                "mean_area".into(),
-                "mean_perimeter".into(),
-                "area_ratio".into(),
-            ],
+            inputs: vec!["mean_radius".into(), "mean_area".into(), "mean_perimeter".into(), "area_ratio".into()],
             input_width: 4,
             settings: config(&[
                 (
                     "split",
                     call(
                         "stratified",
-                        &[
-                            ("train", Value::Float(0.7)),
-                            ("val", Value::Float(0.15)),
-                            ("test", Value::Float(0.15)),
-                        ],
+                        &[("train", Value::Float(0.7)), ("val", Value::Float(0.15)), ("test", Value::Float(0.15))],
                     ),
                 ),
                 ("normalize", call("zscore", &[])),
@@ -139,24 +100,14 @@ fn breast_cancer() -> Program {
             reads: vec!["mean_area".into(), "mean_perimeter".into()],
         }],
         metrics: vec![
-            Metric {
-                name: "accuracy".into(),
-                builtin: call("accuracy", &[]),
-                direction: Direction::Maximize,
-            },
+            Metric { name: "accuracy".into(), builtin: call("accuracy", &[]), direction: Direction::Maximize },
             Metric {
                 name: "p_at_r".into(),
-                builtin: call(
-                    "precision_at",
-                    &[("bound", Value::Expr("recall >= 0.6".into()))],
-                ),
+                builtin: call("precision_at", &[("bound", Value::Expr("recall >= 0.6".into()))]),
                 direction: Direction::Maximize,
             },
         ],
-        objective: Some(Objective {
-            metric: "p_at_r".into(),
-            direction: Direction::Maximize,
-        }),
+        objective: Some(Objective { metric: "p_at_r".into(), direction: Direction::Maximize }),
         baselines: vec![
             Baseline {
                 name: "majority".into(),
@@ -174,13 +125,7 @@ fn breast_cancer() -> Program {
         models: vec![Model {
             name: "mlp".into(),
             dataset: "cells".into(),
-            architecture: call(
-                "mlp",
-                &[
-                    ("hidden", Value::List(vec![Value::Int(64)])),
-                    ("activation", name("relu")),
-                ],
-            ),
+            architecture: call("mlp", &[("hidden", Value::List(vec![Value::Int(64)])), ("activation", name("relu"))]),
             settings: config(&[
                 ("epochs", Value::Int(50)),
                 ("batch", Value::Int(32)),
@@ -200,20 +145,8 @@ fn breast_cancer() -> Program {
                 ("refine", call("none", &[])),
             ]),
             space: [
-                (
-                    "lr".to_string(),
-                    call(
-                        "loguniform",
-                        &[("low", Value::Float(1e-4)), ("high", Value::Float(1e-2))],
-                    ),
-                ),
-                (
-                    "epochs".to_string(),
-                    call(
-                        "int_range",
-                        &[("low", Value::Int(10)), ("high", Value::Int(50))],
-                    ),
-                ),
+                ("lr".to_string(), call("loguniform", &[("low", Value::Float(1e-4)), ("high", Value::Float(1e-2))])),
+                ("epochs".to_string(), call("int_range", &[("low", Value::Int(10)), ("high", Value::Int(50))])),
             ]
             .into(),
         }],
@@ -241,10 +174,7 @@ fn breast_cancer() -> Program {
                 name: "api".into(),
                 target: "http".into(),
                 model: "mlp".into(),
-                settings: config(&[
-                    ("port", Value::Int(8080)),
-                    ("host", Value::String("127.0.0.1".into())),
-                ]),
+                settings: config(&[("port", Value::Int(8080)), ("host", Value::String("127.0.0.1".into()))]),
             },
             Deploy {
                 name: "daily".into(),
@@ -300,30 +230,18 @@ fn ids(plan: &Plan) -> BTreeSet<String> {
 }
 
 fn edge_set(plan: &Plan) -> BTreeSet<(String, String)> {
-    plan.edges()
-        .into_iter()
-        .map(|(a, b, _)| (a.to_string(), b.to_string()))
-        .collect()
+    plan.edges().into_iter().map(|(a, b, _)| (a.to_string(), b.to_string())).collect()
 }
 
 fn fingerprints(plan: &Plan) -> BTreeMap<String, String> {
-    plan.nodes()
-        .map(|n| (n.id.clone(), n.fingerprint.clone()))
-        .collect()
+    plan.nodes().map(|n| (n.id.clone(), n.fingerprint.clone())).collect()
 }
 
 /// Ids whose fingerprint differs between two plans of the same shape.
 fn changed(a: &Plan, b: &Plan) -> BTreeSet<String> {
     let (fa, fb) = (fingerprints(a), fingerprints(b));
-    assert_eq!(
-        fa.keys().collect::<Vec<_>>(),
-        fb.keys().collect::<Vec<_>>(),
-        "same nodes"
-    );
-    fa.iter()
-        .filter(|(id, f)| fb[*id] != **f)
-        .map(|(id, _)| id.clone())
-        .collect()
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>(), "same nodes");
+    fa.iter().filter(|(id, f)| fb[*id] != **f).map(|(id, _)| id.clone()).collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -357,16 +275,9 @@ fn every_definition_lowers_to_its_nodes() {
     );
     assert_eq!(plan.len(), 17);
     let kinds: BTreeSet<NodeKind> = plan.nodes().map(|n| n.kind).collect();
-    assert_eq!(
-        kinds,
-        NodeKind::ALL.into_iter().collect(),
-        "the program exercises every kind"
-    );
+    assert_eq!(kinds, NodeKind::ALL.into_iter().collect(), "the program exercises every kind");
     let train = plan.node("train_model:mlp").unwrap();
-    assert_eq!(
-        (train.kind, train.name.as_str()),
-        (NodeKind::TrainModel, "mlp")
-    );
+    assert_eq!((train.kind, train.name.as_str()), (NodeKind::TrainModel, "mlp"));
     assert!(plan.node("train_model:nope").is_none());
 }
 
@@ -379,24 +290,12 @@ fn edges_follow_the_lowering_rules() {
         ("validate:tumors", "derive:cells", Edge::Rows),
         ("derive:cells", "split:cells", Edge::Rows),
         ("split:cells", "fit_transform:cells", Edge::Splits),
-        (
-            "fit_transform:cells",
-            "train_baseline:majority",
-            Edge::Prepared,
-        ),
+        ("fit_transform:cells", "train_baseline:majority", Edge::Prepared),
         ("fit_transform:cells", "evaluate:majority", Edge::Prepared),
         ("train_baseline:majority", "evaluate:majority", Edge::Model),
-        (
-            "fit_transform:cells",
-            "train_baseline:size_rule",
-            Edge::Prepared,
-        ),
+        ("fit_transform:cells", "train_baseline:size_rule", Edge::Prepared),
         ("fit_transform:cells", "evaluate:size_rule", Edge::Prepared),
-        (
-            "train_baseline:size_rule",
-            "evaluate:size_rule",
-            Edge::Model,
-        ),
+        ("train_baseline:size_rule", "evaluate:size_rule", Edge::Model),
         ("fit_transform:cells", "search_trial:mlp", Edge::Prepared),
         ("search_trial:mlp", "train_model:mlp", Edge::Params),
         ("fit_transform:cells", "train_model:mlp", Edge::Prepared),
@@ -416,20 +315,9 @@ fn edges_follow_the_lowering_rules() {
     .into_iter()
     .collect();
     assert_eq!(edges, expected);
-    let inputs: Vec<&str> = plan
-        .inputs("export:mlp")
-        .iter()
-        .map(|n| n.id.as_str())
-        .collect();
-    assert_eq!(
-        inputs,
-        ["fit_transform:cells", "gate:release", "train_model:mlp"]
-    );
-    let outputs: Vec<&str> = plan
-        .outputs("export:mlp")
-        .iter()
-        .map(|n| n.id.as_str())
-        .collect();
+    let inputs: Vec<&str> = plan.inputs("export:mlp").iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(inputs, ["fit_transform:cells", "gate:release", "train_model:mlp"]);
+    let outputs: Vec<&str> = plan.outputs("export:mlp").iter().map(|n| n.id.as_str()).collect();
     assert_eq!(outputs, ["deploy:api", "deploy:daily"]);
 }
 
@@ -439,19 +327,9 @@ fn without_features_split_reads_validated_rows() {
     assert!(plan.nodes().all(|n| n.kind != NodeKind::Derive));
     assert!(edge_set(&plan).contains(&("validate:tumors".into(), "split:cells".into())));
     // Without a search the final fit reads only the prepared data.
-    let inputs: Vec<&str> = plan
-        .inputs("train_model:mlp")
-        .iter()
-        .map(|n| n.id.as_str())
-        .collect();
+    let inputs: Vec<&str> = plan.inputs("train_model:mlp").iter().map(|n| n.id.as_str()).collect();
     assert_eq!(inputs, ["fit_transform:cells"]);
-    assert!(
-        !plan
-            .node("train_model:mlp")
-            .unwrap()
-            .config
-            .contains_key("tuned")
-    );
+    assert!(!plan.node("train_model:mlp").unwrap().config.contains_key("tuned"));
 }
 
 #[test]
@@ -473,10 +351,7 @@ fn export_waits_for_every_gate() {
     // The gate on the baseline alone still holds back the model's release.
     assert!(edges.contains(&("gate:sanity".into(), "export:mlp".into())));
     assert!(edges.contains(&("gate:release".into(), "export:mlp".into())));
-    assert_eq!(
-        plan.node("export:mlp").unwrap().config["gates"],
-        Value::List(vec![name("release"), name("sanity")])
-    );
+    assert_eq!(plan.node("export:mlp").unwrap().config["gates"], Value::List(vec![name("release"), name("sanity")]));
 }
 
 #[test]
@@ -485,11 +360,7 @@ fn topological_order_puts_every_node_after_its_inputs() {
         let plan = lower(&program);
         let order = plan.topological_order().expect("a lowered plan is acyclic");
         assert_eq!(order.len(), plan.len());
-        let position: BTreeMap<&str, usize> = order
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.as_str(), i))
-            .collect();
+        let position: BTreeMap<&str, usize> = order.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
         for (from, to, _) in plan.edges() {
             assert!(position[from] < position[to], "{from} must run before {to}");
         }
@@ -499,12 +370,7 @@ fn topological_order_puts_every_node_after_its_inputs() {
 #[test]
 fn topological_order_breaks_ties_by_id() {
     let plan = lower(&breast_cancer());
-    let order: Vec<&str> = plan
-        .topological_order()
-        .unwrap()
-        .iter()
-        .map(|n| n.id.as_str())
-        .collect();
+    let order: Vec<&str> = plan.topological_order().unwrap().iter().map(|n| n.id.as_str()).collect();
     assert_eq!(
         order,
         [
@@ -549,11 +415,7 @@ fn fingerprints_are_stable_and_distinct() {
     assert_eq!(all.len(), a.len(), "no two nodes share a fingerprint");
     for node in a.nodes() {
         assert_eq!(node.fingerprint.len(), 16);
-        assert!(
-            node.fingerprint
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
+        assert!(node.fingerprint.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 }
 
@@ -583,13 +445,8 @@ fn a_model_setting_without_search_or_deploy_reaches_the_gate() {
     let mut p = small();
     p.deploys.clear();
     let mut q = p.clone();
-    q.models[0]
-        .settings
-        .insert("dropout".into(), Value::Float(0.3));
-    assert_eq!(
-        changed(&lower(&p), &lower(&q)),
-        set(&["train_model:mlp", "evaluate:mlp", "gate:release"])
-    );
+    q.models[0].settings.insert("dropout".into(), Value::Float(0.3));
+    assert_eq!(changed(&lower(&p), &lower(&q)), set(&["train_model:mlp", "evaluate:mlp", "gate:release"]));
 }
 
 #[test]
@@ -613,9 +470,7 @@ fn dataset_settings_change_the_node_that_uses_them() {
 
     // Normalization is fitted after the split: the split keeps its fingerprint.
     let mut q = p.clone();
-    q.datasets[0]
-        .settings
-        .insert("normalize".into(), call("minmax", &[]));
+    q.datasets[0].settings.insert("normalize".into(), call("minmax", &[]));
     assert_eq!(changed(&lower(&p), &lower(&q)), set(&downstream_of_fit));
 
     // The seed picks the rows of each split: load, validate and derive are unaffected.
@@ -658,13 +513,8 @@ fn source_changes_reach_everything_and_deploy_changes_nothing_upstream() {
     assert_eq!(changed(&lower(&p), &lower(&q)), ids(&lower(&p)));
 
     let mut q = p.clone();
-    q.deploys[0]
-        .settings
-        .insert("port".into(), Value::Int(9090));
-    assert_eq!(
-        changed(&lower(&p), &lower(&q)),
-        set(&["deploy:api", "monitor:api"])
-    );
+    q.deploys[0].settings.insert("port".into(), Value::Int(9090));
+    assert_eq!(changed(&lower(&p), &lower(&q)), set(&["deploy:api", "monitor:api"]));
 
     let mut q = p.clone();
     q.monitors[0].rules[0].threshold = 0.25;
@@ -680,13 +530,7 @@ fn a_gate_check_changes_the_gate_and_the_release_only() {
     }
     assert_eq!(
         changed(&lower(&p), &lower(&q)),
-        set(&[
-            "gate:release",
-            "export:mlp",
-            "deploy:api",
-            "deploy:daily",
-            "monitor:api"
-        ])
+        set(&["gate:release", "export:mlp", "deploy:api", "deploy:daily", "monitor:api"])
     );
 }
 
@@ -699,9 +543,7 @@ fn configs_carry_the_settings_each_step_needs() {
 
     let validate = &plan.node("validate:tumors").unwrap().config;
     assert_eq!(validate["label"], name("diagnosis"));
-    let Value::List(columns) = &validate["columns"] else {
-        panic!("columns is a list")
-    };
+    let Value::List(columns) = &validate["columns"] else { panic!("columns is a list") };
     assert_eq!(columns.len(), 4);
     assert_eq!(
         columns[3].canonical(),
@@ -709,57 +551,31 @@ fn configs_carry_the_settings_each_step_needs() {
     );
 
     let derive = &plan.node("derive:cells").unwrap().config;
-    assert_eq!(
-        derive["features"],
-        Value::List(vec![Value::Expr(
-            "area_ratio = mean_area / mean_perimeter".into()
-        )])
-    );
+    assert_eq!(derive["features"], Value::List(vec![Value::Expr("area_ratio = mean_area / mean_perimeter".into())]));
 
     let split = &plan.node("split:cells").unwrap().config;
-    assert_eq!(
-        split.keys().collect::<Vec<_>>(),
-        ["label", "sample", "seed", "split"]
-    );
+    assert_eq!(split.keys().collect::<Vec<_>>(), ["label", "sample", "seed", "split"]);
     assert_eq!(split["seed"], Value::Int(42));
 
     let fit = &plan.node("fit_transform:cells").unwrap().config;
     assert_eq!(fit["fit_on"], name("train"));
     assert_eq!(fit["normalize"], call("zscore", &[]));
-    assert!(
-        !fit.contains_key("split"),
-        "the split's settings are not refitted"
-    );
+    assert!(!fit.contains_key("split"), "the split's settings are not refitted");
 
     let search = &plan.node("search_trial:mlp").unwrap().config;
     assert_eq!(search["trials"], Value::Int(30));
     assert_eq!(search["rank_on"], name("val"));
     assert_eq!(search["objective"].as_call().unwrap().0, "maximize");
-    assert_eq!(
-        search["train"].as_call().unwrap().1["epochs"],
-        Value::Int(50)
-    );
+    assert_eq!(search["train"].as_call().unwrap().1["epochs"], Value::Int(50));
 
     let train = &plan.node("train_model:mlp").unwrap().config;
-    assert_eq!(
-        train["loss"],
-        name("binary_cross_entropy"),
-        "the resolved loss replaces `auto`"
-    );
-    assert_eq!(
-        train["tuned"],
-        Value::List(vec![name("epochs"), name("lr")])
-    );
-    assert_eq!(
-        train["optimizer"],
-        call("adam", &[("lr", Value::Float(3e-4))])
-    );
+    assert_eq!(train["loss"], name("binary_cross_entropy"), "the resolved loss replaces `auto`");
+    assert_eq!(train["tuned"], Value::List(vec![name("epochs"), name("lr")]));
+    assert_eq!(train["optimizer"], call("adam", &[("lr", Value::Float(3e-4))]));
 
     let evaluate = &plan.node("evaluate:mlp").unwrap().config;
     assert_eq!(evaluate["splits"].canonical(), "[train, val, test]");
-    let Value::List(metrics) = &evaluate["metrics"] else {
-        panic!("metrics is a list")
-    };
+    let Value::List(metrics) = &evaluate["metrics"] else { panic!("metrics is a list") };
     assert_eq!(metrics.len(), 2);
 
     let gate = &plan.node("gate:release").unwrap().config;
@@ -770,10 +586,7 @@ fn configs_carry_the_settings_each_step_needs() {
     );
 
     let deploy = &plan.node("deploy:api").unwrap().config;
-    assert_eq!(
-        (&deploy["target"], &deploy["port"]),
-        (&name("http"), &Value::Int(8080))
-    );
+    assert_eq!((&deploy["target"], &deploy["port"]), (&name("http"), &Value::Int(8080)));
 
     let monitor = &plan.node("monitor:api").unwrap().config;
     assert_eq!(
@@ -786,9 +599,7 @@ fn configs_carry_the_settings_each_step_needs() {
 #[test]
 fn grid_search_counts_its_combinations() {
     let mut p = breast_cancer();
-    p.searches[0]
-        .settings
-        .insert("strategy".into(), call("grid", &[]));
+    p.searches[0].settings.insert("strategy".into(), call("grid", &[]));
     p.searches[0].space = [
         (
             "hidden".to_string(),
@@ -806,61 +617,30 @@ fn grid_search_counts_its_combinations() {
         ),
         (
             "epochs".to_string(),
-            call(
-                "int_range",
-                &[
-                    ("low", Value::Int(10)),
-                    ("high", Value::Int(50)),
-                    ("step", Value::Int(10)),
-                ],
-            ),
+            call("int_range", &[("low", Value::Int(10)), ("high", Value::Int(50)), ("step", Value::Int(10))]),
         ),
     ]
     .into();
     let plan = lower(&p);
-    assert_eq!(
-        plan.node("search_trial:mlp").unwrap().config["trials"],
-        Value::Int(15)
-    );
+    assert_eq!(plan.node("search_trial:mlp").unwrap().config["trials"], Value::Int(15));
 
     // A continuous range has no grid size: the count is left to the runtime.
-    p.searches[0].space.insert(
-        "lr".into(),
-        call(
-            "uniform",
-            &[("low", Value::Float(0.1)), ("high", Value::Float(0.2))],
-        ),
-    );
-    assert!(
-        !lower(&p)
-            .node("search_trial:mlp")
-            .unwrap()
-            .config
-            .contains_key("trials")
-    );
+    p.searches[0]
+        .space
+        .insert("lr".into(), call("uniform", &[("low", Value::Float(0.1)), ("high", Value::Float(0.2))]));
+    assert!(!lower(&p).node("search_trial:mlp").unwrap().config.contains_key("trials"));
 }
 
 #[test]
 fn json_view_lists_nodes_in_order_with_their_inputs() {
     let plan = lower(&breast_cancer());
     let view = plan.to_json_view();
-    let order: Vec<&str> = plan
-        .topological_order()
-        .unwrap()
-        .iter()
-        .map(|n| n.id.as_str())
-        .collect();
-    assert_eq!(
-        view.nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
-        order
-    );
+    let order: Vec<&str> = plan.topological_order().unwrap().iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(view.nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), order);
     let gate = view.nodes.iter().find(|n| n.id == "gate:release").unwrap();
     assert_eq!(gate.inputs, ["evaluate:mlp", "evaluate:size_rule"]);
     assert_eq!(gate.kind, NodeKind::Gate);
-    assert_eq!(
-        gate.fingerprint,
-        plan.node("gate:release").unwrap().fingerprint
-    );
+    assert_eq!(gate.fingerprint, plan.node("gate:release").unwrap().fingerprint);
     let load = view.nodes.iter().find(|n| n.id == "load:tumors").unwrap();
     assert!(load.inputs.is_empty());
 }
@@ -893,10 +673,7 @@ fn references_the_checker_would_reject_lower_without_panicking() {
 fn an_empty_program_is_an_empty_plan() {
     let plan = lower(&Program::default());
     assert!(plan.is_empty());
-    assert_eq!(
-        plan.to_dot(),
-        "digraph \"plan\" {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=11];\n}\n"
-    );
+    assert_eq!(plan.to_dot(), "digraph \"plan\" {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=11];\n}\n");
     assert_eq!(plan.to_mermaid(), "flowchart TD\n");
     assert!(plan.to_json_view().nodes.is_empty());
 }

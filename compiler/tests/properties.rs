@@ -37,11 +37,7 @@ fn check_format_properties(text: &str) -> Result<bool, TestCaseError> {
 }
 
 fn error_codes(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
-    diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect()
+    diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect()
 }
 
 // ---- (a.i) every .mlp file in the repository ---------------------------------------------------
@@ -64,19 +60,14 @@ fn mlp_files(dir: &Path, found: &mut Vec<PathBuf>) {
 fn corpus() -> Vec<(PathBuf, String)> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut paths = Vec::new();
-    for dir in [
-        manifest.join("../examples"),
-        manifest.join("tests/format"),
-        manifest.join("../stdlib"),
-    ] {
+    for dir in [manifest.join("../examples"), manifest.join("tests/format"), manifest.join("../stdlib")] {
         mlp_files(&dir, &mut paths);
     }
     paths.sort();
     paths
         .into_iter()
         .map(|p| {
-            let text =
-                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             (p, text)
         })
         .collect()
@@ -85,10 +76,7 @@ fn corpus() -> Vec<(PathBuf, String)> {
 #[test]
 fn repository_files_format_idempotently_and_keep_their_meaning() {
     let files = corpus();
-    assert!(
-        !files.is_empty(),
-        "the formatter fixtures at least are there"
-    );
+    assert!(!files.is_empty(), "the formatter fixtures at least are there");
     let mut formatted = 0;
     for (path, text) in &files {
         match check_format_properties(text) {
@@ -98,19 +86,13 @@ fn repository_files_format_idempotently_and_keep_their_meaning() {
         }
     }
     // Only deliberately broken fixtures are refused.
-    assert!(
-        formatted + 1 >= files.len(),
-        "only {formatted} of {} files formatted",
-        files.len()
-    );
+    assert!(formatted + 1 >= files.len(), "only {formatted} of {} files formatted", files.len());
 }
 
 // ---- (a.ii) generated well-formed programs -----------------------------------------------------
 
 fn pick(options: &'static [&'static str]) -> BoxedStrategy<String> {
-    prop::sample::select(options)
-        .prop_map(str::to_string)
-        .boxed()
+    prop::sample::select(options).prop_map(str::to_string).boxed()
 }
 
 /// Names, some of them close to keywords so that keyword boundaries are exercised.
@@ -175,28 +157,17 @@ fn maybe_gap() -> BoxedStrategy<String> {
 }
 
 fn number() -> BoxedStrategy<String> {
-    pick(&[
-        "0", "1", "42", "0.5", "3e-4", "1E+5", "5%", "0.02", "12.5e3%", "007",
-    ])
+    pick(&["0", "1", "42", "0.5", "3e-4", "1E+5", "5%", "0.02", "12.5e3%", "007"])
 }
 
 fn string_literal() -> BoxedStrategy<String> {
-    let piece = pick(&[
-        "a", " ", "z9", "\\\"", "\\\\", "\\n", "\\t", "\\q", "//", "{", "(", "[", "if", "é",
-        "\u{1}",
-    ]);
-    prop::collection::vec(piece, 0..5)
-        .prop_map(|pieces| format!("\"{}\"", pieces.concat()))
-        .boxed()
+    let piece = pick(&["a", " ", "z9", "\\\"", "\\\\", "\\n", "\\t", "\\q", "//", "{", "(", "[", "if", "é", "\u{1}"]);
+    prop::collection::vec(piece, 0..5).prop_map(|pieces| format!("\"{}\"", pieces.concat())).boxed()
 }
 
 /// Items joined by `, ` with optional line breaks and comments, as in argument lists.
 fn comma_list(items: BoxedStrategy<String>, max: usize) -> BoxedStrategy<String> {
-    (
-        prop::collection::vec((items, maybe_gap(), maybe_gap()), 0..max),
-        any::<bool>(),
-        maybe_gap(),
-    )
+    (prop::collection::vec((items, maybe_gap(), maybe_gap()), 0..max), any::<bool>(), maybe_gap())
         .prop_map(|(items, trailing_comma, end)| {
             let mut out = String::new();
             let count = items.len();
@@ -221,9 +192,7 @@ fn args(expr: BoxedStrategy<String>) -> BoxedStrategy<String> {
         Some(name) => format!("{name}: {value}"),
         None => value,
     });
-    comma_list(arg.boxed(), 4)
-        .prop_map(|list| format!("({list})"))
-        .boxed()
+    comma_list(arg.boxed(), 4).prop_map(|list| format!("({list})")).boxed()
 }
 
 /// Expression text. Comparisons never chain (the parser rejects `a < b < c`): operands of an
@@ -267,79 +236,38 @@ fn expr() -> BoxedStrategy<String> {
 }
 
 fn type_expr() -> BoxedStrategy<String> {
-    let named = (
-        name(),
-        prop::option::of(args(prop_oneof![name(), number()].boxed())),
-    )
+    let named = (name(), prop::option::of(args(prop_oneof![name(), number()].boxed())))
         .prop_map(|(n, a)| format!("{n}{}", a.unwrap_or_default()));
-    named
-        .boxed()
-        .prop_recursive(2, 4, 1, |inner| inner.prop_map(|t| format!("[{t}]")))
-        .boxed()
+    named.boxed().prop_recursive(2, 4, 1, |inner| inner.prop_map(|t| format!("[{t}]"))).boxed()
 }
 
 fn rule() -> BoxedStrategy<String> {
-    let on = (
-        gap(),
-        name(),
-        pick(&["==", "!=", "<", "<=", ">", ">="]),
-        gap(),
-        expr(),
-    )
+    let on = (gap(), name(), pick(&["==", "!=", "<", "<=", ">", ">="]), gap(), expr())
         .prop_map(|(g1, s, op, g2, b)| format!("{g1}on {s} {op}{g2}{b}"));
-    let over = (gap(), expr(), gap(), name())
-        .prop_map(|(g1, n, g2, unit)| format!("{g1}over {n}{g2}{unit}"));
+    let over = (gap(), expr(), gap(), name()).prop_map(|(g1, n, g2, unit)| format!("{g1}over {n}{g2}{unit}"));
     let action = (gap(), expr()).prop_map(|(g, a)| format!("{g}-> {a}"));
-    (
-        expr(),
-        prop::option::of(on),
-        prop::option::of(over),
-        prop::option::of(action),
-    )
+    (expr(), prop::option::of(on), prop::option::of(over), prop::option::of(action))
         .prop_map(|(subject, on, over, action)| {
-            format!(
-                "{subject}{}{}{}",
-                on.unwrap_or_default(),
-                over.unwrap_or_default(),
-                action.unwrap_or_default()
-            )
+            format!("{subject}{}{}{}", on.unwrap_or_default(), over.unwrap_or_default(), action.unwrap_or_default())
         })
         .boxed()
 }
 
 /// One block item, `depth` levels of nested blocks allowed inside it.
 fn block_item(depth: u32) -> BoxedStrategy<String> {
-    let setting = (key(), maybe_gap(), maybe_gap(), expr())
-        .prop_map(|(k, g1, g2, v)| format!("{k}{g1}={g2}{v}"));
+    let setting = (key(), maybe_gap(), maybe_gap(), expr()).prop_map(|(k, g1, g2, v)| format!("{k}{g1}={g2}{v}"));
     let column = (key(), maybe_gap(), type_expr()).prop_map(|(k, g, t)| format!("{k}{g}: {t}"));
-    let beats = (
-        name(),
-        gap(),
-        name(),
-        gap(),
-        name(),
-        prop::option::of((gap(), expr())),
-    )
-        .prop_map(|(m, g1, b, g2, metric, margin)| match margin {
+    let beats = (name(), gap(), name(), gap(), name(), prop::option::of((gap(), expr()))).prop_map(
+        |(m, g1, b, g2, metric, margin)| match margin {
             Some((g3, margin)) => format!("{m}{g1}beats {b}{g2}on {metric}{g3}by {margin}"),
             None => format!("{m}{g1}beats {b}{g2}on {metric}"),
-        });
-    let drift =
-        (gap(), expr(), gap(), expr()).prop_map(|(g1, c, g2, a)| format!("drift{g1}{c}{g2}-> {a}"));
-    let mut options = vec![
-        (4, setting.boxed()),
-        (1, column.boxed()),
-        (1, beats.boxed()),
-        (1, drift.boxed()),
-        (2, rule()),
-    ];
+        },
+    );
+    let drift = (gap(), expr(), gap(), expr()).prop_map(|(g1, c, g2, a)| format!("drift{g1}{c}{g2}-> {a}"));
+    let mut options =
+        vec![(4, setting.boxed()), (1, column.boxed()), (1, beats.boxed()), (1, drift.boxed()), (2, rule())];
     if depth > 0 {
-        options.push((
-            1,
-            (key(), block(depth - 1))
-                .prop_map(|(k, b)| format!("{k} {b}"))
-                .boxed(),
-        ));
+        options.push((1, (key(), block(depth - 1)).prop_map(|(k, b)| format!("{k} {b}")).boxed()));
     }
     prop::strategy::Union::new_weighted(options).boxed()
 }
@@ -352,8 +280,7 @@ fn continues_previous(item: &str) -> bool {
 fn block(depth: u32) -> BoxedStrategy<String> {
     let separator = pick(&["\n  ", "\n\n  ", "\n\n\n    ", ", ", " ", ",\n  ", "\t"]);
     let leading = prop_oneof![4 => Just(String::new()), 1 => comment().prop_map(|c| format!("{c}\n  ")), 1 => comment().prop_map(|c| format!("\n  {c}\n\n  "))];
-    let trailing =
-        prop_oneof![4 => Just(String::new()), 1 => comment().prop_map(|c| format!("  {c}\n  "))];
+    let trailing = prop_oneof![4 => Just(String::new()), 1 => comment().prop_map(|c| format!("  {c}\n  "))];
     let entry = (leading, block_item(depth), trailing, separator);
     (maybe_gap(), prop::collection::vec(entry, 0..5), maybe_gap())
         .prop_map(|(open, entries, close)| {
@@ -384,8 +311,8 @@ fn block(depth: u32) -> BoxedStrategy<String> {
 
 fn definition() -> BoxedStrategy<String> {
     let kinds = pick(&[
-        "pipeline", "source", "dataset", "feature", "metric", "baseline", "model", "search",
-        "gate", "deploy", "monitor",
+        "pipeline", "source", "dataset", "feature", "metric", "baseline", "model", "search", "gate", "deploy",
+        "monitor",
     ]);
     // Only blanks may follow the keyword: the chunker looks for `keyword name` on one line.
     let block_def = (
@@ -432,8 +359,8 @@ fn definition() -> BoxedStrategy<String> {
             }
             out
         });
-    let objective = (pick(&["maximize", "minimize"]), gap(), expr())
-        .prop_map(|(d, g, e)| format!("objective {d}{g}{e}"));
+    let objective =
+        (pick(&["maximize", "minimize"]), gap(), expr()).prop_map(|(d, g, e)| format!("objective {d}{g}{e}"));
     let import = string_literal().prop_map(|s| format!("import {s}"));
     prop_oneof![6 => block_def, 2 => extern_def, 1 => objective, 1 => import].boxed()
 }
@@ -445,15 +372,11 @@ fn program() -> BoxedStrategy<String> {
         1 => comment().prop_map(|c| format!("{c}\n\n")),
         1 => Just("/// first doc line\n/// second\n".to_string()),
     ];
-    let after =
-        prop_oneof![3 => Just(String::new()), 1 => comment().prop_map(|c| format!("  {c}"))];
+    let after = prop_oneof![3 => Just(String::new()), 1 => comment().prop_map(|c| format!("  {c}"))];
     let separator = pick(&["\n", "\n\n", "\n\n\n", "\n  \n"]);
     (
         prop::collection::vec((before, definition(), after, separator), 0..6),
-        prop_oneof![
-            Just(String::new()),
-            comment().prop_map(|c| format!("{c}\n"))
-        ],
+        prop_oneof![Just(String::new()), comment().prop_map(|c| format!("{c}\n"))],
     )
         .prop_map(|(defs, end)| {
             let mut out = String::new();
@@ -514,10 +437,7 @@ fn joinable_items() -> BoxedStrategy<String> {
     let separator = pick(&[", ", ",\n  ", "\n  ", " ", " // c\n  ", ", // c\n  "]);
     prop::collection::vec((item, separator), 1..7)
         .prop_map(|items| {
-            let body: String = items
-                .into_iter()
-                .map(|(item, separator)| format!("{item}{separator}"))
-                .collect();
+            let body: String = items.into_iter().map(|(item, separator)| format!("{item}{separator}")).collect();
             format!("gate g {{\n  {body}\n}}\n")
         })
         .boxed()
@@ -585,9 +505,7 @@ fn token_soup() -> BoxedStrategy<String> {
         " ",
         "\n\n",
     ]);
-    prop::collection::vec(token, 0..60)
-        .prop_map(|tokens| tokens.join(" ").trim_start().to_string())
-        .boxed()
+    prop::collection::vec(token, 0..60).prop_map(|tokens| tokens.join(" ").trim_start().to_string()).boxed()
 }
 
 #[derive(Clone, Debug)]
@@ -600,13 +518,7 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1..8usize).prop_map(|(at, len)| Mutation::Delete(at, len)),
-        (
-            any::<usize>(),
-            prop_oneof![
-                any::<u8>(),
-                prop::sample::select(b"{}()[]\"/\n,=-:.".to_vec())
-            ]
-        )
+        (any::<usize>(), prop_oneof![any::<u8>(), prop::sample::select(b"{}()[]\"/\n,=-:.".to_vec())])
             .prop_map(|(at, b)| Mutation::Insert(at, b)),
         (any::<usize>(), 1..40usize).prop_map(|(at, len)| Mutation::Duplicate(at, len)),
     ]
@@ -676,21 +588,14 @@ const DEEP: usize = 10_000;
 
 fn assert_too_deep(text: &str) {
     let (ast, diagnostics) = parse(text, FileId(0));
-    assert!(
-        error_codes(&diagnostics).contains(&"E0002"),
-        "expected E0002, got {diagnostics:?}"
-    );
+    assert!(error_codes(&diagnostics).contains(&"E0002"), "expected E0002, got {diagnostics:?}");
     assert!(format(text).is_err());
     drop(ast);
 }
 
 #[test]
 fn deeply_nested_parentheses_are_refused() {
-    assert_too_deep(&format!(
-        "feature f = {}x{}",
-        "(".repeat(DEEP),
-        ")".repeat(DEEP)
-    ));
+    assert_too_deep(&format!("feature f = {}x{}", "(".repeat(DEEP), ")".repeat(DEEP)));
 }
 
 #[test]
@@ -708,15 +613,8 @@ fn long_operator_chains_are_refused() {
 
 #[test]
 fn deeply_nested_ifs_are_refused() {
-    assert_too_deep(&format!(
-        "feature f = {}x{}",
-        "if x then ".repeat(DEEP),
-        " else x".repeat(DEEP)
-    ));
-    assert_too_deep(&format!(
-        "feature f = {}x",
-        "if x then x else ".repeat(DEEP)
-    ));
+    assert_too_deep(&format!("feature f = {}x{}", "if x then ".repeat(DEEP), " else x".repeat(DEEP)));
+    assert_too_deep(&format!("feature f = {}x", "if x then x else ".repeat(DEEP)));
 }
 
 #[test]
@@ -729,19 +627,10 @@ fn long_postfix_chains_are_refused() {
 
 #[test]
 fn deeply_nested_blocks_lists_and_calls_are_refused() {
-    let blocks =
-        format!("model m {}{}", "{ n ".repeat(DEEP), "}".repeat(DEEP)).replacen("{ n ", "{", 1);
+    let blocks = format!("model m {}{}", "{ n ".repeat(DEEP), "}".repeat(DEEP)).replacen("{ n ", "{", 1);
     assert_too_deep(&blocks);
-    assert_too_deep(&format!(
-        "feature f = {}1{}",
-        "[".repeat(DEEP),
-        "]".repeat(DEEP)
-    ));
-    assert_too_deep(&format!(
-        "feature f = {}1{}",
-        "f(".repeat(DEEP),
-        ")".repeat(DEEP)
-    ));
+    assert_too_deep(&format!("feature f = {}1{}", "[".repeat(DEEP), "]".repeat(DEEP)));
+    assert_too_deep(&format!("feature f = {}1{}", "f(".repeat(DEEP), ")".repeat(DEEP)));
 }
 
 /// Just inside the limits, everything parses and formats on the default test thread's stack.
@@ -751,21 +640,9 @@ fn nesting_at_the_limit_parses_and_formats() {
     let cases = [
         format!("feature f = {}x{}", "(".repeat(limit), ")".repeat(limit)),
         format!("feature f = {}1{}", "[".repeat(limit), "]".repeat(limit)),
-        format!(
-            "feature f = {}1{}",
-            "f(a: ".repeat(limit),
-            ")".repeat(limit)
-        ),
-        format!(
-            "feature f = {}x{}",
-            "if x then ".repeat(limit),
-            " else x".repeat(limit)
-        ),
-        format!(
-            "model m {{{}x = 1{}}}",
-            "n { ".repeat(limit - 1),
-            "}".repeat(limit - 1)
-        ),
+        format!("feature f = {}1{}", "f(a: ".repeat(limit), ")".repeat(limit)),
+        format!("feature f = {}x{}", "if x then ".repeat(limit), " else x".repeat(limit)),
+        format!("model m {{{}x = 1{}}}", "n { ".repeat(limit - 1), "}".repeat(limit - 1)),
         format!("feature f = a{}", " + a".repeat(200)),
     ];
     for text in &cases {

@@ -18,7 +18,11 @@ pub fn run(args: &[String], json_output: bool, deny_warnings: bool) -> u8 {
             Err(reason) => return super::usage_error(&format!("cannot read `{}`: {reason}", path.display())),
         };
         for diagnostic in &compilation.diagnostics {
-            if diagnostic.is_error() { errors += 1 } else { warnings += 1 }
+            if diagnostic.is_error() {
+                errors += 1
+            } else {
+                warnings += 1
+            }
             if json_output {
                 reported.push(render::json(diagnostic, &compilation.files));
             } else {

@@ -2,9 +2,9 @@
 
 use crate::render;
 use crate::world::FsWorld;
+use mlp_compiler::FileId;
 use mlp_compiler::diagnostic::SourceFile;
 use mlp_compiler::world::World;
-use mlp_compiler::FileId;
 use std::io::Read;
 use std::path::Path;
 
@@ -48,7 +48,11 @@ pub fn run(args: &[String], check: bool) -> u8 {
         }
     }
     if check && unformatted > 0 {
-        eprintln!("{unformatted} file{} not formatted; run `mlpc fmt` on {}", if unformatted == 1 { " is" } else { "s are" }, if unformatted == 1 { "it" } else { "them" });
+        eprintln!(
+            "{unformatted} file{} not formatted; run `mlpc fmt` on {}",
+            if unformatted == 1 { " is" } else { "s are" },
+            if unformatted == 1 { "it" } else { "them" }
+        );
         status = 1;
     }
     status

@@ -7,8 +7,8 @@ use crate::ast::{Arg, BlockItem, DefKind, ExprKind, TypeExpr};
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Dataset, Pipeline, Source, Value};
 use crate::span::Span;
-use crate::types::{infer_column, Column, ColumnType, Schema, Task};
-use crate::world::{SampleError, SAMPLE_ROWS};
+use crate::types::{Column, ColumnType, Schema, Task, infer_column};
+use crate::world::{SAMPLE_ROWS, SampleError};
 use std::collections::HashSet;
 
 const COLUMN_TYPES: [&str; 7] = ["float", "int", "bool", "category", "text", "image", "sequence"];
@@ -18,7 +18,11 @@ impl<'a> Checker<'a> {
         let pipelines = self.defs_of(DefKind::Pipeline);
         let Some(first) = pipelines.first().copied() else {
             let settings = self.settings(FileId(0), "pipeline", None, false, true);
-            let name = self.files.first().and_then(|f| f.path.file_stem()).map_or("pipeline".into(), |s| s.to_string_lossy().into_owned());
+            let name = self
+                .files
+                .first()
+                .and_then(|f| f.path.file_stem())
+                .map_or("pipeline".into(), |s| s.to_string_lossy().into_owned());
             self.program.pipeline = Pipeline { name, settings: settings.values };
             return;
         };
@@ -41,9 +45,14 @@ impl<'a> Checker<'a> {
     pub(super) fn expect_no_value(&mut self, def: Def<'a>, help: &str) {
         if let Some(value) = &def.def.value {
             self.error(
-                Diagnostic::error("E0207", def.file, value.span, format!("a `{}` definition takes no `= value`", def.def.kind.keyword()))
-                    .with_primary("unexpected value")
-                    .with_help(help.to_string()),
+                Diagnostic::error(
+                    "E0207",
+                    def.file,
+                    value.span,
+                    format!("a `{}` definition takes no `= value`", def.def.kind.keyword()),
+                )
+                .with_primary("unexpected value")
+                .with_help(help.to_string()),
             );
         }
     }
@@ -68,9 +77,14 @@ impl<'a> Checker<'a> {
     pub(super) fn required_value(&mut self, def: Def<'a>, example: &str) -> Option<&'a crate::ast::Expr> {
         if def.def.value.is_none() {
             self.error(
-                Diagnostic::error("E0203", def.file, def.def.name.span, format!("{} `{}` has no value", def.def.kind.keyword(), def.def.name.name))
-                    .with_primary("expected `= ...` after the name")
-                    .with_help(format!("write it as `{example}`")),
+                Diagnostic::error(
+                    "E0203",
+                    def.file,
+                    def.def.name.span,
+                    format!("{} `{}` has no value", def.def.kind.keyword(), def.def.name.name),
+                )
+                .with_primary("expected `= ...` after the name")
+                .with_help(format!("write it as `{example}`")),
             );
         }
         def.def.value.as_ref()
@@ -78,7 +92,11 @@ impl<'a> Checker<'a> {
 
     pub(super) fn check_sources(&mut self) {
         for def in self.defs_of(DefKind::Source) {
-            let Some(value) = self.required_value(def, &format!("source {} = csv(\"data/file.csv\")", def.def.name.name)) else { continue };
+            let Some(value) =
+                self.required_value(def, &format!("source {} = csv(\"data/file.csv\")", def.def.name.name))
+            else {
+                continue;
+            };
             let Some((builtin, format)) = self.builtin_call(def.file, "format", value) else { continue };
             let settings = self.settings(def.file, "source", def.def.body.as_ref(), false, true);
             let mut declared: Option<Schema> = None;
@@ -100,7 +118,8 @@ impl<'a> Checker<'a> {
             let schema = match declared {
                 Some(schema) => schema,
                 None => {
-                    let delimiter = args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+                    let delimiter =
+                        args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
                     match self.infer_schema(def, &builtin.name, &path, &path_text, path_span, delimiter) {
                         Some(schema) => schema,
                         None => continue,
@@ -108,9 +127,21 @@ impl<'a> Checker<'a> {
                 }
             };
             if let Some(excluded) = settings.values.get("exclude") {
-                self.check_columns_exist(def.file, &schema, excluded, settings.spans.get("exclude").copied().unwrap_or(value.span), "the data");
+                self.check_columns_exist(
+                    def.file,
+                    &schema,
+                    excluded,
+                    settings.spans.get("exclude").copied().unwrap_or(value.span),
+                    "the data",
+                );
             }
-            self.program.sources.push(Source { name: def.def.name.name.clone(), format, path, schema, settings: settings.values });
+            self.program.sources.push(Source {
+                name: def.def.name.name.clone(),
+                format,
+                path,
+                schema,
+                settings: settings.values,
+            });
         }
     }
 
@@ -145,14 +176,24 @@ impl<'a> Checker<'a> {
 
     fn column_type(&mut self, file: FileId, ty: &TypeExpr) -> Option<ColumnType> {
         let bad = |this: &mut Self, span: Span, message: String, help: String| {
-            this.error(Diagnostic::error("E0309", file, span, message).with_primary("invalid column type").with_help(help));
+            this.error(
+                Diagnostic::error("E0309", file, span, message).with_primary("invalid column type").with_help(help),
+            );
             None
         };
         let TypeExpr::Named { name, args, span } = ty else {
-            return bad(self, ty.span(), "a column type cannot be a list".into(), format!("use one of {}", list_names(COLUMN_TYPES)));
+            return bad(
+                self,
+                ty.span(),
+                "a column type cannot be a list".into(),
+                format!("use one of {}", list_names(COLUMN_TYPES)),
+            );
         };
         let args: &[Arg] = args.as_deref().unwrap_or(&[]);
-        let dims: Vec<Option<usize>> = args.iter().map(|a| a.value.as_number().filter(|v| *v >= 1.0 && v.fract() == 0.0).map(|v| v as usize)).collect();
+        let dims: Vec<Option<usize>> = args
+            .iter()
+            .map(|a| a.value.as_number().filter(|v| *v >= 1.0 && v.fract() == 0.0).map(|v| v as usize))
+            .collect();
         match name.name.as_str() {
             "float" | "int" | "bool" | "text" if !args.is_empty() => {
                 bad(self, *span, format!("`{}` takes no arguments", name.name), format!("write `{}`", name.name))
@@ -167,11 +208,23 @@ impl<'a> Checker<'a> {
                     match &arg.value.kind {
                         ExprKind::Name(n) | ExprKind::String(n) => levels.push(n.clone()),
                         ExprKind::Number { text, .. } => levels.push(text.clone()),
-                        _ => return bad(self, arg.value.span, "a category level must be a name, a string or a number".into(), "list the levels: `category(male, female)`".into()),
+                        _ => {
+                            return bad(
+                                self,
+                                arg.value.span,
+                                "a category level must be a name, a string or a number".into(),
+                                "list the levels: `category(male, female)`".into(),
+                            );
+                        }
                     }
                 }
                 if levels.len() < 2 {
-                    return bad(self, *span, "a category needs at least two levels".into(), "list the levels: `category(male, female)`".into());
+                    return bad(
+                        self,
+                        *span,
+                        "a category needs at least two levels".into(),
+                        "list the levels: `category(male, female)`".into(),
+                    );
                 }
                 levels.sort();
                 levels.dedup();
@@ -179,11 +232,21 @@ impl<'a> Checker<'a> {
             }
             "image" => match dims.as_slice() {
                 [Some(c), Some(h), Some(w)] => Some(ColumnType::Image { channels: *c, height: *h, width: *w }),
-                _ => bad(self, *span, "`image` needs three positive sizes: channels, height, width".into(), "for example `pixels: image(1, 28, 28)`".into()),
+                _ => bad(
+                    self,
+                    *span,
+                    "`image` needs three positive sizes: channels, height, width".into(),
+                    "for example `pixels: image(1, 28, 28)`".into(),
+                ),
             },
             "sequence" => match dims.as_slice() {
                 [Some(l), Some(f)] => Some(ColumnType::Sequence { length: *l, features: *f }),
-                _ => bad(self, *span, "`sequence` needs two positive sizes: length and features per step".into(), "for example `window: sequence(24, 3)`".into()),
+                _ => bad(
+                    self,
+                    *span,
+                    "`sequence` needs two positive sizes: length and features per step".into(),
+                    "for example `window: sequence(24, 3)`".into(),
+                ),
             },
             other => {
                 let help = match did_you_mean(other, COLUMN_TYPES) {
@@ -195,7 +258,15 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn infer_schema(&mut self, def: Def<'a>, format: &str, path: &std::path::Path, path_text: &str, path_span: Span, delimiter: u8) -> Option<Schema> {
+    fn infer_schema(
+        &mut self,
+        def: Def<'a>,
+        format: &str,
+        path: &std::path::Path,
+        path_text: &str,
+        path_span: Span,
+        delimiter: u8,
+    ) -> Option<Schema> {
         let sample = match self.world_sample(format, path, delimiter) {
             Ok(sample) => sample,
             Err(error) => {
@@ -205,11 +276,27 @@ impl<'a> Checker<'a> {
                         format!("no data file matches `{path_text}`"),
                         format!("paths are relative to the spec's directory; looked for `{}`", path.display()),
                     ),
-                    SampleError::Empty => ("E0308", format!("`{path_text}` is empty"), "a data file needs a header row and at least one data row".to_string()),
-                    SampleError::Unsupported(why) => ("E0308", format!("cannot infer the schema of `{path_text}`: {why}"), "declare the columns in a `schema { ... }` block".to_string()),
-                    SampleError::Unreadable(why) => ("E0302", format!("cannot read `{path_text}`: {why}"), "check the file's permissions and encoding (UTF-8)".to_string()),
+                    SampleError::Empty => (
+                        "E0308",
+                        format!("`{path_text}` is empty"),
+                        "a data file needs a header row and at least one data row".to_string(),
+                    ),
+                    SampleError::Unsupported(why) => (
+                        "E0308",
+                        format!("cannot infer the schema of `{path_text}`: {why}"),
+                        "declare the columns in a `schema { ... }` block".to_string(),
+                    ),
+                    SampleError::Unreadable(why) => (
+                        "E0302",
+                        format!("cannot read `{path_text}`: {why}"),
+                        "check the file's permissions and encoding (UTF-8)".to_string(),
+                    ),
                 };
-                self.error(Diagnostic::error(code, def.file, path_span, message).with_primary("in this source").with_help(help));
+                self.error(
+                    Diagnostic::error(code, def.file, path_span, message)
+                        .with_primary("in this source")
+                        .with_help(help),
+                );
                 return None;
             }
         };
@@ -225,9 +312,14 @@ impl<'a> Checker<'a> {
         for name in &sample.columns {
             if !seen.insert(name) {
                 self.error(
-                    Diagnostic::error("E0308", def.file, path_span, format!("column `{name}` appears twice in the header of `{path_text}`"))
-                        .with_primary("duplicate column name")
-                        .with_help("rename one of the columns in the file"),
+                    Diagnostic::error(
+                        "E0308",
+                        def.file,
+                        path_span,
+                        format!("column `{name}` appears twice in the header of `{path_text}`"),
+                    )
+                    .with_primary("duplicate column name")
+                    .with_help("rename one of the columns in the file"),
                 );
                 return None;
             }
@@ -237,7 +329,8 @@ impl<'a> Checker<'a> {
             .iter()
             .enumerate()
             .map(|(i, name)| {
-                let cells: Vec<Option<&str>> = sample.rows.iter().map(|r| r.get(i).and_then(|c| c.as_deref())).collect();
+                let cells: Vec<Option<&str>> =
+                    sample.rows.iter().map(|r| r.get(i).and_then(|c| c.as_deref())).collect();
                 let (ty, nullable) = infer_column(&cells);
                 Column { name: name.clone(), ty, nullable }
             })
@@ -245,7 +338,12 @@ impl<'a> Checker<'a> {
         Some(Schema { columns, inferred: true })
     }
 
-    fn world_sample(&self, format: &str, path: &std::path::Path, delimiter: u8) -> Result<crate::world::Sample, SampleError> {
+    fn world_sample(
+        &self,
+        format: &str,
+        path: &std::path::Path,
+        delimiter: u8,
+    ) -> Result<crate::world::Sample, SampleError> {
         match self.world {
             Some(world) => world.sample(format, path, delimiter, SAMPLE_ROWS),
             None => Err(SampleError::Unsupported("no data access in this context".into())),
@@ -263,7 +361,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(super) fn unknown_column<'n>(&mut self, file: FileId, span: Span, name: &str, columns: impl Iterator<Item = &'n str>, context: &str) {
+    pub(super) fn unknown_column<'n>(
+        &mut self,
+        file: FileId,
+        span: Span,
+        name: &str,
+        columns: impl Iterator<Item = &'n str>,
+        context: &str,
+    ) {
         let columns: Vec<&str> = columns.collect();
         let help = match did_you_mean(name, columns.iter().copied()) {
             Some(close) => format!("did you mean `{close}`?"),
@@ -285,12 +390,13 @@ impl<'a> Checker<'a> {
             let before = pending.len();
             pending.retain(|def| {
                 let parent = def.def.value.as_ref().and_then(|v| v.as_name()).map(str::to_string);
-                match parent {
-                    Some(p) if self.defs.get(&p).is_some_and(|d| d.def.kind == DefKind::Dataset) && !done.contains(&p) => true,
-                    _ => false,
-                }
+                matches!(parent, Some(p) if self.defs.get(&p).is_some_and(|d| d.def.kind == DefKind::Dataset) && !done.contains(&p))
             });
-            let ready: Vec<Def<'a>> = datasets.iter().filter(|d| !done.contains(&d.def.name.name) && !pending.iter().any(|p| p.def.name == d.def.name)).copied().collect();
+            let ready: Vec<Def<'a>> = datasets
+                .iter()
+                .filter(|d| !done.contains(&d.def.name.name) && !pending.iter().any(|p| p.def.name == d.def.name))
+                .copied()
+                .collect();
             for def in &ready {
                 self.check_dataset(*def);
                 done.insert(def.def.name.name.clone());
@@ -299,10 +405,15 @@ impl<'a> Checker<'a> {
                 let first = pending[0];
                 let parent = first.def.value.as_ref().expect("pending datasets have a parent");
                 let chain: Vec<String> = pending.iter().map(|d| format!("`{}`", d.def.name.name)).collect();
-                let mut d = Diagnostic::error("E0105", first.file, parent.span, format!("dataset `{}` is built from itself", first.def.name.name))
-                    .with_primary(format!("cycle through {}", chain.join(" → ")))
-                    .with_label(first.def.name.span, "in this dataset")
-                    .with_help("a dataset must build on a source or on a dataset that does not lead back to it");
+                let mut d = Diagnostic::error(
+                    "E0105",
+                    first.file,
+                    parent.span,
+                    format!("dataset `{}` is built from itself", first.def.name.name),
+                )
+                .with_primary(format!("cycle through {}", chain.join(" → ")))
+                .with_label(first.def.name.span, "in this dataset")
+                .with_help("a dataset must build on a source or on a dataset that does not lead back to it");
                 for other in &pending[1..] {
                     if other.file == first.file {
                         d = d.with_label(other.def.name.span, "part of the cycle");
@@ -325,7 +436,9 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        let Some(parent) = self.resolve(def.file, parent_name, value.span, &[DefKind::Source, DefKind::Dataset]) else { return };
+        let Some(parent) = self.resolve(def.file, parent_name, value.span, &[DefKind::Source, DefKind::Dataset]) else {
+            return;
+        };
         let settings = self.settings(def.file, "dataset", def.def.body.as_ref(), false, false);
         self.no_statements(def.file, &settings.other, "dataset");
 
@@ -350,12 +463,23 @@ impl<'a> Checker<'a> {
                         BlockItem::Setting { key: k, span, .. } if k.name == key => Some(*span),
                         _ => None,
                     });
-                    let mut d = Diagnostic::error("E0306", def.file, span, format!("`{key}` is applied twice: `{parent_name}` already does it"))
-                        .with_primary("applied again here")
-                        .with_help(format!("remove `{key}` here, or build `{name}` on the source instead of `{parent_name}`"));
+                    let mut d = Diagnostic::error(
+                        "E0306",
+                        def.file,
+                        span,
+                        format!("`{key}` is applied twice: `{parent_name}` already does it"),
+                    )
+                    .with_primary("applied again here")
+                    .with_help(format!(
+                        "remove `{key}` here, or build `{name}` on the source instead of `{parent_name}`"
+                    ));
                     d = match parent_span {
                         Some(ps) => d.with_label_in(parent.file, ps, "first applied here"),
-                        None => d.with_label_in(parent.file, parent.def.name.span, format!("`{parent_name}` applies `{key}` by default")),
+                        None => d.with_label_in(
+                            parent.file,
+                            parent.def.name.span,
+                            format!("`{parent_name}` applies `{key}` by default"),
+                        ),
                     };
                     self.error(d);
                 }
@@ -401,17 +525,34 @@ impl<'a> Checker<'a> {
             );
             return;
         };
-        let label_span = settings.spans.get("label").copied().map(|s| (def.file, s)).or_else(|| self.setting_span(&source_name, "label")).unwrap_or((def.file, def.def.name.span));
+        let label_span = settings
+            .spans
+            .get("label")
+            .copied()
+            .map(|s| (def.file, s))
+            .or_else(|| self.setting_span(&source_name, "label"))
+            .unwrap_or((def.file, def.def.name.span));
         let Some(label_column) = schema.get(&label).cloned() else {
-            self.unknown_column(label_span.0, label_span.1, &label, schema.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str), "the data");
+            self.unknown_column(
+                label_span.0,
+                label_span.1,
+                &label,
+                schema.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str),
+                "the data",
+            );
             return;
         };
         if let ColumnType::Category { levels } = &label_column.ty {
             if levels.len() < 2 {
                 self.error(
-                    Diagnostic::error("E0307", label_span.0, label_span.1, format!("label `{label}` has a single class"))
-                        .with_primary(format!("every sampled row is `{}`", levels.first().map_or("", String::as_str)))
-                        .with_help("a classification label needs at least two classes; check the file or the label column"),
+                    Diagnostic::error(
+                        "E0307",
+                        label_span.0,
+                        label_span.1,
+                        format!("label `{label}` has a single class"),
+                    )
+                    .with_primary(format!("every sampled row is `{}`", levels.first().map_or("", String::as_str)))
+                    .with_help("a classification label needs at least two classes; check the file or the label column"),
                 );
                 return;
             }
@@ -427,7 +568,12 @@ impl<'a> Checker<'a> {
 
         // The positive class of a binary label.
         let positive = values.get("positive").and_then(Value::as_str).map(str::to_string);
-        let positive_span = settings.spans.get("positive").copied().map(|s| (def.file, s)).or_else(|| self.setting_span(&source_name, "positive"));
+        let positive_span = settings
+            .spans
+            .get("positive")
+            .copied()
+            .map(|s| (def.file, s))
+            .or_else(|| self.setting_span(&source_name, "positive"));
         let levels: Vec<String> = match &label_column.ty {
             ColumnType::Category { levels } => levels.clone(),
             ColumnType::Bool => vec!["false".into(), "true".into()],
@@ -450,17 +596,29 @@ impl<'a> Checker<'a> {
             (Task::Binary, None, _) => {
                 let chosen = levels.last().cloned().unwrap_or_default();
                 self.diagnostics.push(
-                    Diagnostic::warning("W0003", def.file, def.def.name.span, format!("dataset `{name}` does not say which class of `{label}` is positive"))
-                        .with_primary(format!("`{chosen}` is taken as positive"))
-                        .with_help(format!("add `positive = {chosen}` (or the other class) so precision and recall mean what you expect")),
+                    Diagnostic::warning(
+                        "W0003",
+                        def.file,
+                        def.def.name.span,
+                        format!("dataset `{name}` does not say which class of `{label}` is positive"),
+                    )
+                    .with_primary(format!("`{chosen}` is taken as positive"))
+                    .with_help(format!(
+                        "add `positive = {chosen}` (or the other class) so precision and recall mean what you expect"
+                    )),
                 );
                 Some(chosen)
             }
             (_, Some(p), Some((file, span))) => {
                 self.error(
-                    Diagnostic::error("E0304", file, span, format!("a positive class needs a binary label, but `{label}` is {}", task.describe()))
-                        .with_primary(format!("`{p}` cannot be the positive class here"))
-                        .with_help("remove `positive`; it only applies to labels with two classes"),
+                    Diagnostic::error(
+                        "E0304",
+                        file,
+                        span,
+                        format!("a positive class needs a binary label, but `{label}` is {}", task.describe()),
+                    )
+                    .with_primary(format!("`{p}` cannot be the positive class here"))
+                    .with_help("remove `positive`; it only applies to labels with two classes"),
                 );
                 return;
             }
@@ -480,24 +638,47 @@ impl<'a> Checker<'a> {
         if let Some((kind, args)) = values.get("split").and_then(Value::as_call) {
             if kind == "stratified" && task == Task::Regression {
                 self.error(
-                    Diagnostic::error("E0307", def.file, split_span, format!("a stratified split needs classes, but `{label}` is a number"))
-                        .with_primary("stratification by a numeric label")
-                        .with_help("use `split = random(...)` for regression"),
+                    Diagnostic::error(
+                        "E0307",
+                        def.file,
+                        split_span,
+                        format!("a stratified split needs classes, but `{label}` is a number"),
+                    )
+                    .with_primary("stratification by a numeric label")
+                    .with_help("use `split = random(...)` for regression"),
                 );
             }
             if let Some(column) = args.get("column").and_then(Value::as_str) {
                 if schema.get(column).is_none() {
-                    self.unknown_column(def.file, split_span, column, schema.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str), "the data");
+                    self.unknown_column(
+                        def.file,
+                        split_span,
+                        column,
+                        schema.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str),
+                        "the data",
+                    );
                 }
             }
-            let fractions: Vec<f64> = ["train", "val", "test"].iter().filter_map(|k| args.get(*k).and_then(Value::as_f64)).collect();
+            let fractions: Vec<f64> =
+                ["train", "val", "test"].iter().filter_map(|k| args.get(*k).and_then(Value::as_f64)).collect();
             if fractions.len() == 3 {
                 let sum: f64 = fractions.iter().sum();
                 if (sum - 1.0).abs() > 1e-6 {
                     self.error(
-                        Diagnostic::error("E0305", def.file, split_span, format!("split fractions add up to {}, not 1", trim_float(sum)))
-                            .with_primary(format!("train {} + val {} + test {} = {}", trim_float(fractions[0]), trim_float(fractions[1]), trim_float(fractions[2]), trim_float(sum)))
-                            .with_help("make train, val and test add up to exactly 1, e.g. 0.7, 0.15 and 0.15"),
+                        Diagnostic::error(
+                            "E0305",
+                            def.file,
+                            split_span,
+                            format!("split fractions add up to {}, not 1", trim_float(sum)),
+                        )
+                        .with_primary(format!(
+                            "train {} + val {} + test {} = {}",
+                            trim_float(fractions[0]),
+                            trim_float(fractions[1]),
+                            trim_float(fractions[2]),
+                            trim_float(sum)
+                        ))
+                        .with_help("make train, val and test add up to exactly 1, e.g. 0.7, 0.15 and 0.15"),
                     );
                 }
                 if fractions[0] == 0.0 {
@@ -514,7 +695,18 @@ impl<'a> Checker<'a> {
         let inputs: Vec<String> = schema.columns.iter().filter(|c| c.name != label).map(|c| c.name.clone()).collect();
         let input_width = schema.columns.iter().filter(|c| c.name != label).map(|c| input_width(&c.ty, &encode)).sum();
         let label_type = label_column.ty.clone();
-        self.program.datasets.push(Dataset { name, source: source_name, schema, label, label_type, task, positive, inputs, input_width, settings: values });
+        self.program.datasets.push(Dataset {
+            name,
+            source: source_name,
+            schema,
+            label,
+            label_type,
+            task,
+            positive,
+            inputs,
+            input_width,
+            settings: values,
+        });
     }
 
     /// Where a source set a setting, for labels pointing at the source.

@@ -1,8 +1,8 @@
 //! Typing of column expressions (derived features and rule baselines): arithmetic, comparisons,
 //! boolean logic, if-then-else, category literals and membership, and the built-in functions.
 
-use super::names::{did_you_mean, list_names};
 use super::Checker;
+use super::names::{did_you_mean, list_names};
 use crate::ast::{BinOp, DefKind, Expr, ExprKind, UnOp};
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::Feature;
@@ -84,7 +84,9 @@ pub fn reads(expr: &Expr, out: &mut BTreeSet<String>) {
 
 impl<'a> Checker<'a> {
     fn mismatch(&mut self, file: FileId, expr: &Expr, message: String, primary: String, help: &str) -> ExprType {
-        self.error(Diagnostic::error("E0401", file, expr.span, message).with_primary(primary).with_help(help.to_string()));
+        self.error(
+            Diagnostic::error("E0401", file, expr.span, message).with_primary(primary).with_help(help.to_string()),
+        );
         ExprType::Error
     }
 
@@ -135,21 +137,43 @@ impl<'a> Checker<'a> {
                     (_, ExprType::Error) => ExprType::Error,
                     (UnOp::Neg, t) if t.is_numeric() => ty,
                     (UnOp::Not, ExprType::Column(ColumnType::Bool)) => ty,
-                    (UnOp::Neg, t) => self.mismatch(file, operand, format!("cannot negate {}", t.describe()), "not a number".into(), "`-` applies to numbers"),
-                    (UnOp::Not, t) => self.mismatch(file, operand, format!("`not` needs a condition, found {}", t.describe()), "not a bool".into(), "compare first, e.g. `not (age > 30)`"),
+                    (UnOp::Neg, t) => self.mismatch(
+                        file,
+                        operand,
+                        format!("cannot negate {}", t.describe()),
+                        "not a number".into(),
+                        "`-` applies to numbers",
+                    ),
+                    (UnOp::Not, t) => self.mismatch(
+                        file,
+                        operand,
+                        format!("`not` needs a condition, found {}", t.describe()),
+                        "not a bool".into(),
+                        "compare first, e.g. `not (age > 30)`",
+                    ),
                 }
             }
             ExprKind::If { cond, then, otherwise } => {
                 let c = self.type_expr(file, cond, scope);
                 if !matches!(c, ExprType::Column(ColumnType::Bool) | ExprType::Error) {
-                    self.mismatch(file, cond, format!("an `if` condition must be a bool, found {}", c.describe()), "not a condition".into(), "compare the value, e.g. `if age > 30 then ...`");
+                    self.mismatch(
+                        file,
+                        cond,
+                        format!("an `if` condition must be a bool, found {}", c.describe()),
+                        "not a condition".into(),
+                        "compare the value, e.g. `if age > 30 then ...`",
+                    );
                 }
                 let t = self.type_expr(file, then, scope);
                 let o = self.type_expr(file, otherwise, scope);
                 match (&t, &o) {
                     (ExprType::Error, _) | (_, ExprType::Error) => ExprType::Error,
                     (a, b) if a.is_numeric() && b.is_numeric() => {
-                        if a == b { t } else { ExprType::Column(ColumnType::Float) }
+                        if a == b {
+                            t
+                        } else {
+                            ExprType::Column(ColumnType::Float)
+                        }
                     }
                     (a, b) if a == b => t,
                     (a, b) => self.mismatch(
@@ -163,7 +187,13 @@ impl<'a> Checker<'a> {
             }
             ExprKind::Call { callee, args } => {
                 let Some(name) = callee.as_name() else {
-                    return self.mismatch(file, callee, "only built-in functions can be called here".into(), "not a function".into(), "call a function such as `log(x)` or `abs(x)`");
+                    return self.mismatch(
+                        file,
+                        callee,
+                        "only built-in functions can be called here".into(),
+                        "not a function".into(),
+                        "call a function such as `log(x)` or `abs(x)`",
+                    );
                 };
                 let Some(function) = self.stdlib.lookup("function", name) else {
                     let names: Vec<&str> = self.stdlib.of_kind("function").map(|f| f.name.as_str()).collect();
@@ -171,29 +201,58 @@ impl<'a> Checker<'a> {
                         Some(close) => format!("did you mean `{close}`?"),
                         None => format!("the functions are {}", list_names(names)),
                     };
-                    self.error(Diagnostic::error("E0103", file, callee.span, format!("unknown function `{name}`")).with_primary("no such function").with_help(help));
+                    self.error(
+                        Diagnostic::error("E0103", file, callee.span, format!("unknown function `{name}`"))
+                            .with_primary("no such function")
+                            .with_help(help),
+                    );
                     return ExprType::Error;
                 };
                 if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
                     self.error(
-                        Diagnostic::error("E0204", file, named.span, format!("`{name}` takes positional arguments only"))
-                            .with_primary("named argument")
-                            .with_help(format!("signature: {}; drop `{}:`", function.signature(), named.name)),
+                        Diagnostic::error(
+                            "E0204",
+                            file,
+                            named.span,
+                            format!("`{name}` takes positional arguments only"),
+                        )
+                        .with_primary("named argument")
+                        .with_help(format!(
+                            "signature: {}; drop `{}:`",
+                            function.signature(),
+                            named.name
+                        )),
                     );
                     return ExprType::Error;
                 }
                 if args.len() != function.params.len() {
                     self.error(
-                        Diagnostic::error("E0204", file, expr.span, format!("`{name}` takes {} argument{}, found {}", function.params.len(), if function.params.len() == 1 { "" } else { "s" }, args.len()))
-                            .with_primary("wrong number of arguments")
-                            .with_help(format!("signature: {}", function.signature())),
+                        Diagnostic::error(
+                            "E0204",
+                            file,
+                            expr.span,
+                            format!(
+                                "`{name}` takes {} argument{}, found {}",
+                                function.params.len(),
+                                if function.params.len() == 1 { "" } else { "s" },
+                                args.len()
+                            ),
+                        )
+                        .with_primary("wrong number of arguments")
+                        .with_help(format!("signature: {}", function.signature())),
                     );
                     return ExprType::Error;
                 }
                 for (arg, param) in args.iter().zip(&function.params) {
                     let ty = self.type_expr(file, &arg.value, scope);
                     if param.ty_text == "float" && !ty.is_numeric() && ty != ExprType::Error {
-                        self.mismatch(file, &arg.value, format!("`{name}` needs a number, found {}", ty.describe()), "not a number".into(), "pass a numeric column or expression");
+                        self.mismatch(
+                            file,
+                            &arg.value,
+                            format!("`{name}` needs a number, found {}", ty.describe()),
+                            "not a number".into(),
+                            "pass a numeric column or expression",
+                        );
                     }
                 }
                 match function.returns.as_deref() {
@@ -211,23 +270,50 @@ impl<'a> Checker<'a> {
                 match op {
                     BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                         if l.is_numeric() && r.is_numeric() {
-                            let both_int = l == ExprType::Column(ColumnType::Int) && r == ExprType::Column(ColumnType::Int);
-                            return ExprType::Column(if both_int && *op != BinOp::Div { ColumnType::Int } else { ColumnType::Float });
+                            let both_int =
+                                l == ExprType::Column(ColumnType::Int) && r == ExprType::Column(ColumnType::Int);
+                            return ExprType::Column(if both_int && *op != BinOp::Div {
+                                ColumnType::Int
+                            } else {
+                                ColumnType::Float
+                            });
                         }
                         let bad = if l.is_numeric() { rhs } else { lhs };
                         let bad_ty = if l.is_numeric() { &r } else { &l };
                         self.error(
-                            Diagnostic::error("E0401", file, *op_span, format!("`{}` needs numbers on both sides, found {} and {}", op.as_str(), l.describe(), r.describe()))
-                                .with_primary("cannot apply to these types")
-                                .with_label(bad.span, format!("this is {}", bad_ty.describe()))
-                                .with_help("arithmetic works on float and int columns; compare categories with `==` or `in`"),
+                            Diagnostic::error(
+                                "E0401",
+                                file,
+                                *op_span,
+                                format!(
+                                    "`{}` needs numbers on both sides, found {} and {}",
+                                    op.as_str(),
+                                    l.describe(),
+                                    r.describe()
+                                ),
+                            )
+                            .with_primary("cannot apply to these types")
+                            .with_label(bad.span, format!("this is {}", bad_ty.describe()))
+                            .with_help(
+                                "arithmetic works on float and int columns; compare categories with `==` or `in`",
+                            ),
                         );
                         ExprType::Error
                     }
                     BinOp::And | BinOp::Or => {
                         for (side, ty) in [(lhs, &l), (rhs, &r)] {
                             if *ty != bool_ty {
-                                self.mismatch(file, side, format!("`{}` needs conditions on both sides, found {}", op.as_str(), ty.describe()), "not a bool".into(), "compare the value first, e.g. `age > 30`");
+                                self.mismatch(
+                                    file,
+                                    side,
+                                    format!(
+                                        "`{}` needs conditions on both sides, found {}",
+                                        op.as_str(),
+                                        ty.describe()
+                                    ),
+                                    "not a bool".into(),
+                                    "compare the value first, e.g. `age > 30`",
+                                );
                                 return ExprType::Error;
                             }
                         }
@@ -238,9 +324,19 @@ impl<'a> Checker<'a> {
                             return bool_ty;
                         }
                         self.error(
-                            Diagnostic::error("E0401", file, *op_span, format!("`{}` compares numbers, found {} and {}", op.as_str(), l.describe(), r.describe()))
-                                .with_primary("cannot order these types")
-                                .with_help("order comparisons work on numbers; test categories with `==` or `in`"),
+                            Diagnostic::error(
+                                "E0401",
+                                file,
+                                *op_span,
+                                format!(
+                                    "`{}` compares numbers, found {} and {}",
+                                    op.as_str(),
+                                    l.describe(),
+                                    r.describe()
+                                ),
+                            )
+                            .with_primary("cannot order these types")
+                            .with_help("order comparisons work on numbers; test categories with `==` or `in`"),
                         );
                         ExprType::Error
                     }
@@ -269,7 +365,13 @@ impl<'a> Checker<'a> {
                     }
                     BinOp::In => {
                         let ExprType::List(items) = &r else {
-                            self.mismatch(file, rhs, format!("`in` needs a list on the right, found {}", r.describe()), "not a list".into(), "write the values in brackets: `plan in [\"pro\", \"team\"]`");
+                            self.mismatch(
+                                file,
+                                rhs,
+                                format!("`in` needs a list on the right, found {}", r.describe()),
+                                "not a list".into(),
+                                "write the values in brackets: `plan in [\"pro\", \"team\"]`",
+                            );
                             return ExprType::Error;
                         };
                         let ExprKind::List(item_exprs) = &rhs.kind else { return bool_ty };
@@ -281,7 +383,13 @@ impl<'a> Checker<'a> {
                                 }
                                 (a, b) if a.is_numeric() && b.is_numeric() => {}
                                 (a, b) => {
-                                    self.mismatch(file, item_expr, format!("cannot test {} for membership among {}", a.describe(), b.describe()), "wrong kind of value".into(), "list levels of the category as strings, or numbers for a numeric column");
+                                    self.mismatch(
+                                        file,
+                                        item_expr,
+                                        format!("cannot test {} for membership among {}", a.describe(), b.describe()),
+                                        "wrong kind of value".into(),
+                                        "list levels of the category as strings, or numbers for a numeric column",
+                                    );
                                     return ExprType::Error;
                                 }
                             }
@@ -298,7 +406,8 @@ impl<'a> Checker<'a> {
         if defs.is_empty() {
             return;
         }
-        let names: HashMap<String, usize> = defs.iter().enumerate().map(|(i, d)| (d.def.name.name.clone(), i)).collect();
+        let names: HashMap<String, usize> =
+            defs.iter().enumerate().map(|(i, d)| (d.def.name.name.clone(), i)).collect();
         // Dependency order among features, with cycles reported (iteratively: specs may hold thousands).
         let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
         let nodes: Vec<_> = (0..defs.len()).map(|i| graph.add_node(i)).collect();
@@ -310,7 +419,8 @@ impl<'a> Checker<'a> {
             }
             for name in &r {
                 // A feature that shadows a column reads the column under its own name.
-                let reads_shadowed_column = *name == def.def.name.name && self.program.datasets.first().is_some_and(|d| d.schema.get(name).is_some());
+                let reads_shadowed_column = *name == def.def.name.name
+                    && self.program.datasets.first().is_some_and(|d| d.schema.get(name).is_some());
                 if let (Some(&j), false) = (names.get(name), reads_shadowed_column) {
                     graph.add_edge(nodes[j], nodes[i], ());
                 }
@@ -327,9 +437,14 @@ impl<'a> Checker<'a> {
             members.sort();
             let chain: Vec<String> = members.iter().map(|&i| format!("`{}`", defs[i].def.name.name)).collect();
             let first = defs[members[0]];
-            let mut d = Diagnostic::error("E0105", first.file, first.def.name.span, format!("feature `{}` depends on itself", first.def.name.name))
-                .with_primary(format!("cycle through {}", chain.join(" → ")))
-                .with_help("break the cycle: define one of these features from columns only");
+            let mut d = Diagnostic::error(
+                "E0105",
+                first.file,
+                first.def.name.span,
+                format!("feature `{}` depends on itself", first.def.name.name),
+            )
+            .with_primary(format!("cycle through {}", chain.join(" → ")))
+            .with_help("break the cycle: define one of these features from columns only");
             for &i in &members[1..] {
                 if defs[i].file == first.file {
                     d = d.with_label(defs[i].def.name.span, "part of the cycle");
@@ -353,9 +468,14 @@ impl<'a> Checker<'a> {
             }
             for def in &defs {
                 self.error(
-                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("feature `{}` needs a dataset to be derived on", def.def.name.name))
-                        .with_primary("no dataset in this spec")
-                        .with_help("define a dataset: `dataset name = source_name { ... }`"),
+                    Diagnostic::error(
+                        "E0203",
+                        def.file,
+                        def.def.name.span,
+                        format!("feature `{}` needs a dataset to be derived on", def.def.name.name),
+                    )
+                    .with_primary("no dataset in this spec")
+                    .with_help("define a dataset: `dataset name = source_name { ... }`"),
                 );
             }
             return;
@@ -368,27 +488,46 @@ impl<'a> Checker<'a> {
             }
             let def = defs[i];
             let name = def.def.name.name.clone();
-            let Some(value) = self.required_value(def, &format!("feature {name} = column_a / column_b")) else { continue };
+            let Some(value) = self.required_value(def, &format!("feature {name} = column_a / column_b")) else {
+                continue;
+            };
             if def.def.body.is_some() {
                 self.error(
-                    Diagnostic::error("E0207", def.file, def.def.body.as_ref().map_or(def.def.span, |b| b.span), "a feature takes no block")
-                        .with_primary("unexpected block")
-                        .with_help(format!("a feature is one expression: `feature {name} = ...`")),
+                    Diagnostic::error(
+                        "E0207",
+                        def.file,
+                        def.def.body.as_ref().map_or(def.def.span, |b| b.span),
+                        "a feature takes no block",
+                    )
+                    .with_primary("unexpected block")
+                    .with_help(format!("a feature is one expression: `feature {name} = ...`")),
                 );
             }
             if dataset.schema.get(&name).is_some() {
                 self.diagnostics.push(
-                    Diagnostic::warning("W0004", def.file, def.def.name.span, format!("feature `{name}` hides the column of the same name"))
-                        .with_primary("shadows a data column")
-                        .with_help("rename the feature; models would see it instead of the column"),
+                    Diagnostic::warning(
+                        "W0004",
+                        def.file,
+                        def.def.name.span,
+                        format!("feature `{name}` hides the column of the same name"),
+                    )
+                    .with_primary("shadows a data column")
+                    .with_help("rename the feature; models would see it instead of the column"),
                 );
             }
-            let scope = Scope { schema: &dataset.schema, features: &typed, described: format!("dataset `{}`", dataset.name) };
+            let scope =
+                Scope { schema: &dataset.schema, features: &typed, described: format!("dataset `{}`", dataset.name) };
             let ty = match self.type_expr(def.file, value, &scope) {
                 ExprType::Column(ty) => ty,
                 ExprType::Error => continue,
                 other => {
-                    self.mismatch(def.file, value, format!("a feature must be a number, a bool or a category, found {}", other.describe()), "not a column value".into(), "compute a number or a condition from columns");
+                    self.mismatch(
+                        def.file,
+                        value,
+                        format!("a feature must be a number, a bool or a category, found {}", other.describe()),
+                        "not a column value".into(),
+                        "compute a number or a condition from columns",
+                    );
                     continue;
                 }
             };

@@ -45,7 +45,8 @@ impl Compilation {
 /// Compiles the spec at `root` and everything it imports.
 pub fn compile(world: &dyn World, root: &Path) -> Result<Compilation, String> {
     let text = world.read_source(root)?;
-    let mut loader = Loader { world, files: Vec::new(), asts: Vec::new(), diagnostics: Vec::new(), by_path: HashMap::new() };
+    let mut loader =
+        Loader { world, files: Vec::new(), asts: Vec::new(), diagnostics: Vec::new(), by_path: HashMap::new() };
     loader.load(root.to_path_buf(), text, &mut Vec::new());
     let Loader { files, asts, mut diagnostics, .. } = loader;
 
@@ -72,7 +73,13 @@ pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
         fn read_source(&self, path: &Path) -> Result<String, String> {
             if path == self.path { Ok(self.text.to_string()) } else { self.inner.read_source(path) }
         }
-        fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<crate::world::Sample, crate::world::SampleError> {
+        fn sample(
+            &self,
+            format: &str,
+            path: &Path,
+            delimiter: u8,
+            max_rows: usize,
+        ) -> Result<crate::world::Sample, crate::world::SampleError> {
             self.inner.sample(format, path, delimiter, max_rows)
         }
     }
@@ -105,7 +112,10 @@ impl Loader<'_> {
                 self.diagnostics.push(
                     Diagnostic::error("E0011", id, import.path.span, "import cycle")
                         .with_primary(format!("`{}` is already being imported", display_name(&target)))
-                        .with_help(format!("cycle: {}; move the shared definitions into a file both import", chain.join(" → "))),
+                        .with_help(format!(
+                            "cycle: {}; move the shared definitions into a file both import",
+                            chain.join(" → ")
+                        )),
                 );
                 continue;
             }
@@ -117,9 +127,14 @@ impl Loader<'_> {
                     self.load(target, text, stack);
                 }
                 Err(reason) => self.diagnostics.push(
-                    Diagnostic::error("E0010", id, import.path.span, format!("cannot read imported file `{}`", import.path.value))
-                        .with_primary(reason)
-                        .with_help(format!("import paths are relative to this file's directory, `{}`", dir.display())),
+                    Diagnostic::error(
+                        "E0010",
+                        id,
+                        import.path.span,
+                        format!("cannot read imported file `{}`", import.path.value),
+                    )
+                    .with_primary(reason)
+                    .with_help(format!("import paths are relative to this file's directory, `{}`", dir.display())),
                 ),
             }
         }
@@ -240,24 +255,42 @@ impl<'a> Checker<'a> {
                             if let Some(&(first_file, first)) = targets.get(&def.name.name) {
                                 let kw = def.kind.keyword();
                                 self.diagnostics.push(
-                                    Diagnostic::error("E0101", file, def.name.span, format!("a second `{kw}` block for `{}`", def.name.name))
-                                        .with_primary("defined again here")
-                                        .with_label_in(first_file, first, "first defined here")
-                                        .with_help(format!("merge the two `{kw} {}` blocks into one", def.name.name)),
+                                    Diagnostic::error(
+                                        "E0101",
+                                        file,
+                                        def.name.span,
+                                        format!("a second `{kw}` block for `{}`", def.name.name),
+                                    )
+                                    .with_primary("defined again here")
+                                    .with_label_in(first_file, first, "first defined here")
+                                    .with_help(format!("merge the two `{kw} {}` blocks into one", def.name.name)),
                                 );
                                 continue;
                             }
                             targets.insert(def.name.name.clone(), (file, def.name.span));
-                            if def.kind == DefKind::Search { self.searches.push(Def { file, def }) } else { self.monitors.push(Def { file, def }) }
+                            if def.kind == DefKind::Search {
+                                self.searches.push(Def { file, def })
+                            } else {
+                                self.monitors.push(Def { file, def })
+                            }
                             continue;
                         }
                         if let Some(first) = self.defs.get(&def.name.name) {
                             let first_kind = first.def.kind.keyword();
                             self.diagnostics.push(
-                                Diagnostic::error("E0101", file, def.name.span, format!("`{}` is defined more than once", def.name.name))
-                                    .with_primary(format!("{} `{}` defined again here", def.kind.keyword(), def.name.name))
-                                    .with_label_in(first.file, first.def.name.span, format!("{first_kind} `{}` first defined here", def.name.name))
-                                    .with_help("every definition needs its own name: rename one of them"),
+                                Diagnostic::error(
+                                    "E0101",
+                                    file,
+                                    def.name.span,
+                                    format!("`{}` is defined more than once", def.name.name),
+                                )
+                                .with_primary(format!("{} `{}` defined again here", def.kind.keyword(), def.name.name))
+                                .with_label_in(
+                                    first.file,
+                                    first.def.name.span,
+                                    format!("{first_kind} `{}` first defined here", def.name.name),
+                                )
+                                .with_help("every definition needs its own name: rename one of them"),
                             );
                             continue;
                         }
@@ -265,13 +298,19 @@ impl<'a> Checker<'a> {
                     }
                     Item::Objective(objective) => self.objectives.push((file, objective)),
                     Item::Extern(ext) => self.diagnostics.push(
-                        Diagnostic::error("E0207", file, ext.kind.span.to(ext.name.span), "`extern` declarations belong to the standard library")
-                            .with_primary("not allowed in a spec")
-                            .with_help("remove the declaration; built-ins are declared in stdlib/*.mlp"),
+                        Diagnostic::error(
+                            "E0207",
+                            file,
+                            ext.kind.span.to(ext.name.span),
+                            "`extern` declarations belong to the standard library",
+                        )
+                        .with_primary("not allowed in a spec")
+                        .with_help("remove the declaration; built-ins are declared in stdlib/*.mlp"),
                     ),
                     Item::Error(span) => {
                         let text = &self.files[index].text[span.start..span.end];
-                        let mut words = text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+                        let mut words =
+                            text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
                         if let Some(keyword) = words.next() {
                             self.broken_kinds.insert(keyword.to_string());
                         }

@@ -39,25 +39,36 @@ impl<'a> Checker<'a> {
                 let task_ok = self.check_metric_task(file, builtin, span);
                 if task_ok && !self.program.metrics.iter().any(|m| m.name == name) {
                     let args = BTreeMap::new();
-                    self.program.metrics.push(Metric { name: name.to_string(), builtin: Value::Call { call: name.to_string(), args }, direction: direction_of(builtin) });
+                    self.program.metrics.push(Metric {
+                        name: name.to_string(),
+                        builtin: Value::Call { call: name.to_string(), args },
+                        direction: direction_of(builtin),
+                    });
                 }
                 return Some(MetricRef { name: name.to_string(), builtin, direction: direction_of(builtin) });
             }
             self.error(
                 Diagnostic::error("E0203", file, span, format!("metric `{name}` needs arguments"))
                     .with_primary("used without its arguments")
-                    .with_help(format!("define it first, e.g. `metric my_{name} = {name}({} >= 0.6)`, and use `my_{name}`", if name == "recall_at" { "precision" } else { "recall" })),
+                    .with_help(format!(
+                        "define it first, e.g. `metric my_{name} = {name}({} >= 0.6)`, and use `my_{name}`",
+                        if name == "recall_at" { "precision" } else { "recall" }
+                    )),
             );
             return None;
         }
         if self.broken.contains(name) {
             return None;
         }
-        let mut candidates: Vec<&str> = self.defs.values().filter(|d| d.def.kind == DefKind::Metric).map(|d| d.def.name.name.as_str()).collect();
+        let mut candidates: Vec<&str> =
+            self.defs.values().filter(|d| d.def.kind == DefKind::Metric).map(|d| d.def.name.name.as_str()).collect();
         candidates.extend(self.stdlib.of_kind("metric").map(|b| b.name.as_str()));
         let help = match did_you_mean(name, candidates.iter().copied()) {
             Some(close) => format!("did you mean `{close}`?"),
-            None => format!("define it with `metric {name} = ...`, or use a built-in metric such as {}", list_names(candidates.iter().copied().take(6))),
+            None => format!(
+                "define it with `metric {name} = ...`, or use a built-in metric such as {}",
+                list_names(candidates.iter().copied().take(6))
+            ),
         };
         self.error(
             Diagnostic::error("E0102", file, span, format!("unknown metric `{name}`"))
@@ -70,13 +81,27 @@ impl<'a> Checker<'a> {
     /// E0403 when the metric does not apply to the task of some dataset. Returns whether it fits.
     fn check_metric_task(&mut self, file: FileId, builtin: &Builtin, span: Span) -> bool {
         let tasks = builtin.list_attribute("tasks");
-        let misfit = self.program.datasets.iter().find(|d| !tasks.contains(&d.task.as_str())).map(|d| (d.name.clone(), d.label.clone(), d.task));
+        let misfit = self
+            .program
+            .datasets
+            .iter()
+            .find(|d| !tasks.contains(&d.task.as_str()))
+            .map(|d| (d.name.clone(), d.label.clone(), d.task));
         let Some((dataset, label, task)) = misfit else { return true };
-        let fitting: Vec<&str> = self.stdlib.of_kind("metric").filter(|m| m.list_attribute("tasks").contains(&task.as_str())).map(|m| m.name.as_str()).collect();
+        let fitting: Vec<&str> = self
+            .stdlib
+            .of_kind("metric")
+            .filter(|m| m.list_attribute("tasks").contains(&task.as_str()))
+            .map(|m| m.name.as_str())
+            .collect();
         self.error(
             Diagnostic::error("E0403", file, span, format!("`{}` does not apply to {}", builtin.name, task.describe()))
                 .with_primary(format!("`{}` is a metric for {}", builtin.name, tasks.join(" and ")))
-                .with_help(format!("label `{label}` of dataset `{dataset}` makes this {}; use {}", task.describe(), list_names(fitting))),
+                .with_help(format!(
+                    "label `{label}` of dataset `{dataset}` makes this {}; use {}",
+                    task.describe(),
+                    list_names(fitting)
+                )),
         );
         false
     }
@@ -84,7 +109,9 @@ impl<'a> Checker<'a> {
     pub(super) fn check_metrics(&mut self) {
         for def in self.defs_of(DefKind::Metric) {
             let name = def.def.name.name.clone();
-            let Some(value) = self.required_value(def, &format!("metric {name} = precision_at(recall >= 0.6)")) else { continue };
+            let Some(value) = self.required_value(def, &format!("metric {name} = precision_at(recall >= 0.6)")) else {
+                continue;
+            };
             let Some((builtin, call)) = self.builtin_call(def.file, "metric", value) else { continue };
             if def.def.body.is_some() {
                 self.no_block(def);
@@ -112,7 +139,11 @@ impl<'a> Checker<'a> {
             if let (Some(def), false) = (first, self.broken_kinds.contains("objective")) {
                 self.error(
                     Diagnostic::error("E0408", def.file, def.def.name.span, "the spec has no objective")
-                        .with_primary(format!("which number should {} `{}` be judged by?", def.def.kind.keyword(), def.def.name.name))
+                        .with_primary(format!(
+                            "which number should {} `{}` be judged by?",
+                            def.def.kind.keyword(),
+                            def.def.name.name
+                        ))
                         .with_help("add one line such as `objective maximize accuracy`"),
                 );
             }
@@ -138,10 +169,23 @@ impl<'a> Checker<'a> {
         let Some(metric) = self.metric_ref(file, name, first.metric.span) else { return };
         if metric.direction != first.direction {
             self.error(
-                Diagnostic::error("E0407", file, first.direction_span, format!("`{name}` is better when {}, but the objective would {} it", if metric.direction == Direction::Maximize { "higher" } else { "lower" }, first.direction.as_str()))
-                    .with_primary(format!("{} a {}-is-better metric", first.direction.as_str(), if metric.direction == Direction::Maximize { "higher" } else { "lower" }))
-                    .with_label(first.metric.span, format!("`{}` is to {}", metric.builtin.name, metric.direction.as_str()))
-                    .with_help(format!("write `objective {} {name}`", metric.direction.as_str())),
+                Diagnostic::error(
+                    "E0407",
+                    file,
+                    first.direction_span,
+                    format!(
+                        "`{name}` is better when {}, but the objective would {} it",
+                        if metric.direction == Direction::Maximize { "higher" } else { "lower" },
+                        first.direction.as_str()
+                    ),
+                )
+                .with_primary(format!(
+                    "{} a {}-is-better metric",
+                    first.direction.as_str(),
+                    if metric.direction == Direction::Maximize { "higher" } else { "lower" }
+                ))
+                .with_label(first.metric.span, format!("`{}` is to {}", metric.builtin.name, metric.direction.as_str()))
+                .with_help(format!("write `objective {} {name}`", metric.direction.as_str())),
             );
             return;
         }
@@ -163,18 +207,32 @@ impl<'a> Checker<'a> {
             [] if self.broken_kinds.contains("dataset") => None,
             [] => {
                 self.error(
-                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("{} `{}` has no dataset to train on", def.def.kind.keyword(), def.def.name.name))
-                        .with_primary("no dataset in this spec")
-                        .with_help("define one: `dataset name = source_name { split = stratified(...) }`"),
+                    Diagnostic::error(
+                        "E0203",
+                        def.file,
+                        def.def.name.span,
+                        format!("{} `{}` has no dataset to train on", def.def.kind.keyword(), def.def.name.name),
+                    )
+                    .with_primary("no dataset in this spec")
+                    .with_help("define one: `dataset name = source_name { split = stratified(...) }`"),
                 );
                 None
             }
             many => {
                 let names: Vec<&str> = many.iter().map(|d| d.def.name.name.as_str()).collect();
                 self.error(
-                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("{} `{}` does not say which dataset it trains on", def.def.kind.keyword(), def.def.name.name))
-                        .with_primary(format!("the spec has {} datasets", many.len()))
-                        .with_help(format!("add `data = ...` naming one of {}", list_names(names))),
+                    Diagnostic::error(
+                        "E0203",
+                        def.file,
+                        def.def.name.span,
+                        format!(
+                            "{} `{}` does not say which dataset it trains on",
+                            def.def.kind.keyword(),
+                            def.def.name.name
+                        ),
+                    )
+                    .with_primary(format!("the spec has {} datasets", many.len()))
+                    .with_help(format!("add `data = ...` naming one of {}", list_names(names))),
                 );
                 None
             }
@@ -184,19 +242,39 @@ impl<'a> Checker<'a> {
     pub(super) fn check_baselines(&mut self) {
         for def in self.defs_of(DefKind::Baseline) {
             let name = def.def.name.name.clone();
-            let Some(value) = self.required_value(def, &format!("baseline {name} = majority_class()")) else { continue };
+            let Some(value) = self.required_value(def, &format!("baseline {name} = majority_class()")) else {
+                continue;
+            };
             let settings = self.settings(def.file, "baseline", def.def.body.as_ref(), false, true);
             self.no_statements(def.file, &settings.other, "baseline");
-            let Some(dataset) = self.dataset_for(def, settings.values.get("data"), settings.spans.get("data").copied()) else { continue };
+            let Some(dataset) = self.dataset_for(def, settings.values.get("data"), settings.spans.get("data").copied())
+            else {
+                continue;
+            };
             let Some((builtin, kind)) = self.builtin_call(def.file, "baseline", value) else { continue };
             let span = value.as_call().map_or(value.span, |c| c.1);
             let tasks = builtin.list_attribute("tasks");
             if !tasks.contains(&dataset.task.as_str()) {
-                let fitting: Vec<&str> = self.stdlib.of_kind("baseline").filter(|b| b.list_attribute("tasks").contains(&dataset.task.as_str())).map(|b| b.name.as_str()).collect();
+                let fitting: Vec<&str> = self
+                    .stdlib
+                    .of_kind("baseline")
+                    .filter(|b| b.list_attribute("tasks").contains(&dataset.task.as_str()))
+                    .map(|b| b.name.as_str())
+                    .collect();
                 self.error(
-                    Diagnostic::error("E0409", def.file, span, format!("baseline `{}` does not apply to {}", builtin.name, dataset.task.describe()))
-                        .with_primary(format!("a baseline for {}", tasks.join(" and ")))
-                        .with_help(format!("label `{}` makes this {}; use {}", dataset.label, dataset.task.describe(), list_names(fitting))),
+                    Diagnostic::error(
+                        "E0409",
+                        def.file,
+                        span,
+                        format!("baseline `{}` does not apply to {}", builtin.name, dataset.task.describe()),
+                    )
+                    .with_primary(format!("a baseline for {}", tasks.join(" and ")))
+                    .with_help(format!(
+                        "label `{}` makes this {}; use {}",
+                        dataset.label,
+                        dataset.task.describe(),
+                        list_names(fitting)
+                    )),
                 );
                 continue;
             }
@@ -204,14 +282,27 @@ impl<'a> Checker<'a> {
                 let Some((_, _, args)) = value.as_call() else { continue };
                 let Some(arg) = args.first() else { continue };
                 let features: HashMap<String, ColumnType> = HashMap::new();
-                let scope = Scope { schema: &dataset.schema, features: &features, described: format!("dataset `{}`", dataset.name) };
+                let scope = Scope {
+                    schema: &dataset.schema,
+                    features: &features,
+                    described: format!("dataset `{}`", dataset.name),
+                };
                 match self.type_expr(def.file, &arg.value, &scope) {
                     ExprType::Column(ColumnType::Bool) if dataset.task == Task::Binary => {}
                     ExprType::Column(ColumnType::Bool) => {
                         self.error(
-                            Diagnostic::error("E0409", def.file, arg.value.span, format!("a boolean rule predicts one of two classes, but `{}` is {}", dataset.label, dataset.task.describe()))
-                                .with_primary("a yes/no rule")
-                                .with_help("for regression, write a rule that computes a number"),
+                            Diagnostic::error(
+                                "E0409",
+                                def.file,
+                                arg.value.span,
+                                format!(
+                                    "a boolean rule predicts one of two classes, but `{}` is {}",
+                                    dataset.label,
+                                    dataset.task.describe()
+                                ),
+                            )
+                            .with_primary("a yes/no rule")
+                            .with_help("for regression, write a rule that computes a number"),
                         );
                         continue;
                     }
@@ -219,15 +310,25 @@ impl<'a> Checker<'a> {
                     ExprType::Error => continue,
                     other => {
                         self.error(
-                            Diagnostic::error("E0401", def.file, arg.value.span, format!("a rule must be a condition or a score, found {}", other.describe()))
-                                .with_primary("not a condition or a number")
-                                .with_help("write a condition such as `mean_radius > 15`"),
+                            Diagnostic::error(
+                                "E0401",
+                                def.file,
+                                arg.value.span,
+                                format!("a rule must be a condition or a score, found {}", other.describe()),
+                            )
+                            .with_primary("not a condition or a number")
+                            .with_help("write a condition such as `mean_radius > 15`"),
                         );
                         continue;
                     }
                 }
             }
-            self.program.baselines.push(Baseline { name, dataset: dataset.name.clone(), kind, settings: settings.values });
+            self.program.baselines.push(Baseline {
+                name,
+                dataset: dataset.name.clone(),
+                kind,
+                settings: settings.values,
+            });
         }
     }
 
@@ -262,14 +363,30 @@ impl<'a> Checker<'a> {
                 Task::Regression => "mse".to_string(),
             }
         } else {
-            let fits = self.stdlib.lookup("loss", &loss_value).is_some_and(|l| l.list_attribute("tasks").contains(&dataset.task.as_str()));
+            let fits = self
+                .stdlib
+                .lookup("loss", &loss_value)
+                .is_some_and(|l| l.list_attribute("tasks").contains(&dataset.task.as_str()));
             if !fits {
                 let span = settings.spans.get("loss").copied().unwrap_or(def.def.name.span);
-                let fitting: Vec<&str> = self.stdlib.of_kind("loss").filter(|l| l.list_attribute("tasks").contains(&dataset.task.as_str())).map(|l| l.name.as_str()).collect();
+                let fitting: Vec<&str> = self
+                    .stdlib
+                    .of_kind("loss")
+                    .filter(|l| l.list_attribute("tasks").contains(&dataset.task.as_str()))
+                    .map(|l| l.name.as_str())
+                    .collect();
                 self.error(
-                    Diagnostic::error("E0404", def.file, span, format!("loss `{loss_value}` does not fit {}", dataset.task.describe()))
-                        .with_primary(format!("label `{}` is {}", dataset.label, dataset.task.describe()))
-                        .with_help(format!("use {} (or leave `loss` out: `auto` picks the right one)", list_names(fitting))),
+                    Diagnostic::error(
+                        "E0404",
+                        def.file,
+                        span,
+                        format!("loss `{loss_value}` does not fit {}", dataset.task.describe()),
+                    )
+                    .with_primary(format!("label `{}` is {}", dataset.label, dataset.task.describe()))
+                    .with_help(format!(
+                        "use {} (or leave `loss` out: `auto` picks the right one)",
+                        list_names(fitting)
+                    )),
                 );
                 return;
             }
@@ -286,9 +403,12 @@ impl<'a> Checker<'a> {
         let input = builtin.name_attribute("input").unwrap_or("tabular");
         let input_shape = match input {
             "image" | "sequence" => {
-                let column = dataset.schema.columns.iter().find(|c| c.name != dataset.label && match (&c.ty, input) {
-                    (ColumnType::Image { .. }, "image") | (ColumnType::Sequence { .. }, "sequence") => true,
-                    _ => false,
+                let column = dataset.schema.columns.iter().find(|c| {
+                    c.name != dataset.label
+                        && matches!(
+                            (&c.ty, input),
+                            (ColumnType::Image { .. }, "image") | (ColumnType::Sequence { .. }, "sequence")
+                        )
                 });
                 match column.map(|c| &c.ty) {
                     Some(ColumnType::Image { channels, height, width }) => vec![*channels, *height, *width],
@@ -334,11 +454,27 @@ impl<'a> Checker<'a> {
             },
             _ => {}
         }
-        self.program.models.push(Model { name, dataset: dataset.name.clone(), architecture, settings: settings.values, layers, input_shape, outputs, loss });
+        self.program.models.push(Model {
+            name,
+            dataset: dataset.name.clone(),
+            architecture,
+            settings: settings.values,
+            layers,
+            input_shape,
+            outputs,
+            loss,
+        });
     }
 
     /// Shape inference through an explicit layer list; E0405 at the first layer that breaks.
-    fn infer_layers(&mut self, file: FileId, block: &'a crate::ast::Block, input: &[usize], outputs: usize, dataset: &Dataset) -> Option<Vec<Layer>> {
+    fn infer_layers(
+        &mut self,
+        file: FileId,
+        block: &'a crate::ast::Block,
+        input: &[usize],
+        outputs: usize,
+        dataset: &Dataset,
+    ) -> Option<Vec<Layer>> {
         let mut shape = input.to_vec();
         let mut previous: Option<Span> = None;
         let mut layers = Vec::new();
@@ -353,11 +489,13 @@ impl<'a> Checker<'a> {
             };
             let expr = &rule.subject;
             let (builtin, layer) = self.builtin_call(file, "layer", expr)?;
-            let Some((_, args)) = layer.as_call() else { return None };
+            let (_, args) = layer.as_call()?;
             let int = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0) as usize;
             let before = shape.clone();
             let fail = |this: &mut Self, message: String, help: &str| {
-                let mut d = Diagnostic::error("E0405", file, expr.span, message).with_primary(format!("input shape {}", shape_text(&before))).with_help(help.to_string());
+                let mut d = Diagnostic::error("E0405", file, expr.span, message)
+                    .with_primary(format!("input shape {}", shape_text(&before)))
+                    .with_help(help.to_string());
                 if let Some(prev) = previous {
                     d = d.with_label(prev, format!("output shape {} comes from here", shape_text(&before)));
                 }
@@ -366,22 +504,40 @@ impl<'a> Checker<'a> {
             };
             let next: Vec<usize> = match builtin.name.as_str() {
                 "conv2d" => {
-                    let (filters, kernel, stride, padding) = (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
+                    let (filters, kernel, stride, padding) =
+                        (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
                     let [_, h, w] = shape[..] else {
-                        return fail(self, format!("`conv2d` needs a [channels, height, width] input, found {}", shape_text(&shape)), "conv2d works on images; flatten only after the last convolution");
+                        return fail(
+                            self,
+                            format!("`conv2d` needs a [channels, height, width] input, found {}", shape_text(&shape)),
+                            "conv2d works on images; flatten only after the last convolution",
+                        );
                     };
                     if h + 2 * padding < kernel || w + 2 * padding < kernel {
-                        return fail(self, format!("a {kernel}×{kernel} kernel does not fit the {h}×{w} input"), "use a smaller kernel, add padding, or pool less before this layer");
+                        return fail(
+                            self,
+                            format!("a {kernel}×{kernel} kernel does not fit the {h}×{w} input"),
+                            "use a smaller kernel, add padding, or pool less before this layer",
+                        );
                     }
                     vec![filters, (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1]
                 }
                 "conv1d" => {
-                    let (filters, kernel, stride, padding) = (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
+                    let (filters, kernel, stride, padding) =
+                        (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
                     let [len, _] = shape[..] else {
-                        return fail(self, format!("`conv1d` needs a [steps, features] input, found {}", shape_text(&shape)), "conv1d works on sequences");
+                        return fail(
+                            self,
+                            format!("`conv1d` needs a [steps, features] input, found {}", shape_text(&shape)),
+                            "conv1d works on sequences",
+                        );
                     };
                     if len + 2 * padding < kernel {
-                        return fail(self, format!("a kernel of {kernel} steps does not fit a sequence of {len}"), "use a smaller kernel or add padding");
+                        return fail(
+                            self,
+                            format!("a kernel of {kernel} steps does not fit a sequence of {len}"),
+                            "use a smaller kernel or add padding",
+                        );
                     }
                     vec![(len + 2 * padding - kernel) / stride + 1, filters]
                 }
@@ -389,30 +545,66 @@ impl<'a> Checker<'a> {
                     let size = int("size");
                     let stride = if int("stride") == 0 { size } else { int("stride") };
                     match shape[..] {
-                        [c, h, w] if h >= size && w >= size => vec![c, (h - size) / stride + 1, (w - size) / stride + 1],
+                        [c, h, w] if h >= size && w >= size => {
+                            vec![c, (h - size) / stride + 1, (w - size) / stride + 1]
+                        }
                         [len, f] if len >= size => vec![(len - size) / stride + 1, f],
-                        [_, h, w] => return fail(self, format!("a {size}×{size} pool does not fit the {h}×{w} input"), "pool over a smaller window, or remove this pooling layer"),
-                        [len, _] => return fail(self, format!("a pool of {size} steps does not fit a sequence of {len}"), "pool over a smaller window, or remove this pooling layer"),
-                        _ => return fail(self, format!("`{}` needs an image or a sequence, found {}", builtin.name, shape_text(&shape)), "pooling comes before `flatten()`"),
+                        [_, h, w] => {
+                            return fail(
+                                self,
+                                format!("a {size}×{size} pool does not fit the {h}×{w} input"),
+                                "pool over a smaller window, or remove this pooling layer",
+                            );
+                        }
+                        [len, _] => {
+                            return fail(
+                                self,
+                                format!("a pool of {size} steps does not fit a sequence of {len}"),
+                                "pool over a smaller window, or remove this pooling layer",
+                            );
+                        }
+                        _ => {
+                            return fail(
+                                self,
+                                format!(
+                                    "`{}` needs an image or a sequence, found {}",
+                                    builtin.name,
+                                    shape_text(&shape)
+                                ),
+                                "pooling comes before `flatten()`",
+                            );
+                        }
                     }
                 }
                 "flatten" => vec![shape.iter().product()],
                 "dense" => {
                     if shape.len() != 1 {
-                        return fail(self, format!("`dense` needs a flat vector, found shape {}", shape_text(&shape)), "add `flatten()` before the first dense layer");
+                        return fail(
+                            self,
+                            format!("`dense` needs a flat vector, found shape {}", shape_text(&shape)),
+                            "add `flatten()` before the first dense layer",
+                        );
                     }
                     vec![int("units")]
                 }
                 "lstm_layer" => {
                     if shape.len() != 2 {
-                        return fail(self, format!("`lstm_layer` needs a [steps, features] sequence, found {}", shape_text(&shape)), "an LSTM reads sequences; use dense layers on flat vectors");
+                        return fail(
+                            self,
+                            format!("`lstm_layer` needs a [steps, features] sequence, found {}", shape_text(&shape)),
+                            "an LSTM reads sequences; use dense layers on flat vectors",
+                        );
                     }
                     vec![int("hidden")]
                 }
                 _ => shape.clone(),
             };
             if next.contains(&0) {
-                return fail(self, format!("`{}` would produce an empty output {}", builtin.name, shape_text(&next)), "check the layer's sizes");
+                return fail(
+                    self,
+                    format!("`{}` would produce an empty output {}", builtin.name, shape_text(&next)),
+                    "check the layer's sizes",
+                );
             }
             layers.push(Layer { layer: layer.clone(), input_shape: shape.clone(), output_shape: next.clone() });
             shape = next;
@@ -421,9 +613,17 @@ impl<'a> Checker<'a> {
         let last_span = previous.unwrap_or(block.span);
         if shape.len() != 1 {
             self.error(
-                Diagnostic::error("E0405", file, last_span, format!("the network ends with shape {}, but the output head needs a flat vector", shape_text(&shape)))
-                    .with_primary(format!("output shape {}", shape_text(&shape)))
-                    .with_help("add `flatten()` (and dense layers) at the end of the list"),
+                Diagnostic::error(
+                    "E0405",
+                    file,
+                    last_span,
+                    format!(
+                        "the network ends with shape {}, but the output head needs a flat vector",
+                        shape_text(&shape)
+                    ),
+                )
+                .with_primary(format!("output shape {}", shape_text(&shape)))
+                .with_help("add `flatten()` (and dense layers) at the end of the list"),
             );
             return None;
         }
@@ -447,7 +647,10 @@ impl<'a> Checker<'a> {
 
     pub(super) fn check_searches(&mut self) {
         for def in self.searches.clone() {
-            self.expect_no_value(def, "a search block names the model and lists distributions: `search mlp { lr = loguniform(1e-4, 1e-2) }`");
+            self.expect_no_value(
+                def,
+                "a search block names the model and lists distributions: `search mlp { lr = loguniform(1e-4, 1e-2) }`",
+            );
             let target = def.def.name.name.clone();
             let Some(_) = self.resolve(def.file, &target, def.def.name.span, &[DefKind::Model]) else { continue };
             let settings = self.settings(def.file, "search", def.def.body.as_ref(), true, true);
@@ -479,10 +682,19 @@ impl<'a> Checker<'a> {
                         None => format!("model `{target}` can search {}", list_names(names)),
                     };
                     self.error(
-                        Diagnostic::error("E0501", def.file, key.span, format!("model `{target}` has no parameter `{}` to search", key.name))
-                            .with_primary("not a parameter of the model")
-                            .with_label_in(self.defs[&target].file, self.defs[&target].def.name.span, format!("model `{target}` is defined here"))
-                            .with_help(help),
+                        Diagnostic::error(
+                            "E0501",
+                            def.file,
+                            key.span,
+                            format!("model `{target}` has no parameter `{}` to search", key.name),
+                        )
+                        .with_primary("not a parameter of the model")
+                        .with_label_in(
+                            self.defs[&target].file,
+                            self.defs[&target].def.name.span,
+                            format!("model `{target}` is defined here"),
+                        )
+                        .with_help(help),
                     );
                     continue;
                 };
@@ -492,30 +704,54 @@ impl<'a> Checker<'a> {
             }
             if space.is_empty() && settings.unknown.is_empty() {
                 self.error(
-                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("search over `{target}` lists no parameters"))
-                        .with_primary("nothing to search")
-                        .with_help("add a distribution per parameter, e.g. `lr = loguniform(1e-4, 1e-2)`"),
+                    Diagnostic::error(
+                        "E0203",
+                        def.file,
+                        def.def.name.span,
+                        format!("search over `{target}` lists no parameters"),
+                    )
+                    .with_primary("nothing to search")
+                    .with_help("add a distribution per parameter, e.g. `lr = loguniform(1e-4, 1e-2)`"),
                 );
             }
             self.program.searches.push(Search { model: target, settings: settings.values, space });
         }
     }
 
-    fn check_distribution(&mut self, file: FileId, param: &str, ty: &ParamType, value: &Expr, strategy: &str) -> Option<Value> {
+    fn check_distribution(
+        &mut self,
+        file: FileId,
+        param: &str,
+        ty: &ParamType,
+        value: &Expr,
+        strategy: &str,
+    ) -> Option<Value> {
         let (builtin, dist) = self.builtin_call(file, "distribution", value)?;
         let (_, args) = dist.as_call()?;
         let num = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0);
         let span = value.span;
         let bad_range = |this: &mut Self, message: String, help: &str| {
-            this.error(Diagnostic::error("E0502", file, span, message).with_primary("empty or invalid range").with_help(help.to_string()));
+            this.error(
+                Diagnostic::error("E0502", file, span, message)
+                    .with_primary("empty or invalid range")
+                    .with_help(help.to_string()),
+            );
             None
         };
         match builtin.name.as_str() {
             "uniform" | "loguniform" if num("low") >= num("high") => {
-                return bad_range(self, format!("`{param}` is searched from {} to {}, an empty range", num("low"), num("high")), "write the lower bound first: `low < high`");
+                return bad_range(
+                    self,
+                    format!("`{param}` is searched from {} to {}, an empty range", num("low"), num("high")),
+                    "write the lower bound first: `low < high`",
+                );
             }
             "int_range" if num("low") > num("high") => {
-                return bad_range(self, format!("`{param}` is searched from {} to {}, an empty range", num("low"), num("high")), "write the lower bound first: `low <= high`");
+                return bad_range(
+                    self,
+                    format!("`{param}` is searched from {} to {}, an empty range", num("low"), num("high")),
+                    "write the lower bound first: `low <= high`",
+                );
             }
             "choice" => {
                 // Each candidate must be a valid value of the parameter.
@@ -527,20 +763,31 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
-        let numeric = matches!(ty, ParamType::Int | ParamType::Count | ParamType::Float | ParamType::Fraction | ParamType::Rate);
+        let numeric =
+            matches!(ty, ParamType::Int | ParamType::Count | ParamType::Float | ParamType::Fraction | ParamType::Rate);
         if builtin.name != "choice" && !numeric {
             self.error(
-                Diagnostic::error("E0202", file, span, format!("`{param}` takes {}, so it cannot be drawn from `{}`", ty.describe(), builtin.name))
-                    .with_primary("numeric range for a non-numeric parameter")
-                    .with_help(format!("list the candidates instead: `{param} = choice(...)`")),
+                Diagnostic::error(
+                    "E0202",
+                    file,
+                    span,
+                    format!("`{param}` takes {}, so it cannot be drawn from `{}`", ty.describe(), builtin.name),
+                )
+                .with_primary("numeric range for a non-numeric parameter")
+                .with_help(format!("list the candidates instead: `{param} = choice(...)`")),
             );
             return None;
         }
         if strategy == "grid" && matches!(builtin.name.as_str(), "uniform" | "loguniform") {
             self.error(
-                Diagnostic::error("E0502", file, span, format!("a grid search cannot enumerate the continuous range of `{param}`"))
-                    .with_primary("continuous range in a grid")
-                    .with_help("use `choice(...)` or `int_range(...)` with `grid`, or switch to `random` or `bayesian`"),
+                Diagnostic::error(
+                    "E0502",
+                    file,
+                    span,
+                    format!("a grid search cannot enumerate the continuous range of `{param}`"),
+                )
+                .with_primary("continuous range in a grid")
+                .with_help("use `choice(...)` or `int_range(...)` with `grid`, or switch to `random` or `bayesian`"),
             );
             return None;
         }
@@ -552,19 +799,30 @@ impl<'a> Checker<'a> {
             ParamType::Count => v >= 1.0,
             _ => true,
         };
-        if matches!(builtin.name.as_str(), "uniform" | "loguniform") && matches!(ty, ParamType::Int | ParamType::Count) {
+        if matches!(builtin.name.as_str(), "uniform" | "loguniform") && matches!(ty, ParamType::Int | ParamType::Count)
+        {
             self.error(
-                Diagnostic::error("E0202", file, span, format!("`{param}` is a whole number, but `{}` draws fractions", builtin.name))
-                    .with_primary("continuous range for an integer parameter")
-                    .with_help(format!("use `{param} = int_range(low, high)` or `choice(...)`")),
+                Diagnostic::error(
+                    "E0202",
+                    file,
+                    span,
+                    format!("`{param}` is a whole number, but `{}` draws fractions", builtin.name),
+                )
+                .with_primary("continuous range for an integer parameter")
+                .with_help(format!("use `{param} = int_range(low, high)` or `choice(...)`")),
             );
             return None;
         }
         if builtin.name != "choice" && !(fits(num("low")) && fits(num("high"))) {
             self.error(
-                Diagnostic::error("E0502", file, span, format!("the range of `{param}` goes outside the values it accepts, {}", ty.describe()))
-                    .with_primary("range out of bounds")
-                    .with_help(format!("keep both ends within {}", ty.describe())),
+                Diagnostic::error(
+                    "E0502",
+                    file,
+                    span,
+                    format!("the range of `{param}` goes outside the values it accepts, {}", ty.describe()),
+                )
+                .with_primary("range out of bounds")
+                .with_help(format!("keep both ends within {}", ty.describe())),
             );
             return None;
         }

@@ -67,24 +67,43 @@ impl<'a> Checker<'a> {
             }
             Some(found) => {
                 let wanted = kinds_phrase(kinds);
-                let candidates: Vec<&str> = self.defs.values().filter(|d| kinds.contains(&d.def.kind)).map(|d| d.def.name.name.as_str()).collect();
+                let candidates: Vec<&str> = self
+                    .defs
+                    .values()
+                    .filter(|d| kinds.contains(&d.def.kind))
+                    .map(|d| d.def.name.name.as_str())
+                    .collect();
                 let help = if candidates.is_empty() {
                     format!("define a {wanted} and name it here")
                 } else {
                     format!("name a {wanted} here: {}", list_names(candidates))
                 };
                 self.error(
-                    Diagnostic::error("E0104", file, span, format!("`{name}` is a {}, not a {wanted}", found.def.kind.keyword()))
-                        .with_primary(format!("expected a {wanted}"))
-                        .with_label_in(found.file, found.def.name.span, format!("`{name}` is defined as a {} here", found.def.kind.keyword()))
-                        .with_help(help),
+                    Diagnostic::error(
+                        "E0104",
+                        file,
+                        span,
+                        format!("`{name}` is a {}, not a {wanted}", found.def.kind.keyword()),
+                    )
+                    .with_primary(format!("expected a {wanted}"))
+                    .with_label_in(
+                        found.file,
+                        found.def.name.span,
+                        format!("`{name}` is defined as a {} here", found.def.kind.keyword()),
+                    )
+                    .with_help(help),
                 );
                 None
             }
             None if self.broken.contains(name) => None,
             None => {
                 let wanted = kinds_phrase(kinds);
-                let candidates: Vec<&str> = self.defs.values().filter(|d| kinds.contains(&d.def.kind)).map(|d| d.def.name.name.as_str()).collect();
+                let candidates: Vec<&str> = self
+                    .defs
+                    .values()
+                    .filter(|d| kinds.contains(&d.def.kind))
+                    .map(|d| d.def.name.name.as_str())
+                    .collect();
                 let help = match did_you_mean(name, candidates.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None if candidates.is_empty() => format!("define it: `{} {name} = ...`", kinds[0].keyword()),

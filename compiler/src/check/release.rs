@@ -1,7 +1,7 @@
 //! Checks of what decides and follows a release: gates, deploy targets and monitors.
 
-use super::names::{did_you_mean, list_names};
 use super::Checker;
+use super::names::{did_you_mean, list_names};
 use crate::ast::{BlockItem, DefKind, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
 use crate::program::{Deploy, Gate, GateCheck, Monitor, MonitorRule, Value};
@@ -18,9 +18,14 @@ impl<'a> Checker<'a> {
             let items = def.def.body.as_ref().map(|b| b.items.as_slice()).unwrap_or_default();
             if items.is_empty() {
                 self.error(
-                    Diagnostic::error("E0203", def.file, def.def.name.span, format!("gate `{}` has no checks", def.def.name.name))
-                        .with_primary("an empty gate passes everything")
-                        .with_help("add checks such as `mlp.f1 on test >= 0.9` or `mlp beats majority on f1 by 0.05`"),
+                    Diagnostic::error(
+                        "E0203",
+                        def.file,
+                        def.def.name.span,
+                        format!("gate `{}` has no checks", def.def.name.name),
+                    )
+                    .with_primary("an empty gate passes everything")
+                    .with_help("add checks such as `mlp.f1 on test >= 0.9` or `mlp beats majority on f1 by 0.05`"),
                 );
             }
             for item in items {
@@ -32,9 +37,14 @@ impl<'a> Checker<'a> {
                         let r = self.metric_ref(def.file, &metric.name, metric.span);
                         if model.name == baseline.name {
                             self.error(
-                                Diagnostic::error("E0602", def.file, baseline.span, format!("`{}` is compared with itself", model.name))
-                                    .with_primary("same as the left side")
-                                    .with_help("compare the model with a baseline, e.g. `mlp beats majority on f1`"),
+                                Diagnostic::error(
+                                    "E0602",
+                                    def.file,
+                                    baseline.span,
+                                    format!("`{}` is compared with itself", model.name),
+                                )
+                                .with_primary("same as the left side")
+                                .with_help("compare the model with a baseline, e.g. `mlp beats majority on f1`"),
                             );
                             continue;
                         }
@@ -45,19 +55,32 @@ impl<'a> Checker<'a> {
                                 (_, Some(v)) => (v, false),
                                 _ => {
                                     self.error(
-                                        Diagnostic::error("E0202", def.file, expr.span, "a margin is a number or a percentage")
-                                            .with_primary("expected a number")
-                                            .with_help("write `by 0.02` (absolute) or `by 5%` (relative)"),
+                                        Diagnostic::error(
+                                            "E0202",
+                                            def.file,
+                                            expr.span,
+                                            "a margin is a number or a percentage",
+                                        )
+                                        .with_primary("expected a number")
+                                        .with_help("write `by 0.02` (absolute) or `by 5%` (relative)"),
                                     );
                                     continue;
                                 }
                             },
                         };
                         if let (Some(_), Some(_), Some(r)) = (m, b, r) {
-                            checks.push(GateCheck::Beats { model: model.name.clone(), baseline: baseline.name.clone(), metric: r.name, margin: margin_value, relative });
+                            checks.push(GateCheck::Beats {
+                                model: model.name.clone(),
+                                baseline: baseline.name.clone(),
+                                metric: r.name,
+                                margin: margin_value,
+                                relative,
+                            });
                         }
                     }
-                    BlockItem::Rule(rule) if rule.on.is_some() && !rule.drift && rule.over.is_none() && rule.action.is_none() => {
+                    BlockItem::Rule(rule)
+                        if rule.on.is_some() && !rule.drift && rule.over.is_none() && rule.action.is_none() =>
+                    {
                         let on = rule.on.as_ref().expect("checked above");
                         let ExprKind::Field { base, field } = &rule.subject.kind else {
                             self.gate_shape_error(def.file, &rule.subject);
@@ -74,7 +97,16 @@ impl<'a> Checker<'a> {
                                 Some(close) => format!("did you mean `{close}`?"),
                                 None => format!("the splits are {}", list_names(SPLITS)),
                             };
-                            self.error(Diagnostic::error("E0601", def.file, on.split.span, format!("unknown split `{}`", on.split.name)).with_primary("not a split").with_help(help));
+                            self.error(
+                                Diagnostic::error(
+                                    "E0601",
+                                    def.file,
+                                    on.split.span,
+                                    format!("unknown split `{}`", on.split.name),
+                                )
+                                .with_primary("not a split")
+                                .with_help(help),
+                            );
                             continue;
                         }
                         let Some(bound) = on.bound.as_number() else {
@@ -88,17 +120,33 @@ impl<'a> Checker<'a> {
                         let Some(r) = r else { continue };
                         if !UNBOUNDED.contains(&r.builtin.name.as_str()) && !(0.0..=1.0).contains(&bound) {
                             self.error(
-                                Diagnostic::error("E0206", def.file, on.bound.span, format!("`{}` lies between 0 and 1, so this threshold can never be met as written", field.name))
-                                    .with_primary(format!("threshold {bound}"))
-                                    .with_help("write the threshold as a fraction, e.g. `0.9` rather than `90`"),
+                                Diagnostic::error(
+                                    "E0206",
+                                    def.file,
+                                    on.bound.span,
+                                    format!(
+                                        "`{}` lies between 0 and 1, so this threshold can never be met as written",
+                                        field.name
+                                    ),
+                                )
+                                .with_primary(format!("threshold {bound}"))
+                                .with_help("write the threshold as a fraction, e.g. `0.9` rather than `90`"),
                             );
                             continue;
                         }
                         if m.is_some() {
-                            checks.push(GateCheck::Threshold { model: model_name.to_string(), metric: r.name, split: on.split.name.clone(), op: on.op.as_str().to_string(), bound });
+                            checks.push(GateCheck::Threshold {
+                                model: model_name.to_string(),
+                                metric: r.name,
+                                split: on.split.name.clone(),
+                                op: on.op.as_str().to_string(),
+                                bound,
+                            });
                         }
                     }
-                    BlockItem::Rule(rule) if rule.on.is_none() && !rule.drift && rule.action.is_none() => self.gate_shape_error(def.file, &rule.subject),
+                    BlockItem::Rule(rule) if rule.on.is_none() && !rule.drift && rule.action.is_none() => {
+                        self.gate_shape_error(def.file, &rule.subject)
+                    }
                     other => {
                         self.error(
                             Diagnostic::error("E0207", def.file, other.span(), "this is not a gate check")
@@ -131,9 +179,14 @@ impl<'a> Checker<'a> {
             let Some(model_arg) = args.first() else { continue };
             let Some(model) = model_arg.value.as_name() else {
                 self.error(
-                    Diagnostic::error("E0202", def.file, model_arg.value.span, format!("a `{}` deploy names the model it serves", builtin.name))
-                        .with_primary("expected a model name")
-                        .with_help(format!("write `deploy {name} = {}(model_name)`", builtin.name)),
+                    Diagnostic::error(
+                        "E0202",
+                        def.file,
+                        model_arg.value.span,
+                        format!("a `{}` deploy names the model it serves", builtin.name),
+                    )
+                    .with_primary("expected a model name")
+                    .with_help(format!("write `deploy {name} = {}(model_name)`", builtin.name)),
                 );
                 continue;
             };
@@ -147,9 +200,18 @@ impl<'a> Checker<'a> {
             for (key, span) in &settings.key_spans {
                 if !allowed.contains(&key.as_str()) && settings.values.contains_key(key) {
                     self.error(
-                        Diagnostic::error("E0201", def.file, *span, format!("`{key}` does not apply to a `{}` deploy", builtin.name))
-                            .with_primary("setting of another deploy target")
-                            .with_help(format!("a `{}` deploy accepts {}", builtin.name, super::names::list_names(allowed.iter().copied()))),
+                        Diagnostic::error(
+                            "E0201",
+                            def.file,
+                            *span,
+                            format!("`{key}` does not apply to a `{}` deploy", builtin.name),
+                        )
+                        .with_primary("setting of another deploy target")
+                        .with_help(format!(
+                            "a `{}` deploy accepts {}",
+                            builtin.name,
+                            super::names::list_names(allowed.iter().copied())
+                        )),
                     );
                     misplaced = true;
                 }
@@ -169,13 +231,18 @@ impl<'a> Checker<'a> {
             for key in required {
                 if !values.contains_key(*key) && !settings.key_spans.contains_key(*key) {
                     self.error(
-                        Diagnostic::error("E0203", def.file, value.span, format!("a `{}` deploy needs `{key}`", builtin.name))
-                            .with_primary(format!("`{key}` is missing"))
-                            .with_help(match *key {
-                                "input" => "add `input = csv(\"incoming/*.csv\")` to the block",
-                                "output" => "add `output = \"predictions/\"` to the block",
-                                _ => "add `path = \"bundle/\"` to the block",
-                            }),
+                        Diagnostic::error(
+                            "E0203",
+                            def.file,
+                            value.span,
+                            format!("a `{}` deploy needs `{key}`", builtin.name),
+                        )
+                        .with_primary(format!("`{key}` is missing"))
+                        .with_help(match *key {
+                            "input" => "add `input = csv(\"incoming/*.csv\")` to the block",
+                            "output" => "add `output = \"predictions/\"` to the block",
+                            _ => "add `path = \"bundle/\"` to the block",
+                        }),
                     );
                 }
             }
@@ -190,13 +257,21 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            self.program.deploys.push(Deploy { name, target: builtin.name.clone(), model: model.to_string(), settings: values });
+            self.program.deploys.push(Deploy {
+                name,
+                target: builtin.name.clone(),
+                model: model.to_string(),
+                settings: values,
+            });
         }
     }
 
     pub(super) fn check_monitors(&mut self) {
         for def in self.monitors.clone() {
-            self.expect_no_value(def, "a monitor names a deploy target and lists conditions: `monitor api { drift psi > 0.2 -> warn }`");
+            self.expect_no_value(
+                def,
+                "a monitor names a deploy target and lists conditions: `monitor api { drift psi > 0.2 -> warn }`",
+            );
             let deploy = def.def.name.name.clone();
             if self.resolve(def.file, &deploy, def.def.name.span, &[DefKind::Deploy]).is_none() {
                 continue;
@@ -237,7 +312,13 @@ impl<'a> Checker<'a> {
                         if let Some(column) = args.get("column").and_then(Value::as_str).filter(|c| *c != "all") {
                             if ds.schema.get(column).is_none() {
                                 let names: Vec<String> = ds.schema.names().map(str::to_string).collect();
-                                self.unknown_column(def.file, lhs.span, column, names.iter().map(String::as_str), &format!("dataset `{}`", ds.name));
+                                self.unknown_column(
+                                    def.file,
+                                    lhs.span,
+                                    column,
+                                    names.iter().map(String::as_str),
+                                    &format!("dataset `{}`", ds.name),
+                                );
                                 continue;
                             }
                         }
@@ -255,21 +336,35 @@ impl<'a> Checker<'a> {
                     None => None,
                     Some((count, unit)) => {
                         let n = match &count.kind {
-                            ExprKind::Number { value, is_int: true, percent: false, .. } if *value >= 1.0 => *value as i64,
+                            ExprKind::Number { value, is_int: true, percent: false, .. } if *value >= 1.0 => {
+                                *value as i64
+                            }
                             _ => {
                                 self.error(
-                                    Diagnostic::error("E0206", def.file, count.span, "a window is a whole number of rows")
-                                        .with_primary("expected a count")
-                                        .with_help("write e.g. `over 500 labelled`"),
+                                    Diagnostic::error(
+                                        "E0206",
+                                        def.file,
+                                        count.span,
+                                        "a window is a whole number of rows",
+                                    )
+                                    .with_primary("expected a count")
+                                    .with_help("write e.g. `over 500 labelled`"),
                                 );
                                 continue;
                             }
                         };
                         if !matches!(unit.name.as_str(), "labelled" | "labeled" | "predictions") {
                             self.error(
-                                Diagnostic::error("E0202", def.file, unit.span, format!("unknown window unit `{}`", unit.name))
-                                    .with_primary("expected `labelled` or `predictions`")
-                                    .with_help("write `over 500 labelled` (rows with feedback labels) or `over 1000 predictions`"),
+                                Diagnostic::error(
+                                    "E0202",
+                                    def.file,
+                                    unit.span,
+                                    format!("unknown window unit `{}`", unit.name),
+                                )
+                                .with_primary("expected `labelled` or `predictions`")
+                                .with_help(
+                                    "write `over 500 labelled` (rows with feedback labels) or `over 1000 predictions`",
+                                ),
                             );
                             continue;
                         }
@@ -280,7 +375,9 @@ impl<'a> Checker<'a> {
                     self.error(
                         Diagnostic::error("E0203", def.file, rule.span, "a monitor condition needs an action")
                             .with_primary("what happens when this fires?")
-                            .with_help("end the line with an action: `-> warn`, `-> alert`, `-> retrain` or `-> rollback`"),
+                            .with_help(
+                                "end the line with an action: `-> warn`, `-> alert`, `-> retrain` or `-> rollback`",
+                            ),
                     );
                     continue;
                 };

@@ -13,13 +13,19 @@ impl Checker<'_> {
         let mut warnings = Vec::new();
         for def in self.defs.values() {
             let kind = def.def.kind;
-            let unused = matches!(kind, DefKind::Source | DefKind::Dataset) && !self.referenced.contains(&def.def.name.name);
+            let unused =
+                matches!(kind, DefKind::Source | DefKind::Dataset) && !self.referenced.contains(&def.def.name.name);
             if unused {
                 let user = if kind == DefKind::Source { "dataset" } else { "model or baseline" };
                 warnings.push(
-                    Diagnostic::warning("W0001", def.file, def.def.name.span, format!("{} `{}` is never used", kind.keyword(), def.def.name.name))
-                        .with_primary(format!("no {user} refers to it"))
-                        .with_help(format!("remove it, or use it from a {user}")),
+                    Diagnostic::warning(
+                        "W0001",
+                        def.file,
+                        def.def.name.span,
+                        format!("{} `{}` is never used", kind.keyword(), def.def.name.name),
+                    )
+                    .with_primary(format!("no {user} refers to it"))
+                    .with_help(format!("remove it, or use it from a {user}")),
                 );
             }
         }
@@ -35,17 +41,32 @@ impl Checker<'_> {
                 let imported_ast = &self.asts[imported];
                 let used = imported_ast.items.iter().any(|item| match item {
                     Item::Definition(d) => {
-                        matches!(d.kind, DefKind::Model | DefKind::Baseline | DefKind::Gate | DefKind::Deploy | DefKind::Search | DefKind::Monitor | DefKind::Pipeline | DefKind::Feature | DefKind::Metric)
-                            || self.referenced.contains(&d.name.name)
+                        matches!(
+                            d.kind,
+                            DefKind::Model
+                                | DefKind::Baseline
+                                | DefKind::Gate
+                                | DefKind::Deploy
+                                | DefKind::Search
+                                | DefKind::Monitor
+                                | DefKind::Pipeline
+                                | DefKind::Feature
+                                | DefKind::Metric
+                        ) || self.referenced.contains(&d.name.name)
                     }
                     Item::Objective(_) | Item::Import(_) => true,
                     _ => false,
                 });
                 if !used {
                     warnings.push(
-                        Diagnostic::warning("W0002", file, import.span, format!("nothing from `{}` is used", import.path.value))
-                            .with_primary("unused import")
-                            .with_help("remove the import"),
+                        Diagnostic::warning(
+                            "W0002",
+                            file,
+                            import.span,
+                            format!("nothing from `{}` is used", import.path.value),
+                        )
+                        .with_primary("unused import")
+                        .with_help("remove the import"),
                     );
                 }
             }

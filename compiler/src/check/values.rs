@@ -1,8 +1,8 @@
 //! Checking values against declared types: arguments of built-in calls and settings of blocks,
 //! with defaults from the declarations in stdlib/*.mlp filled in.
 
-use super::names::{did_you_mean, list_names};
 use super::Checker;
+use super::names::{did_you_mean, list_names};
 use crate::ast::{Arg, Block, BlockItem, Expr, ExprKind, Ident, UnOp};
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Config, Value};
@@ -51,9 +51,17 @@ fn int_literal(expr: &Expr) -> Option<i64> {
 impl<'a> Checker<'a> {
     fn type_error(&mut self, file: FileId, expr: &Expr, ty: &ParamType, what: &str) {
         self.error(
-            Diagnostic::error("E0202", file, expr.span, format!("`{what}` expects {}, found {}", ty.describe(), describe_expr(expr)))
-                .with_primary(format!("expected {}", ty.describe()))
-                .with_help(example_for(ty).map_or_else(|| format!("give `{what}` {}", ty.describe()), |e| format!("give `{what}` {}, for example `{e}`", ty.describe()))),
+            Diagnostic::error(
+                "E0202",
+                file,
+                expr.span,
+                format!("`{what}` expects {}, found {}", ty.describe(), describe_expr(expr)),
+            )
+            .with_primary(format!("expected {}", ty.describe()))
+            .with_help(example_for(ty).map_or_else(
+                || format!("give `{what}` {}", ty.describe()),
+                |e| format!("give `{what}` {}, for example `{e}`", ty.describe()),
+            )),
         );
     }
 
@@ -125,21 +133,27 @@ impl<'a> Checker<'a> {
             },
             ParamType::Expr => Some(Value::Expr(expr.to_string())),
             ParamType::Bound(metric) => {
-                let bound = match &expr.kind {
-                    ExprKind::Binary { op: op @ (crate::ast::BinOp::Ge | crate::ast::BinOp::Gt), lhs, rhs, .. } if lhs.as_name() == Some(metric) => {
-                        rhs.as_number().map(|v| (op.as_str(), v, rhs.as_ref()))
-                    }
-                    _ => None,
-                };
+                let bound =
+                    match &expr.kind {
+                        ExprKind::Binary {
+                            op: op @ (crate::ast::BinOp::Ge | crate::ast::BinOp::Gt), lhs, rhs, ..
+                        } if lhs.as_name() == Some(metric) => rhs.as_number().map(|v| (op.as_str(), v, rhs.as_ref())),
+                        _ => None,
+                    };
                 let Some((op, v, rhs)) = bound else {
                     self.type_error(file, expr, ty, what);
                     return None;
                 };
                 if !(0.0..=1.0).contains(&v) {
                     self.error(
-                        Diagnostic::error("E0206", file, rhs.span, format!("a bound on `{metric}` must lie in [0, 1], found `{rhs}`"))
-                            .with_primary("out of range")
-                            .with_help(format!("{metric} is a fraction: write e.g. `{metric} >= 0.6`")),
+                        Diagnostic::error(
+                            "E0206",
+                            file,
+                            rhs.span,
+                            format!("a bound on `{metric}` must lie in [0, 1], found `{rhs}`"),
+                        )
+                        .with_primary("out of range")
+                        .with_help(format!("{metric} is a fraction: write e.g. `{metric} >= 0.6`")),
                     );
                     return None;
                 }
@@ -152,7 +166,8 @@ impl<'a> Checker<'a> {
             ParamType::Any => Some(self.literal(expr)),
             ParamType::List(element) => match &expr.kind {
                 ExprKind::List(items) => {
-                    let values: Vec<Option<Value>> = items.iter().map(|item| self.value(file, element, item, what)).collect();
+                    let values: Vec<Option<Value>> =
+                        items.iter().map(|item| self.value(file, element, item, what)).collect();
                     values.into_iter().collect::<Option<Vec<_>>>().map(Value::List)
                 }
                 _ => {
@@ -167,8 +182,12 @@ impl<'a> Checker<'a> {
     /// A value taken as written, for parameters of any type (e.g. `choice(...)` values).
     fn literal(&mut self, expr: &Expr) -> Value {
         match &expr.kind {
-            ExprKind::Number { .. } | ExprKind::Unary { .. } if int_literal(expr).is_some() => Value::Int(int_literal(expr).unwrap_or_default()),
-            ExprKind::Number { .. } | ExprKind::Unary { .. } if expr.as_number().is_some() => Value::Float(expr.as_number().unwrap_or_default()),
+            ExprKind::Number { .. } | ExprKind::Unary { .. } if int_literal(expr).is_some() => {
+                Value::Int(int_literal(expr).unwrap_or_default())
+            }
+            ExprKind::Number { .. } | ExprKind::Unary { .. } if expr.as_number().is_some() => {
+                Value::Float(expr.as_number().unwrap_or_default())
+            }
             ExprKind::String(s) => Value::String(s.clone()),
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::Name(n) => Value::Name(n.clone()),
@@ -183,13 +202,20 @@ impl<'a> Checker<'a> {
         let stdlib = self.stdlib;
         let (name, name_span, args): (&str, Span, &[Arg]) = match &expr.kind {
             ExprKind::Name(n) => (n, expr.span, &[]),
-            ExprKind::Call { callee, args } if callee.as_name().is_some() => (callee.as_name().unwrap_or_default(), callee.span, args),
+            ExprKind::Call { callee, args } if callee.as_name().is_some() => {
+                (callee.as_name().unwrap_or_default(), callee.span, args)
+            }
             _ => {
                 let names: Vec<&str> = stdlib.of_kind(kind).map(|b| b.name.as_str()).collect();
                 self.error(
-                    Diagnostic::error("E0202", file, expr.span, format!("expected {} {kind}, found {}", article(kind), describe_expr(expr)))
-                        .with_primary(format!("not {} {kind}", article(kind)))
-                        .with_help(format!("use one of {}", list_names(names))),
+                    Diagnostic::error(
+                        "E0202",
+                        file,
+                        expr.span,
+                        format!("expected {} {kind}, found {}", article(kind), describe_expr(expr)),
+                    )
+                    .with_primary(format!("not {} {kind}", article(kind)))
+                    .with_help(format!("use one of {}", list_names(names))),
                 );
                 return None;
             }
@@ -212,12 +238,19 @@ impl<'a> Checker<'a> {
     }
 
     /// Binds positional and named arguments to a built-in's parameters, filling defaults.
-    pub fn bind_args(&mut self, file: FileId, builtin: &'static Builtin, call_span: Span, args: &[Arg]) -> Option<BTreeMap<String, Value>> {
+    pub fn bind_args(
+        &mut self,
+        file: FileId,
+        builtin: &'static Builtin,
+        call_span: Span,
+        args: &[Arg],
+    ) -> Option<BTreeMap<String, Value>> {
         let mut bound: BTreeMap<String, Value> = BTreeMap::new();
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let mut ok = true;
         // `choice(a, b, c)`: a single `any` parameter named `values` takes every positional argument.
-        let variadic = builtin.params.len() == 1 && builtin.params[0].ty == ParamType::Any && builtin.params[0].name == "values";
+        let variadic =
+            builtin.params.len() == 1 && builtin.params[0].ty == ParamType::Any && builtin.params[0].name == "values";
         if variadic {
             if args.is_empty() {
                 self.error(
@@ -244,10 +277,15 @@ impl<'a> Checker<'a> {
                             None => format!("`{}` takes {}", builtin.name, list_names(names)),
                         };
                         self.error(
-                            Diagnostic::error("E0204", file, name.span, format!("`{}` has no parameter `{}`", builtin.name, name.name))
-                                .with_primary("unknown parameter")
-                                .with_label(call_span, format!("signature: {}", builtin.signature()))
-                                .with_help(help),
+                            Diagnostic::error(
+                                "E0204",
+                                file,
+                                name.span,
+                                format!("`{}` has no parameter `{}`", builtin.name, name.name),
+                            )
+                            .with_primary("unknown parameter")
+                            .with_label(call_span, format!("signature: {}", builtin.signature()))
+                            .with_help(help),
                         );
                         ok = false;
                         continue;
@@ -259,10 +297,20 @@ impl<'a> Checker<'a> {
                     positional += 1;
                     if found.is_none() {
                         self.error(
-                            Diagnostic::error("E0204", file, arg.value.span, format!("`{}` takes {} argument{}, but more were given", builtin.name, builtin.params.len(), if builtin.params.len() == 1 { "" } else { "s" }))
-                                .with_primary("extra argument")
-                                .with_label(call_span, format!("signature: {}", builtin.signature()))
-                                .with_help("remove the extra argument, or name the parameter it is meant for"),
+                            Diagnostic::error(
+                                "E0204",
+                                file,
+                                arg.value.span,
+                                format!(
+                                    "`{}` takes {} argument{}, but more were given",
+                                    builtin.name,
+                                    builtin.params.len(),
+                                    if builtin.params.len() == 1 { "" } else { "s" }
+                                ),
+                            )
+                            .with_primary("extra argument")
+                            .with_label(call_span, format!("signature: {}", builtin.signature()))
+                            .with_help("remove the extra argument, or name the parameter it is meant for"),
                         );
                         ok = false;
                         continue;
@@ -301,9 +349,14 @@ impl<'a> Checker<'a> {
                 }
                 None if ok => {
                     self.error(
-                        Diagnostic::error("E0203", file, call_span, format!("`{}` needs a value for `{}`", builtin.name, param.name))
-                            .with_primary(format!("`{}` is missing", param.name))
-                            .with_help(format!("signature: {}", builtin.signature())),
+                        Diagnostic::error(
+                            "E0203",
+                            file,
+                            call_span,
+                            format!("`{}` needs a value for `{}`", builtin.name, param.name),
+                        )
+                        .with_primary(format!("`{}` is missing", param.name))
+                        .with_help(format!("signature: {}", builtin.signature())),
                     );
                     ok = false;
                 }
@@ -323,7 +376,14 @@ impl<'a> Checker<'a> {
 
     /// Checks a block's `key = value` settings against `extern settings <kind>`. Unknown keys
     /// are errors unless `accept_unknown`, in which case they are returned for the caller.
-    pub fn settings(&mut self, file: FileId, kind: &str, block: Option<&'a Block>, accept_unknown: bool, with_defaults: bool) -> Settings<'a> {
+    pub fn settings(
+        &mut self,
+        file: FileId,
+        kind: &str,
+        block: Option<&'a Block>,
+        accept_unknown: bool,
+        with_defaults: bool,
+    ) -> Settings<'a> {
         let declaration = self.stdlib.settings(kind).expect("every block kind declares its settings");
         let mut out = Settings::default();
         for item in block.iter().flat_map(|b| &b.items) {

@@ -212,13 +212,7 @@ impl Plan {
         let mut edges: Vec<_> = self
             .graph
             .edge_references()
-            .map(|e| {
-                (
-                    self.graph[e.source()].id.as_str(),
-                    self.graph[e.target()].id.as_str(),
-                    *e.weight(),
-                )
-            })
+            .map(|e| (self.graph[e.source()].id.as_str(), self.graph[e.target()].id.as_str(), *e.weight()))
             .collect();
         edges.sort();
         edges
@@ -238,11 +232,7 @@ impl Plan {
         let Some(&index) = self.by_id.get(id) else {
             return Vec::new();
         };
-        let mut nodes: Vec<&Node> = self
-            .graph
-            .neighbors_directed(index, direction)
-            .map(|i| &self.graph[i])
-            .collect();
+        let mut nodes: Vec<&Node> = self.graph.neighbors_directed(index, direction).map(|i| &self.graph[i]).collect();
         nodes.sort_by(|a, b| a.id.cmp(&b.id));
         nodes.dedup_by(|a, b| a.id == b.id);
         nodes
@@ -256,11 +246,7 @@ impl Plan {
         let mut pending: Vec<usize> = self
             .graph
             .node_indices()
-            .map(|i| {
-                self.graph
-                    .neighbors_directed(i, EdgeDirection::Incoming)
-                    .count()
-            })
+            .map(|i| self.graph.neighbors_directed(i, EdgeDirection::Incoming).count())
             .collect();
         let mut ready: BTreeMap<&str, NodeIndex> = self
             .graph
@@ -272,10 +258,7 @@ impl Plan {
         while let Some((_, index)) = ready.pop_first() {
             order.push(&self.graph[index]);
             // `neighbors_directed` yields a target once per parallel edge, matching `pending`.
-            for next in self
-                .graph
-                .neighbors_directed(index, EdgeDirection::Outgoing)
-            {
+            for next in self.graph.neighbors_directed(index, EdgeDirection::Outgoing) {
                 pending[next.index()] -= 1;
                 if pending[next.index()] == 0 {
                     ready.insert(self.graph[next].id.as_str(), next);
@@ -286,9 +269,7 @@ impl Plan {
             Ok(order)
         } else {
             let stuck = self.graph.node_indices().find(|i| pending[i.index()] > 0);
-            Err(CycleError {
-                node: stuck.map(|i| self.graph[i].id.clone()).unwrap_or_default(),
-            })
+            Err(CycleError { node: stuck.map(|i| self.graph[i].id.clone()).unwrap_or_default() })
         }
     }
 }
@@ -347,22 +328,12 @@ impl<'p> Builder<'p> {
         for source in &p.sources {
             let mut config = Config::new();
             config.insert("format".into(), source.format.clone());
-            config.insert(
-                "path".into(),
-                Value::String(source.path.to_string_lossy().into_owned()),
-            );
+            config.insert("path".into(), Value::String(source.path.to_string_lossy().into_owned()));
             let load = self.add(NodeKind::Load, &source.name, config);
 
             let mut config = source.settings.clone();
-            config.insert(
-                "columns".into(),
-                Value::List(source.schema.columns.iter().map(column_value).collect()),
-            );
-            let origin = if source.schema.inferred {
-                "inferred"
-            } else {
-                "declared"
-            };
+            config.insert("columns".into(), Value::List(source.schema.columns.iter().map(column_value).collect()));
+            let origin = if source.schema.inferred { "inferred" } else { "declared" };
             config.insert("schema".into(), Value::Name(origin.into()));
             let validate = self.add(NodeKind::Validate, &source.name, config);
             self.connect(Some(load), validate, Edge::Rows);
@@ -394,9 +365,7 @@ impl<'p> Builder<'p> {
             for check in &gate.checks {
                 let named = match check {
                     GateCheck::Threshold { model, .. } => vec![model],
-                    GateCheck::Beats {
-                        model, baseline, ..
-                    } => vec![model, baseline],
+                    GateCheck::Beats { model, baseline, .. } => vec![model, baseline],
                 };
                 for name in named {
                     let evaluate = self.evaluated.get(name.as_str()).copied();
@@ -407,11 +376,7 @@ impl<'p> Builder<'p> {
         }
 
         // One export per deployed model, however many deploys serve it.
-        let gate_names: Vec<Value> = p
-            .gates
-            .iter()
-            .map(|g| Value::Name(g.name.clone()))
-            .collect();
+        let gate_names: Vec<Value> = p.gates.iter().map(|g| Value::Name(g.name.clone())).collect();
         for deploy in &p.deploys {
             if self.exported.contains_key(deploy.model.as_str()) {
                 continue;
@@ -422,11 +387,7 @@ impl<'p> Builder<'p> {
             let export = self.add(NodeKind::Export, &deploy.model, config);
             let trained = self.trained.get(deploy.model.as_str()).copied();
             self.connect(trained, export, Edge::Model);
-            let dataset = p
-                .models
-                .iter()
-                .find(|m| m.name == deploy.model)
-                .map(|m| m.dataset.as_str());
+            let dataset = p.models.iter().find(|m| m.name == deploy.model).map(|m| m.dataset.as_str());
             let prepared = dataset.and_then(|d| self.prepared.get(d).copied());
             self.connect(prepared, export, Edge::Prepared);
             for gate in self.gates.clone() {
@@ -448,10 +409,7 @@ impl<'p> Builder<'p> {
         for monitor in &p.monitors {
             let mut config = Config::new();
             config.insert("deploy".into(), Value::Name(monitor.deploy.clone()));
-            config.insert(
-                "rules".into(),
-                Value::List(monitor.rules.iter().map(rule_value).collect()),
-            );
+            config.insert("rules".into(), Value::List(monitor.rules.iter().map(rule_value).collect()));
             let node = self.add(NodeKind::Monitor, &monitor.deploy, config);
             let deploy = self.deployed.get(monitor.deploy.as_str()).copied();
             self.connect(deploy, node, Edge::Endpoint);
@@ -465,11 +423,7 @@ impl<'p> Builder<'p> {
         if !p.features.is_empty() {
             // Features are global definitions: the checker adds every one to every dataset.
             // Program order is kept because a feature may read an earlier one.
-            let features = p
-                .features
-                .iter()
-                .map(|f| Value::Expr(format!("{} = {}", f.name, f.text)))
-                .collect();
+            let features = p.features.iter().map(|f| Value::Expr(format!("{} = {}", f.name, f.text))).collect();
             let config = Config::from([("features".to_string(), Value::List(features))]);
             let derive = self.add(NodeKind::Derive, &dataset.name, config);
             self.connect(upstream, derive, Edge::Rows);
@@ -483,11 +437,7 @@ impl<'p> Builder<'p> {
         let mut split_config = Config::new();
         let mut fit_config = Config::new();
         for (key, value) in &dataset.settings {
-            let target = if SPLIT_SETTINGS.contains(&key.as_str()) {
-                &mut split_config
-            } else {
-                &mut fit_config
-            };
+            let target = if SPLIT_SETTINGS.contains(&key.as_str()) { &mut split_config } else { &mut fit_config };
             target.insert(key.clone(), value.clone());
         }
         if let Some(seed) = p.pipeline.settings.get("seed") {
@@ -514,19 +464,11 @@ impl<'p> Builder<'p> {
     fn lower_model(&mut self, model: &'p Model) {
         let p = self.program;
         let prepared = self.prepared.get(model.dataset.as_str()).copied();
-        let searches: Vec<&Search> = p
-            .searches
-            .iter()
-            .filter(|s| s.model == model.name)
-            .collect();
+        let searches: Vec<&Search> = p.searches.iter().filter(|s| s.model == model.name).collect();
 
         let mut trials = Vec::new();
         for search in &searches {
-            let node = self.add(
-                NodeKind::SearchTrial,
-                &model.name,
-                self.search_config(model, search),
-            );
+            let node = self.add(NodeKind::SearchTrial, &model.name, self.search_config(model, search));
             self.connect(prepared, node, Edge::Prepared);
             trials.push(node);
         }
@@ -535,10 +477,7 @@ impl<'p> Builder<'p> {
         if !searches.is_empty() {
             // Which settings the best trial overrides; their values arrive along the edge.
             let tuned: BTreeSet<&String> = searches.iter().flat_map(|s| s.space.keys()).collect();
-            config.insert(
-                "tuned".into(),
-                Value::List(tuned.into_iter().map(|k| Value::Name(k.clone())).collect()),
-            );
+            config.insert("tuned".into(), Value::List(tuned.into_iter().map(|k| Value::Name(k.clone())).collect()));
         }
         let train = self.add(NodeKind::TrainModel, &model.name, config);
         self.connect(prepared, train, Edge::Prepared);
@@ -551,13 +490,7 @@ impl<'p> Builder<'p> {
 
     fn search_config(&self, model: &Model, search: &Search) -> Config {
         let mut config = search.settings.clone();
-        config.insert(
-            "space".into(),
-            Value::Call {
-                call: "space".into(),
-                args: search.space.clone(),
-            },
-        );
+        config.insert("space".into(), Value::Call { call: "space".into(), args: search.space.clone() });
         if let Some(trials) = trial_count(search) {
             config.insert("trials".into(), Value::Int(trials));
         }
@@ -567,13 +500,7 @@ impl<'p> Builder<'p> {
         }
         config.insert("rank_on".into(), Value::Name("val".into()));
         // Every trial trains the model, so its training config is part of the search's.
-        config.insert(
-            "train".into(),
-            Value::Call {
-                call: "train".into(),
-                args: model_config(model),
-            },
-        );
+        config.insert("train".into(), Value::Call { call: "train".into(), args: model_config(model) });
         config
     }
 
@@ -586,15 +513,9 @@ impl<'p> Builder<'p> {
             .map(|m| {
                 let args = Config::from([
                     ("builtin".to_string(), m.builtin.clone()),
-                    (
-                        "direction".to_string(),
-                        Value::Name(m.direction.as_str().into()),
-                    ),
+                    ("direction".to_string(), Value::Name(m.direction.as_str().into())),
                 ]);
-                Value::Call {
-                    call: m.name.clone(),
-                    args,
-                }
+                Value::Call { call: m.name.clone(), args }
             })
             .collect();
         config.insert("metrics".into(), Value::List(metrics));
@@ -619,13 +540,7 @@ impl<'p> Builder<'p> {
             id = format!("{base}#{n}");
             n += 1;
         }
-        let node = Node {
-            id: id.clone(),
-            kind,
-            name: name.to_string(),
-            config,
-            fingerprint: String::new(),
-        };
+        let node = Node { id: id.clone(), kind, name: name.to_string(), config, fingerprint: String::new() };
         let index = self.graph.add_node(node);
         self.by_id.insert(id, index);
         index
@@ -634,10 +549,7 @@ impl<'p> Builder<'p> {
     /// Adds `from → to` once; `None` is a reference the checker would have rejected.
     fn connect(&mut self, from: Option<NodeIndex>, to: NodeIndex, edge: Edge) {
         if let Some(from) = from {
-            debug_assert!(
-                from < to,
-                "edges must point forward so creation order stays topological"
-            );
+            debug_assert!(from < to, "edges must point forward so creation order stays topological");
             if self.graph.find_edge(from, to).is_none() {
                 self.graph.add_edge(from, to, edge);
             }
@@ -656,11 +568,7 @@ impl<'p> Builder<'p> {
             let fingerprint = fingerprint(&self.graph[index], &inputs);
             self.graph[index].fingerprint = fingerprint;
         }
-        Plan {
-            pipeline: self.program.pipeline.name.clone(),
-            graph: self.graph,
-            by_id: self.by_id,
-        }
+        Plan { pipeline: self.program.pipeline.name.clone(), graph: self.graph, by_id: self.by_id }
     }
 }
 
@@ -674,11 +582,7 @@ fn fingerprint(node: &Node, inputs: &[&str]) -> String {
     };
     piece(node.kind.as_str().as_bytes());
     piece(node.id.as_bytes());
-    let config: Vec<(&String, &Value)> = node
-        .config
-        .iter()
-        .filter(|(key, _)| !is_local(node, key))
-        .collect();
+    let config: Vec<(&String, &Value)> = node.config.iter().filter(|(key, _)| !is_local(node, key)).collect();
     piece(&(config.len() as u64).to_le_bytes());
     for (key, value) in config {
         piece(key.as_bytes());
@@ -698,11 +602,7 @@ fn fingerprint(node: &Node, inputs: &[&str]) -> String {
 fn is_local(node: &Node, key: &str) -> bool {
     node.kind == NodeKind::Load
         && key == "path"
-        && node
-            .config
-            .get("format")
-            .and_then(Value::as_call)
-            .is_some_and(|(_, args)| args.contains_key("path"))
+        && node.config.get("format").and_then(Value::as_call).is_some_and(|(_, args)| args.contains_key("path"))
 }
 
 /// A model's training config: its settings with defaults, plus what the checker inferred.
@@ -724,10 +624,7 @@ fn model_config(model: &Model) -> Config {
                     ("input".to_string(), ints(&l.input_shape)),
                     ("output".to_string(), ints(&l.output_shape)),
                 ]);
-                Value::Call {
-                    call: "layer".into(),
-                    args,
-                }
+                Value::Call { call: "layer".into(), args }
             })
             .collect();
         config.insert("layers".into(), Value::List(layers));
@@ -742,10 +639,7 @@ fn objective_value(program: &Program, objective: &crate::program::Objective) -> 
     if let Some(metric) = program.metrics.iter().find(|m| m.name == objective.metric) {
         args.insert("builtin".into(), metric.builtin.clone());
     }
-    Value::Call {
-        call: objective.direction.as_str().into(),
-        args,
-    }
+    Value::Call { call: objective.direction.as_str().into(), args }
 }
 
 /// Trials per round, when the strategy fixes it: `trials` of random and Bayesian search, the
@@ -759,10 +653,7 @@ fn trial_count(search: &Search) -> Option<i64> {
         _ => return None,
     };
     match name {
-        "grid" => search
-            .space
-            .values()
-            .try_fold(1i64, |total, d| total.checked_mul(grid_size(d)?)),
+        "grid" => search.space.values().try_fold(1i64, |total, d| total.checked_mul(grid_size(d)?)),
         _ => match args?.get("trials")? {
             Value::Int(n) => Some(*n),
             _ => None,
@@ -802,11 +693,7 @@ fn column_value(column: &crate::types::Column) -> Value {
                 Value::List(levels.iter().map(|l| Value::String(l.clone())).collect()),
             )]),
         },
-        ColumnType::Image {
-            channels,
-            height,
-            width,
-        } => Value::Call {
+        ColumnType::Image { channels, height, width } => Value::Call {
             call: "image".into(),
             args: Config::from([
                 ("channels".to_string(), Value::Int(*channels as i64)),
@@ -828,21 +715,12 @@ fn column_value(column: &crate::types::Column) -> Value {
         ("type".to_string(), ty),
         ("nullable".to_string(), Value::Bool(column.nullable)),
     ]);
-    Value::Call {
-        call: "column".into(),
-        args,
-    }
+    Value::Call { call: "column".into(), args }
 }
 
 fn check_value(check: &GateCheck) -> Value {
     let (call, args) = match check {
-        GateCheck::Threshold {
-            model,
-            metric,
-            split,
-            op,
-            bound,
-        } => (
+        GateCheck::Threshold { model, metric, split, op, bound } => (
             "threshold",
             Config::from([
                 ("model".to_string(), Value::Name(model.clone())),
@@ -852,13 +730,7 @@ fn check_value(check: &GateCheck) -> Value {
                 ("bound".to_string(), Value::Float(*bound)),
             ]),
         ),
-        GateCheck::Beats {
-            model,
-            baseline,
-            metric,
-            margin,
-            relative,
-        } => (
+        GateCheck::Beats { model, baseline, metric, margin, relative } => (
             "beats",
             Config::from([
                 ("model".to_string(), Value::Name(model.clone())),
@@ -869,10 +741,7 @@ fn check_value(check: &GateCheck) -> Value {
             ]),
         ),
     };
-    Value::Call {
-        call: call.into(),
-        args,
-    }
+    Value::Call { call: call.into(), args }
 }
 
 fn rule_value(rule: &MonitorRule) -> Value {
@@ -883,24 +752,13 @@ fn rule_value(rule: &MonitorRule) -> Value {
         ("action".to_string(), Value::Name(rule.action.clone())),
     ]);
     if let Some((count, unit)) = &rule.window {
-        args.insert(
-            "window".into(),
-            Value::List(vec![Value::Int(*count), Value::Name(unit.clone())]),
-        );
+        args.insert("window".into(), Value::List(vec![Value::Int(*count), Value::Name(unit.clone())]));
     }
-    Value::Call {
-        call: rule.watch.clone(),
-        args,
-    }
+    Value::Call { call: rule.watch.clone(), args }
 }
 
 fn names<S: AsRef<str>>(items: &[S]) -> Value {
-    Value::List(
-        items
-            .iter()
-            .map(|s| Value::Name(s.as_ref().to_string()))
-            .collect(),
-    )
+    Value::List(items.iter().map(|s| Value::Name(s.as_ref().to_string())).collect())
 }
 
 fn ints(items: &[usize]) -> Value {

@@ -31,23 +31,14 @@ impl Plan {
     /// Nodes in topological order, ties broken by id. A lowered plan has no cycle; should a
     /// hand-built one have one, the views fall back to creation order rather than fail.
     fn ordered(&self) -> Vec<&Node> {
-        self.topological_order()
-            .unwrap_or_else(|_| self.nodes().collect())
+        self.topological_order().unwrap_or_else(|_| self.nodes().collect())
     }
 
     /// Edges as id pairs in the order the views print them: by the position of their source in
     /// the node order, then of their target, so a rendered plan reads top-down.
     fn ordered_edges<'a>(&'a self, nodes: &[&'a Node]) -> Vec<(&'a str, &'a str)> {
-        let position: HashMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.as_str(), i))
-            .collect();
-        let mut edges: Vec<(&str, &str)> = self
-            .edges()
-            .into_iter()
-            .map(|(from, to, _)| (from, to))
-            .collect();
+        let position: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+        let mut edges: Vec<(&str, &str)> = self.edges().into_iter().map(|(from, to, _)| (from, to)).collect();
         edges.sort_by_key(|(from, to)| (position[from], position[to]));
         edges
     }
@@ -62,11 +53,7 @@ impl Plan {
                 name: node.name.clone(),
                 fingerprint: node.fingerprint.clone(),
                 config: node.config.clone(),
-                inputs: self
-                    .inputs(&node.id)
-                    .into_iter()
-                    .map(|n| n.id.clone())
-                    .collect(),
+                inputs: self.inputs(&node.id).into_iter().map(|n| n.id.clone()).collect(),
             })
             .collect();
         PlanJson { nodes }
@@ -74,11 +61,7 @@ impl Plan {
 
     /// Graphviz: nodes labelled `kind\nname`, shaped by kind.
     pub fn to_dot(&self) -> String {
-        let name = if self.pipeline.is_empty() {
-            "plan"
-        } else {
-            &self.pipeline
-        };
+        let name = if self.pipeline.is_empty() { "plan" } else { &self.pipeline };
         let mut out = String::new();
         let _ = writeln!(out, "digraph \"{}\" {{", dot_escape(name));
         out.push_str("  rankdir=TB;\n");
@@ -159,9 +142,7 @@ fn mermaid_shape(kind: NodeKind) -> (&'static str, &'static str) {
 
 /// Mermaid's entity codes for the characters that would end a quoted label or start markup.
 fn mermaid_escape(text: &str) -> String {
-    text.replace('"', "#quot;")
-        .replace('<', "#lt;")
-        .replace('>', "#gt;")
+    text.replace('"', "#quot;").replace('<', "#lt;").replace('>', "#gt;")
 }
 
 /// `train_model:mlp` → `train_model_mlp`; a suffix keeps two ids that sanitize alike apart.
@@ -169,17 +150,8 @@ fn mermaid_ids<'a>(nodes: &[&'a Node]) -> HashMap<&'a str, String> {
     let mut used = HashSet::new();
     let mut ids = HashMap::new();
     for node in nodes {
-        let base: String = node
-            .id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let base: String =
+            node.id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
         let mut id = base.clone();
         let mut n = 2;
         while !used.insert(id.clone()) {

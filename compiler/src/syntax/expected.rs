@@ -13,8 +13,15 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::name => "a name",
         Rule::string => "a string",
         Rule::number => "a number",
-        Rule::expr | Rule::operand | Rule::prefix_op | Rule::boolean | Rule::list | Rule::paren
-        | Rule::if_expr | Rule::kw_if | Rule::kw_not => "an expression",
+        Rule::expr
+        | Rule::operand
+        | Rule::prefix_op
+        | Rule::boolean
+        | Rule::list
+        | Rule::paren
+        | Rule::if_expr
+        | Rule::kw_if
+        | Rule::kw_not => "an expression",
         Rule::infix_op | Rule::cmp_op | Rule::kw_and | Rule::kw_or | Rule::kw_in => "an operator",
         Rule::def_keyword | Rule::kw_import | Rule::kw_objective | Rule::kw_extern => "a definition",
         Rule::direction | Rule::kw_maximize | Rule::kw_minimize => "`maximize` or `minimize`",
@@ -36,8 +43,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::kw_over | Rule::over_window => "`over`",
         Rule::kw_beats => "`beats`",
         Rule::kw_by => "`by`",
-        Rule::setting | Rule::nested | Rule::column_decl | Rule::beats_item | Rule::drift_item
-        | Rule::rule_item | Rule::kw_drift => "a setting",
+        Rule::setting
+        | Rule::nested
+        | Rule::column_decl
+        | Rule::beats_item
+        | Rule::drift_item
+        | Rule::rule_item
+        | Rule::kw_drift => "a setting",
         Rule::param => "a parameter",
         Rule::arg => "an argument",
         _ => return None,
@@ -171,11 +183,11 @@ pub(super) fn syntax_error(
     } else {
         format!("insert {expected} here, or remove {found}")
     };
-    let mut diagnostic = Diagnostic::error("E0001", file, span, message)
-        .with_primary(format!("expected {expected}"))
-        .with_help(help);
+    let mut diagnostic =
+        Diagnostic::error("E0001", file, span, message).with_primary(format!("expected {expected}")).with_help(help);
     if span.start != chunk.start {
-        diagnostic = diagnostic.with_label(Span::new(chunk.start, chunk.start + first_word_len(text, chunk)), "in this definition");
+        diagnostic = diagnostic
+            .with_label(Span::new(chunk.start, chunk.start + first_word_len(text, chunk)), "in this definition");
     }
     diagnostic
 }

@@ -68,7 +68,11 @@ impl<'a> Lowerer<'a> {
         let mut limit = start;
         for comment in self.comments.iter().rev().filter(|c| c.span.end <= start) {
             let between = &self.text[comment.span.end..limit];
-            if comment.trailing || !comment.text.starts_with("///") || between.matches('\n').count() > 1 || !between.trim().is_empty() {
+            if comment.trailing
+                || !comment.text.starts_with("///")
+                || between.matches('\n').count() > 1
+                || !between.trim().is_empty()
+            {
                 break;
             }
             let line = comment.text.trim_start_matches("///");
@@ -106,7 +110,13 @@ impl<'a> Lowerer<'a> {
                 inner.next();
                 let kind = self.ident(inner.next().expect("extern kind"));
                 let name = self.ident(inner.next().expect("extern name"));
-                let params = inner.next().expect("params").into_inner().filter(|p| p.as_rule() == Rule::param).map(|p| self.param(p)).collect();
+                let params = inner
+                    .next()
+                    .expect("params")
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::param)
+                    .map(|p| self.param(p))
+                    .collect();
                 let mut returns = None;
                 let mut body = None;
                 for pair in inner {
@@ -216,7 +226,7 @@ impl<'a> Lowerer<'a> {
                             let split = self.ident(parts.next().expect("split"));
                             let op_pair = parts.next().expect("comparison");
                             let op_span = self.span(&op_pair);
-                            let op = BinOp::from_str(op_pair.as_str()).expect("comparison operator");
+                            let op = BinOp::from_symbol(op_pair.as_str()).expect("comparison operator");
                             let bound = self.expr(parts.next().expect("bound"));
                             rule.on = Some(OnSplit { split, op, op_span, bound });
                         }
@@ -305,7 +315,8 @@ impl<'a> Lowerer<'a> {
                     let span = self.span(&part);
                     // `"-" ~ !">"` is a sequence, so the pair may end with the blanks and comments
                     // pest skipped before the lookahead (`a - // note`); the trimmed span does not.
-                    let op = BinOp::from_str(&self.text[span.start..span.end]).expect("grammar admits only known operators");
+                    let op = BinOp::from_symbol(&self.text[span.start..span.end])
+                        .expect("grammar admits only known operators");
                     let incoming = Pending::Binary(op, span);
                     while let Some(&top) = pending.last() {
                         if top.strength() < incoming.strength() {
@@ -441,7 +452,6 @@ impl<'a> Lowerer<'a> {
 
 // `Rule` is pest's rule enum in this module; the AST's statement type is reached through this alias.
 type Rule_ = crate::ast::Rule;
-
 
 /// Resolves `\"`, `\\`, `\n` and `\t` in a quoted string literal (quotes included in `raw`).
 pub fn unescape(raw: &str) -> String {
