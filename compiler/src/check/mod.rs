@@ -331,3 +331,28 @@ impl<'a> Checker<'a> {
         defs
     }
 }
+
+/// Checks every default in the standard library against its own declared type, returning one
+/// message per default that does not fit (a test keeps this empty).
+pub fn invalid_stdlib_defaults() -> Vec<String> {
+    let mut checker = Checker::new(&[], &[], None);
+    let mut problems = Vec::new();
+    for builtin in checker.stdlib.all() {
+        for param in &builtin.params {
+            let Some(default) = &param.default else { continue };
+            let before = checker.diagnostics.len();
+            let value = checker.value(FileId(0), &param.ty, default, &param.name);
+            if value.is_none() || checker.diagnostics.len() > before {
+                let reasons: Vec<String> = checker.diagnostics[before..].iter().map(|d| d.message.clone()).collect();
+                problems.push(format!(
+                    "{} {}: default of `{}`: {}",
+                    builtin.kind,
+                    builtin.name,
+                    param.name,
+                    reasons.join("; ")
+                ));
+            }
+        }
+    }
+    problems
+}
