@@ -486,77 +486,21 @@ impl Printer<'_> {
     }
 }
 
-/// Appends an expression on one line. Parentheses are exactly the tree's `Paren` nodes: the tree
-/// came from this very token sequence, so printing it in order parses back to the same tree.
+/// Appends an expression on one line: its canonical text (`Display` in ast.rs). Parentheses are
+/// exactly the tree's `Paren` nodes: the tree came from this very token sequence, so printing it
+/// in order parses back to the same tree.
 fn expr(out: &mut String, e: &Expr, text: &str) {
     match &e.kind {
-        ExprKind::Number { text, .. } => out.push_str(text),
-        ExprKind::String(value) => out.push_str(&string_literal(value)),
-        ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        ExprKind::Name(name) => out.push_str(name),
-        ExprKind::Field { base, field } => {
-            expr(out, base, text);
-            out.push('.');
-            out.push_str(&field.name);
-        }
-        ExprKind::Call { callee, args } => {
-            expr(out, callee, text);
-            arg_list(out, args, text);
-        }
-        ExprKind::List(items) => {
-            out.push('[');
-            for (n, item) in items.iter().enumerate() {
-                if n > 0 {
-                    out.push_str(", ");
-                }
-                expr(out, item, text);
-            }
-            out.push(']');
-        }
-        ExprKind::Paren(inner) => {
-            out.push('(');
-            expr(out, inner, text);
-            out.push(')');
-        }
-        ExprKind::Unary { op, operand } => {
-            out.push_str(match op {
-                UnOp::Neg => "-",
-                UnOp::Not => "not ",
-            });
-            expr(out, operand, text);
-        }
-        ExprKind::Binary { op, lhs, rhs, .. } => {
-            expr(out, lhs, text);
-            out.push(' ');
-            out.push_str(op.as_str());
-            out.push(' ');
-            expr(out, rhs, text);
-        }
-        ExprKind::If { cond, then, otherwise } => {
-            out.push_str("if ");
-            expr(out, cond, text);
-            out.push_str(" then ");
-            expr(out, then, text);
-            out.push_str(" else ");
-            expr(out, otherwise, text);
-        }
         // Only in trees with syntax errors, which `format` refuses; keep what was written.
         ExprKind::Error => out.push_str(text.get(e.span.start..e.span.end).unwrap_or_default()),
+        _ => out.push_str(&e.to_string()),
     }
 }
 
-fn arg_list(out: &mut String, args: &[Arg], text: &str) {
+fn arg_list(out: &mut String, args: &[Arg], _text: &str) {
     out.push('(');
-    for (n, arg) in args.iter().enumerate() {
-        if n > 0 {
-            out.push_str(", ");
-        }
-        if let Some(name) = &arg.name {
-            out.push_str(&name.name);
-            out.push_str(": ");
-        }
-        expr(out, &arg.value, text);
-    }
+    // Writing into a String cannot fail.
+    let _ = crate::ast::write_args(out, args);
     out.push(')');
 }
 
@@ -579,17 +523,5 @@ fn type_expr(out: &mut String, ty: &TypeExpr, text: &str) {
 /// A string literal that reads back as `value`. Other control characters stay as they are: the
 /// grammar only forbids raw line breaks and has no escape for the rest.
 fn string_literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            other => out.push(other),
-        }
-    }
-    out.push('"');
-    out
+    format!("\"{}\"", crate::ast::escape(value))
 }
