@@ -10,7 +10,12 @@ fn root() -> PathBuf {
 }
 
 fn mlpc(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlpc")).args(args).current_dir(cwd).env_remove("NO_COLOR").output().expect("mlpc runs")
+    Command::new(env!("CARGO_BIN_EXE_mlpc"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("mlpc runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -70,7 +75,8 @@ fn every_file_is_checked_and_every_error_reported() {
     let out = mlpc(&["check", "--format", "json", "a.mlp", "b.mlp"], &dir);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
-    let codes: Vec<&str> = json["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> =
+        json["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"E0302"), "{codes:?}"); // x.csv is missing
     assert!(codes.contains(&"E0103"), "{codes:?}"); // acuracy
     assert!(codes.contains(&"E0201"), "{codes:?}"); // sed
@@ -130,7 +136,19 @@ fn graph_prints_the_plan_in_three_formats() {
     let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON");
     let nodes = plan["nodes"].as_array().unwrap();
     let kinds: Vec<&str> = nodes.iter().map(|n| n["kind"].as_str().unwrap()).collect();
-    for kind in ["load", "validate", "split", "fit_transform", "train_model", "search_trial", "evaluate", "gate", "export", "deploy", "monitor"] {
+    for kind in [
+        "load",
+        "validate",
+        "split",
+        "fit_transform",
+        "train_model",
+        "search_trial",
+        "evaluate",
+        "gate",
+        "export",
+        "deploy",
+        "monitor",
+    ] {
         assert!(kinds.contains(&kind), "no {kind} node in {kinds:?}");
     }
     // Every input is listed before the node that consumes it.

@@ -1,9 +1,9 @@
 //! The standard library's declarations parse cleanly, their defaults fit their own types, every
 //! block kind declares its settings, and docs/stdlib.md is the current generated reference.
 
+use mlp_compiler::FileId;
 use mlp_compiler::ast::DefKind;
 use mlp_compiler::stdlib::{self, Stdlib};
-use mlp_compiler::FileId;
 
 #[test]
 fn declarations_parse_without_diagnostics() {
@@ -17,7 +17,13 @@ fn declarations_parse_without_diagnostics() {
 #[test]
 fn every_builtin_is_documented() {
     for builtin in Stdlib::get().all() {
-        assert!(!builtin.doc.trim().is_empty(), "{} `{}` in stdlib/{} has no doc comment", builtin.kind, builtin.name, builtin.file);
+        assert!(
+            !builtin.doc.trim().is_empty(),
+            "{} `{}` in stdlib/{} has no doc comment",
+            builtin.kind,
+            builtin.name,
+            builtin.file
+        );
     }
 }
 
@@ -30,8 +36,20 @@ fn defaults_fit_their_declared_types() {
 #[test]
 fn block_kinds_with_settings_declare_them() {
     let stdlib = Stdlib::get();
-    for kind in [DefKind::Pipeline, DefKind::Source, DefKind::Dataset, DefKind::Model, DefKind::Baseline, DefKind::Search, DefKind::Deploy] {
-        assert!(stdlib.settings(kind.keyword()).is_some(), "no `extern settings {}` in stdlib/settings.mlp", kind.keyword());
+    for kind in [
+        DefKind::Pipeline,
+        DefKind::Source,
+        DefKind::Dataset,
+        DefKind::Model,
+        DefKind::Baseline,
+        DefKind::Search,
+        DefKind::Deploy,
+    ] {
+        assert!(
+            stdlib.settings(kind.keyword()).is_some(),
+            "no `extern settings {}` in stdlib/settings.mlp",
+            kind.keyword()
+        );
     }
 }
 
