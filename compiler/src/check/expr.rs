@@ -351,6 +351,7 @@ impl<'a> Checker<'a> {
                                 self.check_level(file, lhs, s, levels, &column);
                             }
                             (a, b) if a.is_numeric() && b.is_numeric() => {}
+                            (ExprType::Str(_), ExprType::Str(_)) => {}
                             (a, b) if a == b => {}
                             (a, b) => {
                                 self.error(

@@ -57,6 +57,11 @@ fn kinds_phrase(kinds: &[DefKind]) -> String {
 }
 
 impl<'a> Checker<'a> {
+    /// Names of the definitions of the given kinds, for suggestions.
+    fn names_of(&self, kinds: &[DefKind]) -> Vec<&'a str> {
+        self.defs.values().filter(|d| kinds.contains(&d.def.kind)).map(|d| d.def.name.name.as_str()).collect()
+    }
+
     /// Resolves a reference to a definition of one of `kinds`, reporting unknown names (E0102)
     /// and definitions of the wrong kind (E0104). Marks the definition as used.
     pub fn resolve(&mut self, file: FileId, name: &str, span: Span, kinds: &[DefKind]) -> Option<Def<'a>> {
@@ -67,12 +72,7 @@ impl<'a> Checker<'a> {
             }
             Some(found) => {
                 let wanted = kinds_phrase(kinds);
-                let candidates: Vec<&str> = self
-                    .defs
-                    .values()
-                    .filter(|d| kinds.contains(&d.def.kind))
-                    .map(|d| d.def.name.name.as_str())
-                    .collect();
+                let candidates = self.names_of(kinds);
                 let help = if candidates.is_empty() {
                     format!("define a {wanted} and name it here")
                 } else {
@@ -98,12 +98,7 @@ impl<'a> Checker<'a> {
             None if self.broken.contains(name) => None,
             None => {
                 let wanted = kinds_phrase(kinds);
-                let candidates: Vec<&str> = self
-                    .defs
-                    .values()
-                    .filter(|d| kinds.contains(&d.def.kind))
-                    .map(|d| d.def.name.name.as_str())
-                    .collect();
+                let candidates = self.names_of(kinds);
                 let help = match did_you_mean(name, candidates.iter().copied()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None if candidates.is_empty() => format!("define it: `{} {name} = ...`", kinds[0].keyword()),
