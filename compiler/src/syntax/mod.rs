@@ -5,7 +5,7 @@ mod chunk;
 mod expected;
 mod lower;
 
-pub use chunk::{MAX_NESTING, TOP_LEVEL_KEYWORDS};
+pub use chunk::{MAX_IFS, MAX_NESTING, TOP_LEVEL_KEYWORDS};
 
 use crate::ast::{Ast, Item};
 use crate::diagnostic::{Diagnostic, FileId};
@@ -33,7 +33,7 @@ pub fn parse(text: &str, file: FileId) -> (Ast, Vec<Diagnostic>) {
         if let Some(deep) = c.too_deep {
             diagnostics.push(
                 Diagnostic::error("E0002", file, deep, "this definition nests too deeply")
-                    .with_primary(format!("more than {MAX_NESTING} levels of brackets or `if`s"))
+                    .with_primary(format!("more than {MAX_NESTING} levels of brackets, or more than {MAX_IFS} `if`s"))
                     .with_label(Span::new(c.span.start, c.span.start), "in this definition")
                     .with_help("split the expression into named `feature` definitions"),
             );
