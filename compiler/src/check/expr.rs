@@ -537,16 +537,20 @@ impl<'a> Checker<'a> {
             features.push(Feature { name, expr: value.clone(), text: value.to_string(), ty, reads });
             self.referenced.insert(def.def.name.name.clone());
         }
-        // Features become columns of every dataset whose columns they read.
+        // Features become columns of every dataset whose columns they read (by name lookups:
+        // specs may hold thousands of features).
         for ds in &mut self.program.datasets {
             let encode = ds.settings.get("encode").and_then(|v| v.as_str()).unwrap_or("onehot").to_string();
+            let mut position: HashMap<String, usize> =
+                ds.schema.columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
             for feature in &features {
-                let readable = feature.reads.iter().all(|r| ds.schema.get(r).is_some() || typed.contains_key(r));
+                let readable = feature.reads.iter().all(|r| position.contains_key(r) || typed.contains_key(r));
                 if !readable {
                     continue;
                 }
                 // A feature named like a column replaces it (W0004 says so).
-                if let Some(column) = ds.schema.columns.iter_mut().find(|c| c.name == feature.name) {
+                if let Some(&at) = position.get(&feature.name) {
+                    let column = &mut ds.schema.columns[at];
                     if column.name != ds.label {
                         ds.input_width -= super::data::input_width(&column.ty, &encode);
                         ds.input_width += super::data::input_width(&feature.ty, &encode);
@@ -554,6 +558,7 @@ impl<'a> Checker<'a> {
                     column.ty = feature.ty.clone();
                     continue;
                 }
+                position.insert(feature.name.clone(), ds.schema.columns.len());
                 ds.schema.columns.push(Column { name: feature.name.clone(), ty: feature.ty.clone(), nullable: false });
                 ds.inputs.push(feature.name.clone());
                 ds.input_width += super::data::input_width(&feature.ty, &encode);

@@ -186,6 +186,11 @@ pub(crate) struct Checker<'a> {
     /// reported again, and neither is what their absence implies.
     pub broken: HashSet<String>,
     pub broken_kinds: HashSet<String>,
+    /// The datasets once checked (features included), shared by the models and baselines that
+    /// train on them; built after `check_features`, when datasets no longer change.
+    pub datasets: HashMap<String, std::rc::Rc<crate::program::Dataset>>,
+    /// The `dataset` definitions, in source order.
+    pub dataset_defs: Vec<Def<'a>>,
     /// Definitions some other definition refers to.
     pub referenced: HashSet<String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -205,6 +210,8 @@ impl<'a> Checker<'a> {
             objectives: Vec::new(),
             referenced: HashSet::new(),
             broken: HashSet::new(),
+            datasets: HashMap::new(),
+            dataset_defs: Vec::new(),
             broken_kinds: HashSet::new(),
             diagnostics: Vec::new(),
             program: Program::default(),
@@ -226,6 +233,9 @@ impl<'a> Checker<'a> {
         self.check_sources();
         self.check_datasets();
         self.check_features();
+        self.dataset_defs = self.defs_of(DefKind::Dataset);
+        self.datasets =
+            self.program.datasets.iter().map(|d| (d.name.clone(), std::rc::Rc::new(d.clone()))).collect();
         self.check_metrics();
         self.check_objective();
         self.check_baselines();

@@ -11,6 +11,7 @@ use crate::span::Span;
 use crate::stdlib::{Builtin, ParamType};
 use crate::types::{ColumnType, Task};
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 /// A metric a name refers to: a user's `metric` definition or a built-in used directly.
 pub struct MetricRef {
@@ -193,16 +194,16 @@ impl<'a> Checker<'a> {
     }
 
     /// The dataset a model or baseline trains on: its `data` setting, else the only dataset.
-    fn dataset_for(&mut self, def: Def<'a>, data: Option<&Value>, data_span: Option<Span>) -> Option<Dataset> {
+    fn dataset_for(&mut self, def: Def<'a>, data: Option<&Value>, data_span: Option<Span>) -> Option<Rc<Dataset>> {
         if let (Some(name), Some(span)) = (data.and_then(Value::as_str), data_span) {
             self.resolve(def.file, name, span, &[DefKind::Dataset])?;
-            return self.program.datasets.iter().find(|d| d.name == name).cloned();
+            return self.datasets.get(name).cloned();
         }
-        let all = self.defs_of(DefKind::Dataset);
+        let all = self.dataset_defs.clone();
         match all.as_slice() {
             [only] => {
                 self.referenced.insert(only.def.name.name.clone());
-                self.program.datasets.iter().find(|d| d.name == only.def.name.name).cloned()
+                self.datasets.get(&only.def.name.name).cloned()
             }
             [] if self.broken_kinds.contains("dataset") => None,
             [] => {

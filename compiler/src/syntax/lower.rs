@@ -66,7 +66,9 @@ impl<'a> Lowerer<'a> {
     fn doc_before(&self, start: usize) -> Option<String> {
         let mut lines = Vec::new();
         let mut limit = start;
-        for comment in self.comments.iter().rev().filter(|c| c.span.end <= start) {
+        // Comments are sorted: only those ending before `start` can be above it.
+        let before = self.comments.partition_point(|c| c.span.end <= start);
+        for comment in self.comments[..before].iter().rev() {
             let between = &self.text[comment.span.end..limit];
             if comment.trailing
                 || !comment.text.starts_with("///")
