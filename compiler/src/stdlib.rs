@@ -167,7 +167,8 @@ impl Builtin {
 #[derive(Debug, Default)]
 pub struct Stdlib {
     builtins: Vec<Builtin>,
-    index: BTreeMap<(String, String), usize>,
+    /// Kind → name → position in `builtins`; looked up with borrowed strings on every check.
+    index: std::collections::HashMap<String, std::collections::HashMap<String, usize>>,
 }
 
 impl Stdlib {
@@ -214,7 +215,7 @@ impl Stdlib {
                     doc: ext.doc.clone().unwrap_or_default(),
                     file,
                 };
-                stdlib.index.insert((builtin.kind.clone(), builtin.name.clone()), stdlib.builtins.len());
+                stdlib.index.entry(builtin.kind.clone()).or_default().insert(builtin.name.clone(), stdlib.builtins.len());
                 stdlib.builtins.push(builtin);
             }
         }
@@ -222,7 +223,7 @@ impl Stdlib {
     }
 
     pub fn lookup(&self, kind: &str, name: &str) -> Option<&Builtin> {
-        self.index.get(&(kind.to_string(), name.to_string())).map(|&i| &self.builtins[i])
+        self.index.get(kind)?.get(name).map(|&i| &self.builtins[i])
     }
 
     /// All built-ins of one kind, in declaration order.

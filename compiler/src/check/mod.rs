@@ -191,6 +191,8 @@ pub(crate) struct Checker<'a> {
     pub datasets: HashMap<String, std::rc::Rc<crate::program::Dataset>>,
     /// The `dataset` definitions, in source order.
     pub dataset_defs: Vec<Def<'a>>,
+    /// Built-in defaults already converted to values, by parameter (see `default_value`).
+    pub defaults: HashMap<usize, Option<crate::program::Value>>,
     /// Definitions some other definition refers to.
     pub referenced: HashSet<String>,
     pub diagnostics: Vec<Diagnostic>,
@@ -211,6 +213,7 @@ impl<'a> Checker<'a> {
             referenced: HashSet::new(),
             broken: HashSet::new(),
             datasets: HashMap::new(),
+            defaults: HashMap::new(),
             dataset_defs: Vec::new(),
             broken_kinds: HashSet::new(),
             diagnostics: Vec::new(),

@@ -368,9 +368,15 @@ impl<'a> Checker<'a> {
 
     /// A declaration's default, checked against its own type (stdlib tests keep these valid).
     pub fn default_value(&mut self, param: &ParamSpec, default: &Expr) -> Option<Value> {
+        // Declarations live for the whole process, so a parameter's address identifies it.
+        let key = param as *const ParamSpec as usize;
+        if let Some(cached) = self.defaults.get(&key) {
+            return cached.clone();
+        }
         let mark = self.diagnostics.len();
         let value = self.value(FileId(u32::MAX), &param.ty, default, &param.name);
         self.diagnostics.truncate(mark);
+        self.defaults.insert(key, value.clone());
         value
     }
 

@@ -29,33 +29,62 @@ pub fn parse(text: &str, file: FileId) -> (Ast, Vec<Diagnostic>) {
                 .with_help("start each definition in column 0 with a keyword such as `source`, `dataset` or `model`"),
         );
     }
-    for c in &chunks.chunks {
-        if let Some(deep) = c.too_deep {
-            diagnostics.push(
-                Diagnostic::error("E0002", file, deep, "this definition nests too deeply")
-                    .with_primary(format!("more than {MAX_NESTING} levels of brackets, or more than {MAX_IFS} `if`s"))
-                    .with_label(Span::new(c.span.start, c.span.start), "in this definition")
-                    .with_help("split the expression into named `feature` definitions"),
-            );
-            items.push(Item::Error(trimmed(text, c.span)));
-            continue;
-        }
-        let chunk_text = &text[c.span.start..c.span.end];
-        match MlpParser::parse(Rule::chunk, chunk_text) {
-            Ok(mut pairs) => {
-                let mut lowerer = lower::Lowerer::new(file, c.span.start, text, &chunks.comments);
-                let chunk_pair = pairs.next().expect("the chunk rule always yields one pair");
-                let item = lowerer.definition(chunk_pair);
-                diagnostics.append(&mut lowerer.diagnostics);
-                items.push(item);
-            }
-            Err(error) => {
-                diagnostics.push(expected::syntax_error(text, file, c.span, chunks.chunks.last() == Some(c), &error));
-                items.push(Item::Error(trimmed(text, c.span)));
-            }
-        }
+    let last = chunks.chunks.len().saturating_sub(1);
+    let parse_range = |range: std::ops::Range<usize>| -> Vec<(Item, Vec<Diagnostic>)> {
+        range.map(|n| parse_chunk(text, file, &chunks.chunks[n], n == last, &chunks.comments)).collect()
+    };
+    // Chunks are independent, so big files parse on every core; small ones are not worth a thread.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.chunks.len() / PARALLEL_CHUNKS);
+    let parsed: Vec<(Item, Vec<Diagnostic>)> = if threads > 1 {
+        let per_thread = chunks.chunks.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let range = t * per_thread..((t + 1) * per_thread).min(chunks.chunks.len());
+                    // The same stack as the main thread, which the nesting limits are sized for.
+                    std::thread::Builder::new()
+                        .stack_size(8 << 20)
+                        .spawn_scoped(scope, move || parse_range(range))
+                        .expect("spawning a parser thread")
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        })
+    } else {
+        parse_range(0..chunks.chunks.len())
+    };
+    for (item, mut chunk_diagnostics) in parsed {
+        items.push(item);
+        diagnostics.append(&mut chunk_diagnostics);
     }
     (Ast { items, comments: chunks.comments }, diagnostics)
+}
+
+/// Chunks per thread below which a file is parsed on one thread.
+const PARALLEL_CHUNKS: usize = 256;
+
+/// One definition: its item (an error item when it does not parse) and its syntax diagnostics.
+fn parse_chunk(text: &str, file: FileId, c: &chunk::Chunk, is_last: bool, comments: &[crate::ast::Comment]) -> (Item, Vec<Diagnostic>) {
+    if let Some(deep) = c.too_deep {
+        let diagnostic = Diagnostic::error("E0002", file, deep, "this definition nests too deeply")
+            .with_primary(format!("more than {MAX_NESTING} levels of brackets, or more than {MAX_IFS} `if`s"))
+            .with_label(Span::new(c.span.start, c.span.start), "in this definition")
+            .with_help("split the expression into named `feature` definitions");
+        return (Item::Error(trimmed(text, c.span)), vec![diagnostic]);
+    }
+    let chunk_text = &text[c.span.start..c.span.end];
+    match MlpParser::parse(Rule::chunk, chunk_text) {
+        Ok(mut pairs) => {
+            let mut lowerer = lower::Lowerer::new(file, c.span.start, text, comments);
+            let chunk_pair = pairs.next().expect("the chunk rule always yields one pair");
+            let item = lowerer.definition(chunk_pair);
+            (item, lowerer.diagnostics)
+        }
+        Err(error) => {
+            let diagnostic = expected::syntax_error(text, file, c.span, is_last, &error);
+            (Item::Error(trimmed(text, c.span)), vec![diagnostic])
+        }
+    }
 }
 
 /// The span without trailing blanks and comments, for error items.
