@@ -215,7 +215,11 @@ impl Stdlib {
                     doc: ext.doc.clone().unwrap_or_default(),
                     file,
                 };
-                stdlib.index.entry(builtin.kind.clone()).or_default().insert(builtin.name.clone(), stdlib.builtins.len());
+                stdlib
+                    .index
+                    .entry(builtin.kind.clone())
+                    .or_default()
+                    .insert(builtin.name.clone(), stdlib.builtins.len());
                 stdlib.builtins.push(builtin);
             }
         }

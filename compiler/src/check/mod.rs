@@ -237,8 +237,7 @@ impl<'a> Checker<'a> {
         self.check_datasets();
         self.check_features();
         self.dataset_defs = self.defs_of(DefKind::Dataset);
-        self.datasets =
-            self.program.datasets.iter().map(|d| (d.name.clone(), std::rc::Rc::new(d.clone()))).collect();
+        self.datasets = self.program.datasets.iter().map(|d| (d.name.clone(), std::rc::Rc::new(d.clone()))).collect();
         self.check_metrics();
         self.check_objective();
         self.check_baselines();

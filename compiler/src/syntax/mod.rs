@@ -34,7 +34,8 @@ pub fn parse(text: &str, file: FileId) -> (Ast, Vec<Diagnostic>) {
         range.map(|n| parse_chunk(text, file, &chunks.chunks[n], n == last, &chunks.comments)).collect()
     };
     // Chunks are independent, so big files parse on every core; small ones are not worth a thread.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.chunks.len() / PARALLEL_CHUNKS);
+    let threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(chunks.chunks.len() / PARALLEL_CHUNKS);
     let parsed: Vec<(Item, Vec<Diagnostic>)> = if threads > 1 {
         let per_thread = chunks.chunks.len().div_ceil(threads);
         std::thread::scope(|scope| {
@@ -48,7 +49,10 @@ pub fn parse(text: &str, file: FileId) -> (Ast, Vec<Diagnostic>) {
                         .expect("spawning a parser thread")
                 })
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
         })
     } else {
         parse_range(0..chunks.chunks.len())
@@ -64,7 +68,13 @@ pub fn parse(text: &str, file: FileId) -> (Ast, Vec<Diagnostic>) {
 const PARALLEL_CHUNKS: usize = 256;
 
 /// One definition: its item (an error item when it does not parse) and its syntax diagnostics.
-fn parse_chunk(text: &str, file: FileId, c: &chunk::Chunk, is_last: bool, comments: &[crate::ast::Comment]) -> (Item, Vec<Diagnostic>) {
+fn parse_chunk(
+    text: &str,
+    file: FileId,
+    c: &chunk::Chunk,
+    is_last: bool,
+    comments: &[crate::ast::Comment],
+) -> (Item, Vec<Diagnostic>) {
     if let Some(deep) = c.too_deep {
         let diagnostic = Diagnostic::error("E0002", file, deep, "this definition nests too deeply")
             .with_primary(format!("more than {MAX_NESTING} levels of brackets, or more than {MAX_IFS} `if`s"))
