@@ -26,10 +26,6 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }
-
-    pub fn shifted(self, by: usize) -> Span {
-        Span::new(self.start + by, self.end + by)
-    }
 }
 
 /// Line starts of a text, for turning byte offsets into 1-based line and column numbers.

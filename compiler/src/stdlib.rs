@@ -145,6 +145,11 @@ impl Builtin {
         }
     }
 
+    /// Whether the built-in's `tasks` attribute lists the task (metrics, baselines, losses).
+    pub fn applies_to(&self, task: crate::types::Task) -> bool {
+        self.list_attribute("tasks").contains(&task.as_str())
+    }
+
     pub fn name_attribute(&self, key: &str) -> Option<&str> {
         self.attributes.get(key).and_then(Expr::as_name)
     }
@@ -237,6 +242,11 @@ impl Stdlib {
 
     pub fn all(&self) -> &[Builtin] {
         &self.builtins
+    }
+
+    /// Names of the built-ins of one kind that apply to a task, for "use ..." help lines.
+    pub fn applying_to<'a>(&'a self, kind: &'a str, task: crate::types::Task) -> Vec<&'a str> {
+        self.of_kind(kind).filter(|b| b.applies_to(task)).map(|b| b.name.as_str()).collect()
     }
 
     /// The settings a block kind accepts (`extern settings model(...)`).

@@ -86,15 +86,10 @@ impl<'a> Checker<'a> {
             .program
             .datasets
             .iter()
-            .find(|d| !tasks.contains(&d.task.as_str()))
+            .find(|d| !builtin.applies_to(d.task))
             .map(|d| (d.name.clone(), d.label.clone(), d.task));
         let Some((dataset, label, task)) = misfit else { return true };
-        let fitting: Vec<&str> = self
-            .stdlib
-            .of_kind("metric")
-            .filter(|m| m.list_attribute("tasks").contains(&task.as_str()))
-            .map(|m| m.name.as_str())
-            .collect();
+        let fitting = self.stdlib.applying_to("metric", task);
         self.error(
             Diagnostic::error("E0403", file, span, format!("`{}` does not apply to {}", builtin.name, task.describe()))
                 .with_primary(format!("`{}` is a metric for {}", builtin.name, tasks.join(" and ")))
@@ -255,13 +250,8 @@ impl<'a> Checker<'a> {
             let Some((builtin, kind)) = self.builtin_call(def.file, "baseline", value) else { continue };
             let span = value.as_call().map_or(value.span, |c| c.1);
             let tasks = builtin.list_attribute("tasks");
-            if !tasks.contains(&dataset.task.as_str()) {
-                let fitting: Vec<&str> = self
-                    .stdlib
-                    .of_kind("baseline")
-                    .filter(|b| b.list_attribute("tasks").contains(&dataset.task.as_str()))
-                    .map(|b| b.name.as_str())
-                    .collect();
+            if !builtin.applies_to(dataset.task) {
+                let fitting = self.stdlib.applying_to("baseline", dataset.task);
                 self.error(
                     Diagnostic::error(
                         "E0409",
@@ -364,18 +354,10 @@ impl<'a> Checker<'a> {
                 Task::Regression => "mse".to_string(),
             }
         } else {
-            let fits = self
-                .stdlib
-                .lookup("loss", &loss_value)
-                .is_some_and(|l| l.list_attribute("tasks").contains(&dataset.task.as_str()));
+            let fits = self.stdlib.lookup("loss", &loss_value).is_some_and(|l| l.applies_to(dataset.task));
             if !fits {
                 let span = settings.spans.get("loss").copied().unwrap_or(def.def.name.span);
-                let fitting: Vec<&str> = self
-                    .stdlib
-                    .of_kind("loss")
-                    .filter(|l| l.list_attribute("tasks").contains(&dataset.task.as_str()))
-                    .map(|l| l.name.as_str())
-                    .collect();
+                let fitting = self.stdlib.applying_to("loss", dataset.task);
                 self.error(
                     Diagnostic::error(
                         "E0404",
