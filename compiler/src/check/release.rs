@@ -282,7 +282,7 @@ impl<'a> Checker<'a> {
                 .iter()
                 .find(|d| d.name == deploy)
                 .and_then(|d| self.program.models.iter().find(|m| m.name == d.model))
-                .and_then(|m| self.program.datasets.iter().find(|ds| ds.name == m.dataset))
+                .and_then(|m| self.datasets.get(&m.dataset))
                 .cloned();
             let mut rules = Vec::new();
             for item in def.def.body.iter().flat_map(|b| &b.items) {
