@@ -212,3 +212,53 @@ fn explain_prints_the_long_explanation() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("unknown diagnostic code"));
 }
+
+#[test]
+fn sources_infer_schemas_from_json_lines_globs_and_bom_prefixed_csv() {
+    let dir = scratch("formats");
+    let iris = std::fs::read_to_string(root().join("examples/iris/data/iris.csv")).unwrap();
+    let mut lines = iris.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // JSON lines: numbers as numbers, the label as a string.
+    let jsonl: String = rows
+        .iter()
+        .map(|row| {
+            let fields: Vec<String> = header
+                .iter()
+                .zip(row)
+                .map(|(k, v)| if *k == "species" { format!("\"{k}\": \"{v}\"") } else { format!("\"{k}\": {v}") })
+                .collect();
+            format!("{{{}}}\n", fields.join(", "))
+        })
+        .collect();
+    std::fs::write(dir.join("iris.jsonl"), jsonl).unwrap();
+    // The same rows split over two CSV files, the first with a byte-order mark and CRLF endings.
+    std::fs::create_dir_all(dir.join("parts")).unwrap();
+    let (first, second) = rows.split_at(75);
+    let csv = |rows: &[Vec<&str>], bom: &str, eol: &str| {
+        let mut text = format!("{bom}{}{eol}", header.join(","));
+        for row in rows {
+            text.push_str(&row.join(","));
+            text.push_str(eol);
+        }
+        text
+    };
+    std::fs::write(dir.join("parts/a.csv"), csv(first, "\u{feff}", "\r\n")).unwrap();
+    std::fs::write(dir.join("parts/b.csv"), csv(second, "", "\n")).unwrap();
+    for source in ["jsonl(\"iris.jsonl\")", "csv(\"parts/*.csv\")"] {
+        // `sepal_length` is the first column: with the BOM left in, it would be unknown.
+        let spec = format!(
+            "source flowers = {source} {{\n  label = species\n}}\n\ndataset d = flowers {{\n  exclude = [sepal_length]\n}}\n\n\
+             objective maximize accuracy\n\nbaseline majority = majority_class()\n"
+        );
+        std::fs::write(dir.join("spec.mlp"), spec).unwrap();
+        let out = mlpc(&["check", "spec.mlp"], &dir);
+        assert_eq!(out.status.code(), Some(0), "{source}: {}", text(&out.stderr));
+    }
+    // A glob that matches nothing is a missing data file.
+    std::fs::write(dir.join("spec.mlp"), "source s = csv(\"none/*.csv\") {\n  label = y\n}\n").unwrap();
+    let out = mlpc(&["check", "spec.mlp"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("E0302"), "{}", text(&out.stderr));
+}
