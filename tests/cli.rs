@@ -193,6 +193,21 @@ fn fmt_check_passes_on_examples_and_fmt_rewrites_in_place() {
 }
 
 #[test]
+fn fmt_formats_standard_input_to_standard_output() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlpc"))
+        .args(["fmt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("mlpc runs");
+    child.stdin.take().unwrap().write_all(b"metric m=f1( )\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), "metric m = f1()\n");
+}
+
+#[test]
 fn fmt_refuses_files_with_syntax_errors_and_keeps_them() {
     let dir = scratch("fmt-bad");
     let broken = "source s : csv(\"x\")\n";
