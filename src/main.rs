@@ -1,9 +1,11 @@
 //! `mlpc`: the command-line interface. Parses arguments, runs one command, and maps outcomes to
-//! the exit codes in DESIGN.md: 0 success, 1 the spec has errors, 2 usage or I/O error.
+//! the exit codes in DESIGN.md: 0 success, 1 the spec has errors, 2 usage or I/O error, 3 a gate
+//! failed (the run completed), 4 the run failed.
 
 mod commands;
+mod progress;
 mod render;
-mod world;
+mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -56,6 +58,26 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run a spec: load data, train baselines and models, evaluate, judge gates, record the run.
+    Run {
+        file: PathBuf,
+        /// Print one JSON run summary on stdout (the results table goes to stderr).
+        #[arg(long)]
+        json: bool,
+        /// Directory for run directories (default: `runs/` next to the spec).
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
+    },
+    /// List past runs of the spec (or directory) given, newest first.
+    Runs {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// Show at most this many runs.
+        #[arg(long, default_value = "20")]
+        limit: usize,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `mlpc explain E0102`.
     Explain { code: String },
     /// Print the standard library reference (docs/stdlib.md) generated from stdlib/*.mlp.
@@ -78,6 +100,8 @@ fn main() -> ExitCode {
             },
         ),
         Command::Fmt { files, check } => commands::fmt::run(&files, check),
+        Command::Run { file, json, runs_dir } => commands::run::run(&file, json, runs_dir.as_deref()),
+        Command::Runs { path, json, limit } => commands::runs::run(&path, json, limit),
         Command::Explain { code } => commands::explain::run(&code),
         Command::StdlibDocs => {
             print!("{}", mlp_compiler::stdlib::reference_markdown());

@@ -100,3 +100,117 @@ pub fn json(diagnostic: &Diagnostic, files: &[SourceFile]) -> Value {
         "help": diagnostic.help,
     })
 }
+
+/// One line of a data file, shown under a run-time error with its real line number.
+struct DataLine {
+    text: String,
+    line: usize,
+}
+
+impl miette::SourceCode for DataLine {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.line - 1,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// The `line`-th line (1-based) of a data file and the byte offset where it starts, read without
+/// loading the whole file.
+fn read_line(path: &Path, line: u64) -> Option<(String, u64)> {
+    use std::io::{BufRead, BufReader};
+    let mut reader = BufReader::new(std::fs::File::open(path).ok()?);
+    let mut offset = 0u64;
+    let mut buffer = Vec::new();
+    for _ in 1..line {
+        buffer.clear();
+        let n = reader.read_until(b'\n', &mut buffer).ok()?;
+        if n == 0 {
+            return None;
+        }
+        offset += n as u64;
+    }
+    buffer.clear();
+    reader.read_until(b'\n', &mut buffer).ok()?;
+    let text = String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']).to_string();
+    // Very long lines (wide rows) are shown in part: the caret still lands on the cell.
+    Some((text, offset))
+}
+
+/// A run-time failure as miette renders it: the message, the data file's offending line with the
+/// cell underlined when its position is known, and the help line.
+pub fn run_error(error: &mlp_runtime::RunError, color: bool) -> String {
+    let mut report = MietteDiagnostic::new(error.message.clone()).with_code(error.code);
+    let mut help = error.help.clone().unwrap_or_default();
+    if let Some(definition) = &error.definition {
+        let note = format!("in the run of `{definition}`");
+        help = if help.is_empty() { note } else { format!("{help}\nnote: {note}") };
+    }
+    let mut source = None;
+    if let Some(location) = &error.location {
+        let shown = display_path(&location.path);
+        let line_data =
+            location.line.and_then(|line| read_line(&location.path, line).map(|(text, start)| (line, text, start)));
+        match line_data {
+            Some((line, text, start)) if !text.is_empty() => {
+                let (from, len) = match location.byte.map(|b| b.saturating_sub(start) as usize) {
+                    Some(at) if at < text.len() => {
+                        let end = text[at..].find([',', '\t', ';']).map_or(text.len(), |e| at + e);
+                        (at, (end - at).max(1))
+                    }
+                    _ => (0, text.len()),
+                };
+                let label = location.column.as_ref().map(|c| format!("column `{c}`"));
+                report = report.with_labels(vec![LabeledSpan::new_primary_with_span(label, (from, len))]);
+                source = Some(NamedSource::new(shown, DataLine { text, line: line as usize }));
+            }
+            _ => {
+                let at = match (location.line, &location.column) {
+                    (Some(line), Some(column)) => format!("{shown}:{line}, column `{column}`"),
+                    (Some(line), None) => format!("{shown}:{line}"),
+                    (None, Some(column)) => format!("{shown}, column `{column}`"),
+                    (None, None) => shown,
+                };
+                help = if help.is_empty() { format!("in {at}") } else { format!("in {at}\n{help}") };
+            }
+        }
+    }
+    if !help.is_empty() {
+        report = report.with_help(help);
+    }
+    let report = match source {
+        Some(source) => Report::new(report).with_source_code(source),
+        None => Report::new(report),
+    };
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
+    let mut out = String::new();
+    if handler.render_report(&mut out, report.as_ref()).is_err() {
+        out = format!("error[{}]: {}", error.code, error.message);
+    }
+    out.trim_end().to_string()
+}
+
+/// A run-time failure for `mlpc run --json`.
+pub fn run_error_json(error: &mlp_runtime::RunError) -> Value {
+    json!({
+        "code": error.code,
+        "message": error.message,
+        "file": error.location.as_ref().map(|l| display_path(&l.path)),
+        "line": error.location.as_ref().and_then(|l| l.line),
+        "column": error.location.as_ref().and_then(|l| l.column.clone()),
+        "byte": error.location.as_ref().and_then(|l| l.byte),
+        "definition": error.definition,
+        "help": error.help,
+    })
+}

@@ -156,6 +156,9 @@ pub struct Baseline {
     pub dataset: String,
     pub kind: Value,
     pub settings: Config,
+    /// The expression of a `rule(...)` baseline, for the runtime to evaluate.
+    #[serde(skip)]
+    pub rule: Option<Expr>,
 }
 
 #[derive(Clone, Debug, Serialize)]

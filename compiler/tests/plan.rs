@@ -114,12 +114,14 @@ fn breast_cancer() -> Program {
                 dataset: "cells".into(),
                 kind: call("majority_class", &[]),
                 settings: config(&[("threshold", Value::Float(0.5))]),
+                rule: None,
             },
             Baseline {
                 name: "size_rule".into(),
                 dataset: "cells".into(),
                 kind: call("rule", &[("when", Value::Expr("mean_radius > 15".into()))]),
                 settings: config(&[("threshold", Value::Float(0.5))]),
+                rule: None,
             },
         ],
         models: vec![Model {

@@ -1,10 +1,10 @@
 //! `mlpc fmt`: rewrite specs in the canonical style, or (`--check`) report which are not.
 
 use crate::render;
-use crate::world::FsWorld;
 use mlp_compiler::FileId;
 use mlp_compiler::diagnostic::SourceFile;
 use mlp_compiler::world::World;
+use mlp_runtime::world::FsWorld;
 use std::io::Read;
 use std::path::Path;
 

@@ -4,6 +4,8 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod run;
+pub mod runs;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

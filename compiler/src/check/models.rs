@@ -314,11 +314,16 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+            let rule = match (builtin.name.as_str(), value.as_call()) {
+                ("rule", Some((_, _, args))) => args.first().map(|a| a.value.clone()),
+                _ => None,
+            };
             self.program.baselines.push(Baseline {
                 name,
                 dataset: dataset.name.clone(),
                 kind,
                 settings: settings.values,
+                rule,
             });
         }
     }

@@ -1,4 +1,4 @@
-//! The file-system [`World`]: how the CLI gives the compiler source files and data samples.
+//! The file-system [`World`]: how the CLI and the runtime give the compiler source files and data samples.
 
 use mlp_compiler::world::{Sample, SampleError, World};
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,55 @@
+//! Typed views of a [`Table`]'s Arrow columns: numbers as `Option<f64>`, categories as
+//! `Option<&str>`, whatever the Arrow type the loader chose for them.
+
+use crate::data::Table;
+use crate::error::{RunError, RunResult};
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+
+/// One column, read as numbers (`bool` as 0/1) or as text, with nulls as `None`.
+pub enum ColumnView<'a> {
+    Numbers(Vec<Option<f64>>),
+    Text(&'a StringArray),
+}
+
+impl ColumnView<'_> {
+    pub fn is_missing(&self, row: usize) -> bool {
+        match self {
+            ColumnView::Numbers(values) => values[row].is_none(),
+            ColumnView::Text(array) => array.is_null(row),
+        }
+    }
+}
+
+/// The column `name` of `table`, or E0809 when the table lacks it.
+pub fn view<'a>(table: &'a Table, name: &str) -> RunResult<ColumnView<'a>> {
+    let array = table.column(name).ok_or_else(|| {
+        RunError::new("E0809", format!("column `{name}` is not in the loaded data"))
+            .with_help("the data changed since the spec was checked: run `mlpc check` again")
+    })?;
+    Ok(view_array(array))
+}
+
+pub fn view_array(array: &ArrayRef) -> ColumnView<'_> {
+    let any = array.as_any();
+    if let Some(a) = any.downcast_ref::<Float64Array>() {
+        ColumnView::Numbers(a.iter().map(|v| v.filter(|x| !x.is_nan())).collect())
+    } else if let Some(a) = any.downcast_ref::<Int64Array>() {
+        ColumnView::Numbers(a.iter().map(|v| v.map(|x| x as f64)).collect())
+    } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+        ColumnView::Numbers(a.iter().map(|v| v.map(|b| if b { 1.0 } else { 0.0 })).collect())
+    } else if let Some(a) = any.downcast_ref::<StringArray>() {
+        ColumnView::Text(a)
+    } else {
+        ColumnView::Numbers(vec![None; array.len()])
+    }
+}
+
+/// A label or category cell as text: bools as `true`/`false`, numbers as written.
+pub fn cell_text(view: &ColumnView<'_>, row: usize) -> Option<String> {
+    match view {
+        ColumnView::Text(array) => (!array.is_null(row)).then(|| array.value(row).to_string()),
+        ColumnView::Numbers(values) => {
+            values[row].map(|v| if v.fract() == 0.0 { format!("{v:.0}") } else { v.to_string() })
+        }
+    }
+}

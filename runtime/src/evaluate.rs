@@ -1,0 +1,100 @@
+//! The `evaluate` step: every metric of the program on the train, validation and test splits for
+//! one model or baseline, plus `accuracy` for classification and `r2` for regression, and the
+//! test split's confusion matrix.
+
+use crate::error::RunResult;
+use crate::predict::{Prediction, Trained};
+use crate::prepare::{Prepared, SPLIT_NAMES, Target};
+use mlp_compiler::program::{Metric, Value};
+use mlp_compiler::types::Task;
+use mlp_stdlib::Outcome;
+use mlp_stdlib::outcome::predicted_classes;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Metric values by split (`train`, `val`, `test`), then by metric name. A metric that is
+/// undefined on a split (e.g. ROC-AUC with one class present) is `null` with a note.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Scores {
+    pub metrics: BTreeMap<String, BTreeMap<String, Option<f64>>>,
+    /// Why a value is missing, by `split.metric`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
+    /// Rows are true classes, columns predicted ones (classification, test split).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confusion: Option<Vec<Vec<u64>>>,
+    /// Test-split predictions, kept for `predictions.csv`.
+    #[serde(skip)]
+    pub test_prediction: Option<Prediction>,
+}
+
+impl Scores {
+    pub fn get(&self, split: &str, metric: &str) -> Option<f64> {
+        self.metrics.get(split).and_then(|m| m.get(metric)).copied().flatten()
+    }
+}
+
+/// The metrics to report for a task: the program's (those fitting the task) plus the default.
+pub fn metrics_for(program_metrics: &[Metric], task: Task) -> Vec<(String, String, BTreeMap<String, Value>)> {
+    let mut out: Vec<(String, String, BTreeMap<String, Value>)> = Vec::new();
+    let default = if task == Task::Regression { "r2" } else { "accuracy" };
+    out.push((default.to_string(), default.to_string(), BTreeMap::new()));
+    for metric in program_metrics {
+        if let Some((call, args)) = metric.builtin.as_call() {
+            if !out.iter().any(|(n, _, _)| *n == metric.name) {
+                out.push((metric.name.clone(), call.to_string(), args.clone()));
+            }
+        }
+    }
+    out
+}
+
+pub fn evaluate(
+    trained: &Trained,
+    prepared: &Prepared,
+    metrics: &[(String, String, BTreeMap<String, Value>)],
+) -> RunResult<Scores> {
+    let mut scores = Scores::default();
+    for (index, split) in SPLIT_NAMES.iter().enumerate() {
+        let mut values = BTreeMap::new();
+        let prediction = trained.predict(prepared, index)?;
+        let truth = &prepared.splits[index].y;
+        for (name, call, args) in metrics {
+            let value = match (&prediction, trained) {
+                (None, Trained::Fixed { score }) => Ok(*score),
+                (Some(p), _) => compute(call, args, p, truth),
+                (None, _) => Err("no prediction".to_string()),
+            };
+            match value {
+                Ok(v) => {
+                    values.insert(name.clone(), Some(v));
+                }
+                Err(why) => {
+                    scores.notes.insert(format!("{split}.{name}"), why);
+                    values.insert(name.clone(), None);
+                }
+            }
+        }
+        scores.metrics.insert(split.to_string(), values);
+        if index == 2 {
+            if let (Some(Prediction::Classes(p)), Target::Classes(t)) = (&prediction, truth) {
+                let predicted = predicted_classes(p, 0.5);
+                scores.confusion = Some(mlp_stdlib::metrics::confusion_matrix(t, &predicted, p.cols));
+            }
+            scores.test_prediction = prediction;
+        }
+    }
+    Ok(scores)
+}
+
+fn compute(call: &str, args: &BTreeMap<String, Value>, prediction: &Prediction, truth: &Target) -> Result<f64, String> {
+    if truth.is_empty() {
+        return Err("the split has no rows".into());
+    }
+    let outcome = match (prediction, truth) {
+        (Prediction::Classes(p), Target::Classes(t)) => Outcome::Classes { truth: t, probabilities: p },
+        (Prediction::Values(p), Target::Values(t)) => Outcome::Values { truth: t, predicted: p },
+        _ => return Err("prediction and truth are of different kinds".into()),
+    };
+    mlp_stdlib::metrics::compute(call, args, &outcome, 0.5).map_err(|e| e.to_string())
+}

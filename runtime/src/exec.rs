@@ -1,0 +1,340 @@
+//! Executes a [`Plan`]: nodes in dependency order, every node whose inputs are ready running in
+//! parallel on rayon's pool, each output kept as an [`Artifact`] with a blake3 content hash.
+//!
+//! Nodes look up the definitions they act on in the checked [`Program`] by name; the plan says
+//! what runs, in which order, and what each node reads.
+
+use crate::baseline;
+use crate::data::{self, Table};
+use crate::error::{RunError, RunResult};
+use crate::evaluate::{self, Scores};
+use crate::gate::{self, GateResult};
+use crate::predict::Trained;
+use crate::prepare::{self, Prepared, SplitRows};
+use crate::progress::Progress;
+use crate::search;
+use crate::train::{self, TrainConfig};
+use arrow_array::{Array, ArrayRef};
+use mlp_compiler::plan::{Node, NodeKind, Plan};
+use mlp_compiler::program::{Program, Value};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// The output of one plan node.
+#[derive(Clone)]
+pub enum Artifact {
+    Rows(Arc<Table>),
+    Splits(Arc<SplitRows>),
+    Prepared(Arc<Prepared>),
+    /// Hyperparameters chosen by a search, with every trial's result.
+    Params(Arc<search::SearchOutcome>),
+    Model(Arc<Trained>),
+    Scores(Arc<Scores>),
+    Verdict(Arc<GateResult>),
+    /// An export that went ahead (the gates passed) or not.
+    Export {
+        shipped: bool,
+    },
+    /// A node `mlpc run` does not execute, with the reason.
+    Skipped(String),
+}
+
+/// A finished node: its artifact, content hash and time.
+pub struct Done {
+    pub artifact: Artifact,
+    pub hash: String,
+    pub seconds: f64,
+}
+
+/// Every node's output after a run.
+pub struct Outputs {
+    pub done: BTreeMap<String, Done>,
+}
+
+impl Outputs {
+    pub fn get(&self, id: &str) -> Option<&Artifact> {
+        self.done.get(id).map(|d| &d.artifact)
+    }
+}
+
+fn seed_of(program: &Program) -> u64 {
+    match program.pipeline.settings.get("seed") {
+        Some(Value::Int(i)) => *i as u64,
+        _ => 0,
+    }
+}
+
+/// Runs every node of `plan`. The first failure (in plan order among the nodes of a wave) stops
+/// the run.
+pub fn execute(program: &Program, plan: &Plan, progress: &dyn Progress) -> RunResult<Outputs> {
+    let order = plan.topological_order().map_err(|e| RunError::new("E0805", e.to_string()))?;
+    let done: Mutex<BTreeMap<String, Done>> = Mutex::new(BTreeMap::new());
+    let mut remaining: Vec<&Node> = order;
+    while !remaining.is_empty() {
+        let ready: Vec<&Node> = {
+            let finished = done.lock().expect("no panics while holding the lock");
+            remaining
+                .iter()
+                .copied()
+                .filter(|n| plan.inputs(&n.id).iter().all(|i| finished.contains_key(&i.id)))
+                .collect()
+        };
+        if ready.is_empty() {
+            return Err(RunError::new("E0805", "the plan has nodes whose inputs never complete"));
+        }
+        let results: Vec<(String, RunResult<Done>)> = ready
+            .par_iter()
+            .map(|node| {
+                progress.node_started(&node.id);
+                let started = Instant::now();
+                let result = {
+                    let finished = done.lock().expect("no panics while holding the lock");
+                    let inputs: HashMap<String, Artifact> = plan
+                        .inputs(&node.id)
+                        .iter()
+                        .map(|i| (i.id.clone(), finished[&i.id].artifact.clone()))
+                        .collect();
+                    drop(finished);
+                    run_node(program, node, &inputs, progress)
+                };
+                let seconds = started.elapsed().as_secs_f64();
+                progress.node_finished(&node.id, seconds);
+                (node.id.clone(), result.map(|artifact| Done { hash: digest(&artifact), artifact, seconds }))
+            })
+            .collect();
+        let mut finished = done.lock().expect("no panics while holding the lock");
+        for (id, result) in results {
+            finished.insert(id, result?);
+        }
+        remaining.retain(|n| !finished.contains_key(&n.id));
+    }
+    Ok(Outputs { done: done.into_inner().expect("no panics while holding the lock") })
+}
+
+fn input<'a>(inputs: &'a HashMap<String, Artifact>, id: &str) -> RunResult<&'a Artifact> {
+    inputs.get(id).ok_or_else(|| RunError::new("E0805", format!("the plan gives no `{id}` to this step")))
+}
+
+fn rows_input(inputs: &HashMap<String, Artifact>) -> RunResult<Arc<Table>> {
+    inputs
+        .values()
+        .find_map(|a| if let Artifact::Rows(t) = a { Some(t.clone()) } else { None })
+        .ok_or_else(|| RunError::new("E0805", "this step received no rows"))
+}
+
+fn prepared(inputs: &HashMap<String, Artifact>, dataset: &str) -> RunResult<Arc<Prepared>> {
+    match input(inputs, &format!("fit_transform:{dataset}"))? {
+        Artifact::Prepared(p) => Ok(p.clone()),
+        _ => Err(RunError::new("E0805", format!("`fit_transform:{dataset}` gave no prepared data"))),
+    }
+}
+
+fn run_node(
+    program: &Program,
+    node: &Node,
+    inputs: &HashMap<String, Artifact>,
+    progress: &dyn Progress,
+) -> RunResult<Artifact> {
+    let name = node.name.as_str();
+    let missing = |what: &str| RunError::new("E0805", format!("the program has no {what} `{name}`"));
+    Ok(match node.kind {
+        NodeKind::Load => {
+            let source = program.sources.iter().find(|s| s.name == name).ok_or_else(|| missing("source"))?;
+            Artifact::Rows(Arc::new(data::load(source).map_err(|e| e.for_definition(name))?))
+        }
+        // Types, ragged rows and every cell were validated while loading; this step hands the
+        // validated rows on under its own id so downstream fingerprints stay per-step.
+        NodeKind::Validate => Artifact::Rows(rows_input(inputs)?),
+        NodeKind::Derive => {
+            let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
+            let rows = rows_input(inputs)?;
+            Artifact::Rows(Arc::new(derive(program, dataset, &rows)?))
+        }
+        NodeKind::Split => {
+            let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
+            Artifact::Splits(Arc::new(prepare::split(dataset, rows_input(inputs)?, seed_of(program))?))
+        }
+        NodeKind::FitTransform => {
+            let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
+            let Artifact::Splits(rows) = input(inputs, &format!("split:{name}"))? else {
+                return Err(RunError::new("E0805", "fit_transform received no splits"));
+            };
+            Artifact::Prepared(Arc::new(prepare::fit_transform(dataset, rows)?))
+        }
+        NodeKind::TrainBaseline => {
+            let b = program.baselines.iter().find(|b| b.name == name).ok_or_else(|| missing("baseline"))?;
+            let data = prepared(inputs, &b.dataset)?;
+            Artifact::Model(Arc::new(baseline::fit(b, &data, b.rule.as_ref())?))
+        }
+        NodeKind::SearchTrial => {
+            let model = program.models.iter().find(|m| m.name == name).ok_or_else(|| missing("model"))?;
+            let search =
+                program.searches.iter().find(|s| s.model == name).ok_or_else(|| missing("search for model"))?;
+            let data = prepared(inputs, &model.dataset)?;
+            Artifact::Params(Arc::new(search::run(program, model, search, &data, progress)?))
+        }
+        NodeKind::TrainModel => {
+            let model = program.models.iter().find(|m| m.name == name).ok_or_else(|| missing("model"))?;
+            let architecture = model.architecture.as_str().unwrap_or_default();
+            if architecture != "mlp" {
+                return Err(RunError::new(
+                    "E0802",
+                    format!("`{architecture}` models are checked but not yet trained by this runtime"),
+                )
+                .with_help("CNN and LSTM training arrives with GPU support; use `mlp(...)` for tabular data")
+                .for_definition(name));
+            }
+            let data = prepared(inputs, &model.dataset)?;
+            let overrides = match inputs.get(&format!("search_trial:{name}")) {
+                Some(Artifact::Params(outcome)) => outcome.best.clone(),
+                _ => BTreeMap::new(),
+            };
+            let config = TrainConfig::resolve(model, &overrides, seed_of(program));
+            let watch = train::watch_of(program);
+            let mut trained = train::train_mlp(model, name, &config, &data, &watch, progress)?;
+            trained.hyperparameters = train::describe(&config);
+            Artifact::Model(Arc::new(Trained::Mlp(Box::new(trained))))
+        }
+        NodeKind::Evaluate => {
+            let (dataset, trained_id) = match program.models.iter().find(|m| m.name == name) {
+                Some(m) => (m.dataset.clone(), format!("train_model:{name}")),
+                None => {
+                    let b = program
+                        .baselines
+                        .iter()
+                        .find(|b| b.name == name)
+                        .ok_or_else(|| missing("model or baseline"))?;
+                    (b.dataset.clone(), format!("train_baseline:{name}"))
+                }
+            };
+            let data = prepared(inputs, &dataset)?;
+            let Artifact::Model(trained) = input(inputs, &trained_id)? else {
+                return Err(RunError::new("E0805", format!("`{trained_id}` gave no model")));
+            };
+            let metrics = evaluate::metrics_for(&program.metrics, data.task);
+            Artifact::Scores(Arc::new(evaluate::evaluate(trained, &data, &metrics)?))
+        }
+        NodeKind::Gate => {
+            let gate = program.gates.iter().find(|g| g.name == name).ok_or_else(|| missing("gate"))?;
+            let scores: BTreeMap<String, Scores> = inputs
+                .iter()
+                .filter_map(|(id, a)| match a {
+                    Artifact::Scores(s) => Some((id.trim_start_matches("evaluate:").to_string(), (**s).clone())),
+                    _ => None,
+                })
+                .collect();
+            Artifact::Verdict(Arc::new(gate::judge(gate, &scores, &program.metrics)))
+        }
+        NodeKind::Export => {
+            let shipped = inputs.values().all(|a| !matches!(a, Artifact::Verdict(v) if !v.passed));
+            Artifact::Export { shipped }
+        }
+        NodeKind::Deploy => Artifact::Skipped("`mlpc run` trains and gates; it does not start deploy targets".into()),
+        NodeKind::Monitor => Artifact::Skipped("monitors watch a running deploy target; `mlpc run` starts none".into()),
+    })
+}
+
+/// Adds the dataset's derived features to its rows, each feature after those it reads.
+fn derive(program: &Program, dataset: &mlp_compiler::program::Dataset, table: &Table) -> RunResult<Table> {
+    let wanted: Vec<&mlp_compiler::program::Feature> = program
+        .features
+        .iter()
+        .filter(|f| dataset.schema.get(&f.name).is_some() && table.column(&f.name).is_none())
+        .collect();
+    let mut computed: Vec<(String, ArrayRef)> = Vec::new();
+    let mut pending = wanted;
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut still = Vec::new();
+        for feature in pending {
+            let ready = feature.reads.iter().all(|r| table.column(r).is_some() || computed.iter().any(|(n, _)| n == r));
+            if ready {
+                let values = crate::eval::evaluate(&feature.expr, table, &computed)
+                    .map_err(|e| e.for_definition(&feature.name))?;
+                computed.push((feature.name.clone(), values));
+            } else {
+                still.push(feature);
+            }
+        }
+        if still.len() == before {
+            let names: Vec<&str> = still.iter().map(|f| f.name.as_str()).collect();
+            return Err(RunError::new(
+                "E0809",
+                format!("features {} read columns that never appear", names.join(", ")),
+            ));
+        }
+        pending = still;
+    }
+    let mut out = table.clone();
+    for (name, values) in computed {
+        out.names.push(name);
+        out.columns.push(values);
+    }
+    Ok(out)
+}
+
+/// 16 hex digits of blake3 over an artifact's content.
+fn digest(artifact: &Artifact) -> String {
+    let mut hasher = blake3::Hasher::new();
+    match artifact {
+        Artifact::Rows(table) => {
+            for (name, column) in table.names.iter().zip(&table.columns) {
+                hasher.update(name.as_bytes());
+                let data = column.to_data();
+                for buffer in data.buffers() {
+                    hasher.update(buffer.as_slice());
+                }
+                if let Some(nulls) = column.nulls() {
+                    hasher.update(nulls.validity());
+                }
+            }
+        }
+        Artifact::Splits(rows) => {
+            for part in [&rows.split.train, &rows.split.val, &rows.split.test] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                for &i in part {
+                    hasher.update(&(i as u64).to_le_bytes());
+                }
+            }
+        }
+        Artifact::Prepared(p) => {
+            for split in &p.splits {
+                for v in &split.x.data {
+                    hasher.update(&v.to_le_bytes());
+                }
+            }
+        }
+        Artifact::Params(outcome) => {
+            hasher.update(serde_json::to_string(&outcome.best_json()).unwrap_or_default().as_bytes());
+        }
+        Artifact::Model(trained) => {
+            if let Trained::Mlp(m) = trained.as_ref() {
+                for (name, tensor) in m.mlp.named_tensors() {
+                    hasher.update(name.as_bytes());
+                    if let Ok(values) = tensor.flatten_all().and_then(|t| t.to_vec1::<f32>()) {
+                        for v in values {
+                            hasher.update(&v.to_le_bytes());
+                        }
+                    }
+                }
+            } else {
+                hasher.update(format!("{:?}", std::mem::discriminant(trained.as_ref())).as_bytes());
+            }
+        }
+        Artifact::Scores(s) => {
+            hasher.update(serde_json::to_string(s.as_ref()).unwrap_or_default().as_bytes());
+        }
+        Artifact::Verdict(v) => {
+            hasher.update(serde_json::to_string(v.as_ref()).unwrap_or_default().as_bytes());
+        }
+        Artifact::Export { shipped } => {
+            hasher.update(&[u8::from(*shipped)]);
+        }
+        Artifact::Skipped(reason) => {
+            hasher.update(reason.as_bytes());
+        }
+    }
+    hasher.finalize().to_hex()[..16].to_string()
+}

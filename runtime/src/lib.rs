@@ -1,0 +1,141 @@
+//! mlp-runtime: executes a checked program's [`Plan`](mlp_compiler::plan::Plan) — data into
+//! Arrow, splits, preprocessing, baselines and models (Candle), metrics, gates and run records.
+//! Only the runtime knows about Candle and data files; it prints nothing (progress goes through
+//! the [`Progress`] callback the CLI implements).
+
+pub mod baseline;
+pub mod columns;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod evaluate;
+pub mod exec;
+pub mod gate;
+pub mod predict;
+pub mod prepare;
+pub mod progress;
+pub mod report;
+pub mod search;
+pub mod store;
+pub mod train;
+pub mod world;
+
+pub use error::{Location, RunError, RunResult};
+pub use progress::{Progress, Silent};
+pub use report::RunReport;
+
+use mlp_compiler::plan::Plan;
+use mlp_compiler::program::Program;
+use std::path::PathBuf;
+use std::time::Instant;
+use store::{RunRow, RunStore};
+
+/// Where a run keeps its records, and who hears about its progress.
+pub struct RunOptions<'a> {
+    /// The spec file, as the user named it (recorded in the history).
+    pub spec: PathBuf,
+    /// `runs/` for run directories.
+    pub runs_dir: PathBuf,
+    /// The run history database (`.mlp/runs.db`).
+    pub db_path: PathBuf,
+    pub progress: &'a dyn Progress,
+}
+
+/// A run that failed: the error and, when the run had started, its id (recorded as failed).
+#[derive(Debug)]
+pub struct RunFailure {
+    pub error: RunError,
+    pub run_id: Option<String>,
+}
+
+/// Executes `plan`, writes `runs/<run-id>/` and records the run. A failed gate still completes
+/// the run (its report says `gate_failed`); any other failure records a failed run, removes its
+/// partial directory and leaves earlier runs untouched.
+pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<RunReport, RunFailure> {
+    let started_at = Instant::now();
+    check_devices(program).map_err(|error| RunFailure { error, run_id: None })?;
+    let store =
+        RunStore::open(&options.runs_dir, &options.db_path).map_err(|error| RunFailure { error, run_id: None })?;
+    let run_dir = store.begin(&program.pipeline.name).map_err(|error| RunFailure { error, run_id: None })?;
+    let objective = program.objective.as_ref();
+    let mut row = RunRow {
+        id: run_dir.id.clone(),
+        pipeline: program.pipeline.name.clone(),
+        spec: options.spec.display().to_string(),
+        started: run_dir.started.clone(),
+        seconds: 0.0,
+        status: "failed".into(),
+        objective_metric: objective.map(|o| o.metric.clone()),
+        direction: objective.map(|o| o.direction.as_str().to_string()),
+        best_model: None,
+        objective_value: None,
+        error: None,
+        dir: None,
+    };
+    let result = exec::execute(program, plan, options.progress).and_then(|outputs| {
+        let (models, gates, skipped) = report::build(program, &outputs);
+        let files = report::write_artifacts(program, plan, &outputs, &run_dir.partial)?;
+        let passed = gates.iter().all(|g| g.passed);
+        let mut report = RunReport {
+            run_id: run_dir.id.clone(),
+            pipeline: program.pipeline.name.clone(),
+            spec: options.spec.display().to_string(),
+            status: if passed { "passed".into() } else { "gate_failed".into() },
+            started: run_dir.started.clone(),
+            objective: report::objective(program, &models),
+            models,
+            gates,
+            artifacts: report::Artifacts {
+                dir: run_dir.final_dir.display().to_string(),
+                files,
+                hashes: outputs.done.iter().map(|(id, d)| (id.clone(), d.hash.clone())).collect(),
+            },
+            timings: report::Timings {
+                total_seconds: 0.0,
+                nodes: outputs.done.iter().map(|(id, d)| (id.clone(), d.seconds)).collect(),
+            },
+            skipped,
+        };
+        report.artifacts.files.push("metrics.json".into());
+        report.artifacts.files.push("run.json".into());
+        report.timings.total_seconds = started_at.elapsed().as_secs_f64();
+        report::write_report(&report, &run_dir.partial)?;
+        Ok(report)
+    });
+    row.seconds = started_at.elapsed().as_secs_f64();
+    match result {
+        Ok(report) => {
+            row.status = report.status.clone();
+            row.best_model = report.objective.as_ref().and_then(|o| o.best.clone());
+            row.objective_value = report.objective.as_ref().and_then(|o| o.value);
+            row.dir = Some(report.artifacts.dir.clone());
+            store.complete(&run_dir, &row).map_err(|error| RunFailure { error, run_id: Some(run_dir.id.clone()) })?;
+            Ok(report)
+        }
+        Err(error) => {
+            row.error = Some(error.code.to_string());
+            let _ = store.fail(&run_dir, &row);
+            Err(RunFailure { error, run_id: Some(run_dir.id.clone()) })
+        }
+    }
+}
+
+/// CUDA is declared (so specs for GPUs check) but this build runs on the CPU only: a spec that
+/// insists on a GPU fails before any work, rather than silently training on the CPU.
+fn check_devices(program: &Program) -> RunResult<()> {
+    let wanted = |settings: &mlp_compiler::program::Config| {
+        settings.get("device").and_then(|d| d.as_str()).is_some_and(|d| d == "cuda")
+    };
+    let culprit = if wanted(&program.pipeline.settings) {
+        Some(format!("pipeline `{}`", program.pipeline.name))
+    } else {
+        program.models.iter().find(|m| wanted(&m.settings)).map(|m| format!("model `{}`", m.name))
+    };
+    match culprit {
+        Some(what) => {
+            Err(RunError::new("E0802", format!("{what} asks for `device = cuda`, but this mlpc has no CUDA support"))
+                .with_help("use `device = auto` (a GPU when available, else the CPU) or `device = cpu`"))
+        }
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,188 @@
+//! [`Trained`]: a fitted baseline or model, and its predictions on a prepared split.
+
+use crate::error::{RunError, RunResult};
+use crate::prepare::{Prepared, Target};
+use arrow_array::{Array, BooleanArray, Float64Array};
+use candle_core::{D, Device, Tensor};
+use mlp_compiler::ast::Expr;
+use mlp_compiler::types::Task;
+use mlp_stdlib::Matrix;
+use mlp_stdlib::linear::LinearModel;
+use mlp_stdlib::mlp::Mlp;
+use mlp_stdlib::transform::Scaler;
+
+/// What a model or baseline predicts for some rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prediction {
+    /// Class probabilities, one row per input row (two columns for binary tasks).
+    Classes(Matrix),
+    Values(Vec<f64>),
+}
+
+/// One epoch of training, for the learning curve in the run record.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub train_loss: f64,
+    /// The validation objective (or the loss, without one) early stopping watched.
+    pub val_score: Option<f64>,
+    pub val_loss: Option<f64>,
+}
+
+pub struct TrainedMlp {
+    pub mlp: Mlp,
+    pub task: Task,
+    pub target: Option<Scaler>,
+    pub history: Vec<EpochLog>,
+    /// The epoch whose weights were kept (the best on validation with early stopping).
+    pub best_epoch: usize,
+    /// Why training ended: `epochs`, `early_stop`.
+    pub stopped_by: String,
+    /// The validation scores of the kept epoch.
+    pub best_score: Option<crate::train::ValScore>,
+    /// Hyperparameters actually used (after search), for the record.
+    pub hyperparameters: serde_json::Value,
+}
+
+pub enum Trained {
+    /// Constant class probabilities (the train split's class frequencies, most frequent first).
+    Majority {
+        probabilities: Vec<f64>,
+    },
+    Mean {
+        value: f64,
+    },
+    /// A reported figure: every metric of this baseline takes this value.
+    Fixed {
+        score: f64,
+    },
+    Linear(LinearModel),
+    Rule {
+        expr: Expr,
+        threshold: f64,
+    },
+    Mlp(Box<TrainedMlp>),
+}
+
+impl Trained {
+    /// Predictions for split `index` (0 train, 1 val, 2 test) of `prepared`; `None` for a fixed
+    /// score, which predicts nothing row by row.
+    pub fn predict(&self, prepared: &Prepared, index: usize) -> RunResult<Option<Prediction>> {
+        let split = &prepared.splits[index];
+        let n = split.rows.len();
+        Ok(Some(match self {
+            Trained::Fixed { .. } => return Ok(None),
+            Trained::Majority { probabilities } => {
+                let mut m = Matrix::zeros(n, probabilities.len());
+                for i in 0..n {
+                    m.row_mut(i).copy_from_slice(probabilities);
+                }
+                Prediction::Classes(m)
+            }
+            Trained::Mean { value } => Prediction::Values(vec![*value; n]),
+            Trained::Linear(model) => {
+                let failed = |e: mlp_stdlib::linear::LinearError| {
+                    RunError::new("E0803", format!("the linear baseline cannot predict: {e}"))
+                };
+                if prepared.task == Task::Regression {
+                    Prediction::Values(model.predict(&split.x).map_err(failed)?)
+                } else {
+                    Prediction::Classes(model.predict_proba(&split.x).map_err(failed)?)
+                }
+            }
+            Trained::Rule { expr, threshold } => rule_prediction(expr, *threshold, prepared, &split.rows)?,
+            Trained::Mlp(trained) => mlp_prediction(trained, &split.x)?,
+        }))
+    }
+}
+
+fn rule_prediction(expr: &Expr, threshold: f64, prepared: &Prepared, rows: &[usize]) -> RunResult<Prediction> {
+    let values = crate::eval::evaluate(expr, &prepared.table, &[])?;
+    let any = values.as_any();
+    let scores: Vec<f64> = if let Some(b) = any.downcast_ref::<BooleanArray>() {
+        // A missing condition predicts the negative class: a rule fires only when it holds.
+        rows.iter().map(|&r| if !b.is_null(r) && b.value(r) { 1.0 } else { 0.0 }).collect()
+    } else if let Some(f) = any.downcast_ref::<Float64Array>() {
+        rows.iter().map(|&r| if f.is_null(r) { f64::NAN } else { f.value(r) }).collect()
+    } else {
+        return Err(RunError::new("E0809", "a rule must give a boolean or a number for every row"));
+    };
+    if prepared.task == Task::Regression {
+        return Ok(Prediction::Values(scores));
+    }
+    let is_bool = any.downcast_ref::<BooleanArray>().is_some();
+    let mut m = Matrix::zeros(rows.len(), 2);
+    for (i, &s) in scores.iter().enumerate() {
+        // A numeric score maps through a sigmoid centred on the threshold: the order of rows is
+        // kept (for ranking metrics) and the score predicts the positive class exactly when it
+        // reaches the threshold.
+        let p = if is_bool {
+            s
+        } else if s.is_nan() {
+            0.0
+        } else {
+            sigmoid(s - threshold)
+        };
+        m.row_mut(i).copy_from_slice(&[1.0 - p, p]);
+    }
+    Ok(Prediction::Classes(m))
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and
+/// regression outputs mapped back through the target scaler.
+pub fn mlp_prediction(trained: &TrainedMlp, x: &Matrix) -> RunResult<Prediction> {
+    let failed = |e: candle_core::Error| RunError::new("E0803", format!("prediction failed: {e}"));
+    let n = x.rows;
+    if n == 0 {
+        return Ok(match trained.task {
+            Task::Regression => Prediction::Values(Vec::new()),
+            Task::Binary => Prediction::Classes(Matrix::zeros(0, 2)),
+            Task::Multiclass => Prediction::Classes(Matrix::zeros(0, trained.mlp.spec().outputs)),
+        });
+    }
+    let input = to_tensor(x, &Device::Cpu).map_err(failed)?;
+    let out = trained.mlp.forward(&input).map_err(failed)?;
+    let outputs = trained.mlp.spec().outputs;
+    let flat: Vec<f32> = match (trained.task, outputs) {
+        (Task::Regression, _) | (Task::Binary, 1) => out.flatten_all().and_then(|t| t.to_vec1()).map_err(failed)?,
+        _ => softmax(&out).and_then(|t| t.flatten_all()).and_then(|t| t.to_vec1()).map_err(failed)?,
+    };
+    Ok(match (trained.task, outputs) {
+        (Task::Regression, _) => {
+            let scaler = trained.target.unwrap_or(Scaler::Identity);
+            Prediction::Values(flat.iter().map(|&v| scaler.invert(v as f64)).collect())
+        }
+        (Task::Binary, 1) => {
+            let mut m = Matrix::zeros(n, 2);
+            for (i, &z) in flat.iter().enumerate() {
+                let p = sigmoid(z as f64);
+                m.row_mut(i).copy_from_slice(&[1.0 - p, p]);
+            }
+            Prediction::Classes(m)
+        }
+        _ => Prediction::Classes(Matrix::from_rows(n, outputs, flat.iter().map(|&v| v as f64).collect())),
+    })
+}
+
+fn softmax(logits: &Tensor) -> candle_core::Result<Tensor> {
+    let shifted = logits.broadcast_sub(&logits.max_keepdim(D::Minus1)?)?;
+    let e = shifted.exp()?;
+    e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
+}
+
+pub fn to_tensor(x: &Matrix, device: &Device) -> candle_core::Result<Tensor> {
+    let data: Vec<f32> = x.data.iter().map(|&v| v as f32).collect();
+    Tensor::from_vec(data, (x.rows, x.cols), device)
+}
+
+/// The truth of a split, for metrics.
+pub fn truth(target: &Target) -> (Option<&[usize]>, Option<&[f64]>) {
+    match target {
+        Target::Classes(c) => (Some(c), None),
+        Target::Values(v) => (None, Some(v)),
+    }
+}

@@ -1,0 +1,502 @@
+//! The `split` and `fit_transform` steps of a dataset: which rows train, validate and test, and
+//! the preprocessing fitted on the training rows only (fills, normalization, encodings, target
+//! scaling), applied to every split to give dense input matrices and targets.
+
+use crate::columns::{ColumnView, cell_text, view};
+use crate::data::Table;
+use crate::error::{RunError, RunResult};
+use arrow_array::{Array, BooleanArray};
+use mlp_compiler::program::{Dataset, Value};
+use mlp_compiler::types::{ColumnType, Task};
+use mlp_stdlib::Matrix;
+use mlp_stdlib::rng::Rng;
+use mlp_stdlib::split::{self, Fractions, Split};
+use mlp_stdlib::transform::{Encoder, Scaler, fit_fill};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The truth for some rows: class indices or numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    Classes(Vec<usize>),
+    Values(Vec<f64>),
+}
+
+impl Target {
+    pub fn select(&self, rows: &[usize]) -> Target {
+        match self {
+            Target::Classes(c) => Target::Classes(rows.iter().map(|&r| c[r]).collect()),
+            Target::Values(v) => Target::Values(rows.iter().map(|&r| v[r]).collect()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Target::Classes(c) => c.len(),
+            Target::Values(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Output of `split`: the dataset's rows (derived columns included), its labels, and the split.
+#[derive(Debug)]
+pub struct SplitRows {
+    pub table: Arc<Table>,
+    pub target: Target,
+    /// Class names for classification (for binary, `[negative, positive]`); empty for regression.
+    pub classes: Vec<String>,
+    pub split: Split,
+}
+
+pub const SPLIT_NAMES: [&str; 3] = ["train", "val", "test"];
+
+/// One split after preprocessing.
+#[derive(Clone, Debug)]
+pub struct PreparedSplit {
+    /// Indices into the dataset's table.
+    pub rows: Vec<usize>,
+    pub x: Matrix,
+    pub y: Target,
+}
+
+/// Output of `fit_transform`.
+#[derive(Debug)]
+pub struct Prepared {
+    pub dataset: String,
+    pub task: Task,
+    pub classes: Vec<String>,
+    /// Names of the matrix columns (`column` or `column=level` for one-hot).
+    pub features: Vec<String>,
+    /// Train, validation and test, in that order.
+    pub splits: [PreparedSplit; 3],
+    pub state: Preprocessing,
+    pub table: Arc<Table>,
+}
+
+/// The fitted preprocessing, saved with every model so predictions can be reproduced.
+#[derive(Clone, Debug, Serialize)]
+pub struct Preprocessing {
+    pub dataset: String,
+    pub missing: String,
+    pub columns: Vec<ColumnTransform>,
+    /// Standardization of a regression target (fitted on train), inverted on prediction.
+    pub target: Option<Scaler>,
+    pub classes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ColumnTransform {
+    pub column: String,
+    /// Value used for a missing number (a code for a category's fill level).
+    pub fill: Option<f64>,
+    pub fill_level: Option<String>,
+    pub scaler: Option<Scaler>,
+    pub encoder: Option<Encoder>,
+}
+
+fn setting_call<'a>(
+    dataset: &'a Dataset,
+    key: &str,
+) -> (&'a str, Option<&'a std::collections::BTreeMap<String, Value>>) {
+    match dataset.settings.get(key) {
+        Some(Value::Call { call, args }) => (call.as_str(), Some(args)),
+        Some(other) => (other.as_str().unwrap_or(""), None),
+        None => ("", None),
+    }
+}
+
+fn arg_f64(args: Option<&std::collections::BTreeMap<String, Value>>, key: &str, default: f64) -> f64 {
+    args.and_then(|a| a.get(key)).and_then(Value::as_f64).unwrap_or(default)
+}
+
+fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> RunError {
+    match table.origin(row) {
+        Some(origin) => error.in_file(origin.path, Some(origin.line), Some(column)),
+        None => error,
+    }
+}
+
+/// The `split` step: drops rows with missing inputs when the policy is `drop`, reads the label,
+/// cuts train/val/test with the pipeline's seed and applies the `sample` setting.
+pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<SplitRows> {
+    let (classes, target_all) = read_label(dataset, &table)?;
+    let (missing, _) = setting_call(dataset, "missing");
+    let mut keep: Vec<usize> = (0..table.rows).collect();
+    if missing == "drop" || missing.is_empty() {
+        let views: Vec<ColumnView> = dataset.inputs.iter().map(|c| view(&table, c)).collect::<RunResult<_>>()?;
+        keep.retain(|&r| views.iter().all(|v| !v.is_missing(r)));
+        if keep.is_empty() {
+            return Err(RunError::new(
+                "E0713",
+                format!("no rows of dataset `{}` are left after dropping rows with missing values", dataset.name),
+            )
+            .with_help("every row misses some input: fill them instead, e.g. `missing = fill_median`")
+            .for_definition(&dataset.name));
+        }
+    }
+    let target = target_all.select(&keep);
+    let (kind, args) = setting_call(dataset, "split");
+    let fractions = Fractions {
+        train: arg_f64(args, "train", 0.7),
+        val: arg_f64(args, "val", 0.15),
+        test: arg_f64(args, "test", 0.15),
+    };
+    let split_error = |e: split::SplitError| {
+        RunError::new("E0714", format!("dataset `{}` cannot be split: {e}", dataset.name)).for_definition(&dataset.name)
+    };
+    let local = match kind {
+        "random" => split::random(keep.len(), fractions, seed).map_err(split_error)?,
+        "by_column" | "by_time" => {
+            let column = args.and_then(|a| a.get("column")).and_then(Value::as_str).unwrap_or_default();
+            let column_view = view(&table, column)?;
+            if kind == "by_column" {
+                let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
+                let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+                split::by_column(&refs).map_err(|e| {
+                    let row = match &e {
+                        split::SplitError::UnknownSplitName { row, .. } => Some(keep[*row]),
+                        _ => None,
+                    };
+                    let error = split_error(e)
+                        .with_help("use the values `train`, `val` and `test` in this column, or another split");
+                    match row {
+                        Some(r) => origin_error(&table, r, column, error),
+                        None => error,
+                    }
+                })?
+            } else {
+                let keys: Vec<f64> = match &column_view {
+                    ColumnView::Numbers(v) => keep.iter().map(|&r| v[r].unwrap_or(f64::NAN)).collect(),
+                    // Dates and times written as ISO 8601 text sort correctly as text.
+                    ColumnView::Text(a) => {
+                        let mut order: Vec<usize> = (0..keep.len()).collect();
+                        order.sort_by(|&i, &j| a.value(keep[i]).cmp(a.value(keep[j])));
+                        let mut keys = vec![0.0; keep.len()];
+                        for (rank, i) in order.into_iter().enumerate() {
+                            keys[i] = if a.is_null(keep[i]) { f64::NAN } else { rank as f64 };
+                        }
+                        keys
+                    }
+                };
+                split::by_time(&keys, fractions).map_err(split_error)?
+            }
+        }
+        // `stratified` is the declared default.
+        _ => match &target {
+            Target::Classes(c) => split::stratified(c, fractions, seed).map_err(split_error)?,
+            Target::Values(_) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
+        },
+    };
+    let to_rows = |idx: &[usize]| idx.iter().map(|&i| keep[i]).collect::<Vec<_>>();
+    let mut split = Split { train: to_rows(&local.train), val: to_rows(&local.val), test: to_rows(&local.test) };
+    apply_sampling(dataset, &mut split, &target_all, seed);
+    Ok(SplitRows { table, target: target_all, classes, split })
+}
+
+/// `sample = fraction(of: f)` keeps a seeded fraction of every split; `balance()` undersamples the
+/// training rows of every class to the rarest class's count (validation and test stay as they
+/// are, so their metrics describe the real class mix).
+fn apply_sampling(dataset: &Dataset, split: &mut Split, target: &Target, seed: u64) {
+    let (kind, args) = setting_call(dataset, "sample");
+    let mut rng = Rng::new(seed ^ 0x5A4D_504C);
+    match kind {
+        "fraction" => {
+            let of = arg_f64(args, "of", 1.0);
+            for rows in [&mut split.train, &mut split.val, &mut split.test] {
+                let keep = ((rows.len() as f64) * of).round().max(1.0).min(rows.len() as f64) as usize;
+                rng.shuffle(rows);
+                rows.truncate(keep);
+                rows.sort_unstable();
+            }
+        }
+        "balance" => {
+            let Target::Classes(classes) = target else { return };
+            let k = classes.iter().copied().max().map_or(0, |m| m + 1);
+            let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
+            for &r in &split.train {
+                by_class[classes[r]].push(r);
+            }
+            let rarest = by_class.iter().map(Vec::len).filter(|&n| n > 0).min().unwrap_or(0);
+            let mut rows = Vec::new();
+            for mut members in by_class {
+                rng.shuffle(&mut members);
+                members.truncate(rarest);
+                rows.extend(members);
+            }
+            rows.sort_unstable();
+            split.train = rows;
+        }
+        _ => {}
+    }
+}
+
+/// Reads the label column: class indices with class names (binary: `[negative, positive]`), or
+/// numbers for regression. A missing label is an error (E0709), as is a single class (E0710).
+fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Target)> {
+    let label = &dataset.label;
+    let array = table.column(label).ok_or_else(|| {
+        RunError::new("E0809", format!("label column `{label}` is not in the loaded data"))
+            .for_definition(&dataset.name)
+    })?;
+    if let Some(row) = (0..array.len()).find(|&r| array.is_null(r)) {
+        return Err(origin_error(
+            table,
+            row,
+            label,
+            RunError::new("E0709", format!("row {} has no value for the label `{label}`", row + 1))
+                .with_help("every row needs a label: remove unlabelled rows or fill them in the data")
+                .for_definition(&dataset.name),
+        ));
+    }
+    if dataset.task == Task::Regression {
+        let ColumnView::Numbers(values) = view(table, label)? else {
+            return Err(RunError::new("E0706", format!("the regression label `{label}` is not numeric")));
+        };
+        return Ok((Vec::new(), Target::Values(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())));
+    }
+    let texts: Vec<String> = if let Some(bools) = array.as_any().downcast_ref::<BooleanArray>() {
+        bools.iter().map(|b| b.unwrap_or(false).to_string()).collect()
+    } else {
+        let v = view(table, label)?;
+        (0..array.len()).map(|r| cell_text(&v, r).unwrap_or_default()).collect()
+    };
+    let mut classes: Vec<String> = texts.clone();
+    classes.sort();
+    classes.dedup();
+    if classes.len() < 2 {
+        return Err(RunError::new(
+            "E0710",
+            format!(
+                "the label `{label}` has a single class{}: there is nothing to learn",
+                classes.first().map(|c| format!(" (`{c}`)")).unwrap_or_default()
+            ),
+        )
+        .in_file(table.files.first().map(|f| f.path.clone()).unwrap_or_default(), None, Some(label))
+        .with_help("a classifier needs rows of at least two classes; check the data file and the label column")
+        .for_definition(&dataset.name));
+    }
+    if dataset.task == Task::Binary {
+        if classes.len() > 2 {
+            return Err(RunError::new(
+                "E0710",
+                format!("the binary label `{label}` has {} classes in the data: {}", classes.len(), classes.join(", ")),
+            )
+            .with_help("the checker saw two in its sample: fix the data, or drop the extra levels")
+            .for_definition(&dataset.name));
+        }
+        let positive = dataset.positive.clone().unwrap_or_else(|| classes[1].clone());
+        if let Some(p) = classes.iter().position(|c| *c == positive) {
+            let negative = classes[1 - p].clone();
+            classes = vec![negative, positive];
+        }
+    }
+    let index = |t: &str| classes.iter().position(|c| c == t).unwrap_or(0);
+    Ok((classes.clone(), Target::Classes(texts.iter().map(|t| index(t)).collect())))
+}
+
+/// The `fit_transform` step: fits fills, scalers and encoders on the training rows and builds
+/// the three input matrices.
+pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared> {
+    let table = &rows.table;
+    let (missing, missing_args) = setting_call(dataset, "missing");
+    let (normalize, _) = setting_call(dataset, "normalize");
+    let (encode, _) = setting_call(dataset, "encode");
+    let train = &rows.split.train;
+    if train.is_empty() {
+        return Err(RunError::new("E0714", format!("the training split of dataset `{}` has no rows", dataset.name))
+            .with_help("give the training split a larger fraction, or add rows")
+            .for_definition(&dataset.name));
+    }
+    if let Target::Classes(c) = &rows.target {
+        let mut seen: Vec<usize> = train.iter().map(|&r| c[r]).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.len() < 2 {
+            return Err(RunError::new(
+                "E0710",
+                format!("the training split of dataset `{}` holds a single class of `{}`", dataset.name, dataset.label),
+            )
+            .with_help("use a stratified split, or more rows, so training sees every class")
+            .for_definition(&dataset.name));
+        }
+    }
+
+    let mut columns = Vec::new();
+    let mut features = Vec::new();
+    for name in &dataset.inputs {
+        let column = view(table, name)?;
+        let ty = dataset.schema.get(name).map(|c| c.ty.clone()).unwrap_or(ColumnType::Float);
+        let transform = match (&column, &ty) {
+            (ColumnView::Text(array), ColumnType::Category { .. }) => {
+                let present: Vec<String> =
+                    train.iter().filter(|&&r| !array.is_null(r)).map(|&r| array.value(r).to_string()).collect();
+                let fill_level = match missing {
+                    "fill_mode" | "fill_mean" | "fill_median" | "fill" => most_frequent(&present),
+                    _ => None,
+                };
+                let encoder = Encoder::fit(if encode == "ordinal" { "ordinal" } else { "onehot" }, present);
+                let scaler = (encoder.kind == "ordinal").then(|| {
+                    let codes: Vec<f64> = train
+                        .iter()
+                        .filter(|&&r| !array.is_null(r))
+                        .filter_map(|&r| encoder.code(array.value(r)).map(|c| c as f64))
+                        .collect();
+                    Scaler::fit(normalize, &codes)
+                });
+                if encoder.kind == "onehot" {
+                    features.extend(encoder.levels.iter().map(|l| format!("{name}={l}")));
+                } else {
+                    features.push(name.clone());
+                }
+                ColumnTransform { column: name.clone(), fill: None, fill_level, scaler, encoder: Some(encoder) }
+            }
+            (ColumnView::Text(_), _) => {
+                return Err(RunError::new(
+                    "E0802",
+                    format!("column `{name}` holds free text, which an MLP cannot read"),
+                )
+                .with_help(format!(
+                    "exclude it with `exclude = [{name}]`, or declare it as a category in a `schema {{ }}` block"
+                ))
+                .for_definition(&dataset.name));
+            }
+            (ColumnView::Numbers(values), _) => {
+                let present: Vec<f64> = train.iter().filter_map(|&r| values[r]).collect();
+                let constant = missing_args.and_then(|a| a.get("value")).and_then(Value::as_f64);
+                let fill = fit_fill(missing, constant, &present);
+                let scaler = if ty == ColumnType::Bool { Scaler::Identity } else { Scaler::fit(normalize, &present) };
+                features.push(name.clone());
+                ColumnTransform { column: name.clone(), fill, fill_level: None, scaler: Some(scaler), encoder: None }
+            }
+        };
+        columns.push(transform);
+    }
+
+    let target_scaler = match &rows.target {
+        Target::Values(values) => {
+            let train_values: Vec<f64> = train.iter().map(|&r| values[r]).collect();
+            Some(Scaler::fit("zscore", &train_values))
+        }
+        Target::Classes(_) => None,
+    };
+    let state = Preprocessing {
+        dataset: dataset.name.clone(),
+        missing: missing.to_string(),
+        columns,
+        target: target_scaler,
+        classes: rows.classes.clone(),
+    };
+    let views: Vec<ColumnView> = dataset.inputs.iter().map(|c| view(table, c)).collect::<RunResult<_>>()?;
+    let mut splits = Vec::new();
+    for (index, split_rows) in [&rows.split.train, &rows.split.val, &rows.split.test].into_iter().enumerate() {
+        let x = transform_rows(&state, &views, table, split_rows, features.len(), SPLIT_NAMES[index])?;
+        splits.push(PreparedSplit { rows: split_rows.clone(), x, y: rows.target.select(split_rows) });
+    }
+    let splits: [PreparedSplit; 3] = splits.try_into().expect("three splits");
+    Ok(Prepared {
+        dataset: dataset.name.clone(),
+        task: dataset.task,
+        classes: rows.classes.clone(),
+        features,
+        splits,
+        state,
+        table: table.clone(),
+    })
+}
+
+fn most_frequent(values: &[String]) -> Option<String> {
+    let mut sorted: Vec<&String> = values.iter().collect();
+    sorted.sort();
+    let mut best: Option<(&String, usize)> = None;
+    let mut i = 0;
+    while i < sorted.len() {
+        let j = sorted[i..].iter().position(|v| *v != sorted[i]).map_or(sorted.len(), |k| i + k);
+        if best.is_none_or(|(_, n)| j - i > n) {
+            best = Some((sorted[i], j - i));
+        }
+        i = j;
+    }
+    best.map(|(v, _)| v.clone())
+}
+
+/// Applies the fitted preprocessing to `rows`, giving one matrix row per table row.
+fn transform_rows(
+    state: &Preprocessing,
+    views: &[ColumnView],
+    table: &Table,
+    rows: &[usize],
+    width: usize,
+    split_name: &str,
+) -> RunResult<Matrix> {
+    let mut x = Matrix::zeros(rows.len(), width);
+    for (i, &r) in rows.iter().enumerate() {
+        let out = x.row_mut(i);
+        let mut at = 0;
+        for (transform, column) in state.columns.iter().zip(views) {
+            match (column, &transform.encoder) {
+                (ColumnView::Text(array), Some(encoder)) => {
+                    let level =
+                        if array.is_null(r) { transform.fill_level.clone() } else { Some(array.value(r).to_string()) };
+                    let width = encoder.width();
+                    match level {
+                        None => {
+                            return Err(missing_error(table, r, &transform.column, &state.missing, &state.dataset));
+                        }
+                        Some(level) => {
+                            let Some(code) = encoder.code(&level) else {
+                                return Err(origin_error(
+                                    table,
+                                    r,
+                                    &transform.column,
+                                    RunError::new(
+                                        "E0711",
+                                        format!(
+                                            "level `{level}` of column `{}` appears in the {split_name} split but never in training",
+                                            transform.column
+                                        ),
+                                    )
+                                    .with_help(format!(
+                                        "the model cannot encode a level it never saw; add `{level}` rows to the data, merge it into a known level ({}), or use a stratified split",
+                                        encoder.levels.iter().take(4).map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+                                    ))
+                                    .for_definition(&state.dataset),
+                                ));
+                            };
+                            encoder.encode_into(code, &mut out[at..at + width]);
+                            if let Some(scaler) = &transform.scaler {
+                                out[at] = scaler.apply(out[at]);
+                            }
+                            at += width;
+                        }
+                    }
+                }
+                (ColumnView::Numbers(values), _) => {
+                    let Some(value) = values[r].or(transform.fill) else {
+                        return Err(missing_error(table, r, &transform.column, &state.missing, &state.dataset));
+                    };
+                    out[at] = transform.scaler.map_or(value, |s| s.apply(value));
+                    at += 1;
+                }
+                (ColumnView::Text(_), None) => at += 1,
+            }
+        }
+    }
+    Ok(x)
+}
+
+fn missing_error(table: &Table, row: usize, column: &str, policy: &str, dataset: &str) -> RunError {
+    origin_error(
+        table,
+        row,
+        column,
+        RunError::new("E0713", format!("column `{column}` has a missing value that the `{policy}` policy cannot fill"))
+            .with_help(
+                "set a policy that fills it, e.g. `missing = fill_median`, or `missing = drop` to drop such rows",
+            )
+            .for_definition(dataset),
+    )
+}

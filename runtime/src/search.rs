@@ -1,0 +1,347 @@
+//! The `search_trial` step: hyperparameter search over a model's space with the `grid`, `random`
+//! or `bayesian` (tree-structured Parzen estimator) strategy, optionally refined coarse to fine.
+//! Every trial trains the model with the same seed and is scored by the objective on the
+//! validation split (or the validation loss), so trials differ only in their hyperparameters.
+
+use crate::error::{RunError, RunResult};
+use crate::prepare::Prepared;
+use crate::progress::Progress;
+use crate::train::{self, TrainConfig, ValScore};
+use mlp_compiler::ast::Direction;
+use mlp_compiler::program::{Model, Program, Search, Value};
+use mlp_stdlib::rng::Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One trial: its hyperparameters and validation score.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trial {
+    pub round: usize,
+    pub params: BTreeMap<String, Value>,
+    /// The validation objective of the trial's kept epoch (the loss without an objective).
+    pub score: Option<f64>,
+    #[serde(skip)]
+    pub val: Option<ValScore>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchOutcome {
+    pub strategy: String,
+    pub direction: Direction,
+    /// The best trial's hyperparameters (empty when no trial finished).
+    pub best: BTreeMap<String, Value>,
+    pub best_score: Option<f64>,
+    pub trials: Vec<Trial>,
+}
+
+impl SearchOutcome {
+    pub fn best_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.best).unwrap_or_default()
+    }
+}
+
+/// A searched parameter's distribution.
+#[derive(Clone, Debug)]
+enum Dist {
+    Choice(Vec<Value>),
+    Uniform(f64, f64),
+    LogUniform(f64, f64),
+    IntRange(i64, i64, i64),
+}
+
+impl Dist {
+    fn from_value(v: &Value) -> Option<Dist> {
+        let (call, args) = v.as_call()?;
+        let f = |k: &str| args.get(k).and_then(Value::as_f64);
+        Some(match call {
+            "choice" => match args.get("values") {
+                Some(Value::List(items)) => Dist::Choice(items.clone()),
+                Some(other) => Dist::Choice(vec![other.clone()]),
+                None => return None,
+            },
+            "uniform" => Dist::Uniform(f("low")?, f("high")?),
+            "loguniform" => Dist::LogUniform(f("low")?, f("high")?),
+            "int_range" => {
+                Dist::IntRange(f("low")? as i64, f("high")? as i64, f("step").unwrap_or(1.0).max(1.0) as i64)
+            }
+            _ => return None,
+        })
+    }
+
+    fn sample(&self, rng: &mut Rng) -> Value {
+        match self {
+            Dist::Choice(items) => items[rng.below(items.len() as u64) as usize].clone(),
+            Dist::Uniform(lo, hi) => Value::Float(lo + (hi - lo) * rng.next_f64()),
+            Dist::LogUniform(lo, hi) => Value::Float((lo.ln() + (hi.ln() - lo.ln()) * rng.next_f64()).exp()),
+            Dist::IntRange(lo, hi, step) => {
+                let count = ((hi - lo) / step + 1).max(1) as u64;
+                Value::Int(lo + step * rng.below(count) as i64)
+            }
+        }
+    }
+
+    /// Points a grid visits: every choice, every step of an integer range, five points of a
+    /// continuous range (evenly spaced, in log space for `loguniform`).
+    fn grid(&self) -> Vec<Value> {
+        match self {
+            Dist::Choice(items) => items.clone(),
+            Dist::IntRange(lo, hi, step) => {
+                (0..).map(|i| lo + i * step).take_while(|v| v <= hi).map(Value::Int).collect()
+            }
+            Dist::Uniform(lo, hi) => (0..5).map(|i| Value::Float(lo + (hi - lo) * i as f64 / 4.0)).collect(),
+            Dist::LogUniform(lo, hi) => {
+                (0..5).map(|i| Value::Float((lo.ln() + (hi.ln() - lo.ln()) * i as f64 / 4.0).exp())).collect()
+            }
+        }
+    }
+
+    /// A narrower distribution around `best`: a quarter of the range on each side (continuous
+    /// ranges only; choices stay as they are).
+    fn around(&self, best: &Value) -> Dist {
+        let Some(b) = best.as_f64() else { return self.clone() };
+        match *self {
+            Dist::Uniform(lo, hi) => {
+                let w = (hi - lo) / 4.0;
+                Dist::Uniform((b - w).max(lo), (b + w).min(hi))
+            }
+            Dist::LogUniform(lo, hi) => {
+                let w = (hi.ln() - lo.ln()) / 4.0;
+                Dist::LogUniform((b.ln() - w).exp().max(lo), (b.ln() + w).exp().min(hi))
+            }
+            _ => self.clone(),
+        }
+    }
+
+    /// Position of a value on the distribution's axis, for the Parzen estimator.
+    fn coordinate(&self, v: &Value) -> f64 {
+        match self {
+            Dist::Choice(items) => items.iter().position(|i| i == v).unwrap_or(0) as f64,
+            Dist::LogUniform(..) => v.as_f64().unwrap_or(1.0).max(f64::MIN_POSITIVE).ln(),
+            _ => v.as_f64().unwrap_or(0.0),
+        }
+    }
+
+    fn span(&self) -> f64 {
+        match *self {
+            Dist::Choice(ref items) => items.len() as f64,
+            Dist::Uniform(lo, hi) => hi - lo,
+            Dist::LogUniform(lo, hi) => hi.ln() - lo.ln(),
+            Dist::IntRange(lo, hi, _) => (hi - lo) as f64,
+        }
+        .max(1e-12)
+    }
+}
+
+fn strategy(search: &Search) -> (String, usize) {
+    match search.settings.get("strategy") {
+        Some(Value::Call { call, args }) => {
+            (call.clone(), args.get("trials").and_then(Value::as_f64).map_or(20, |t| t.max(1.0) as usize))
+        }
+        Some(other) => (other.as_str().unwrap_or("random").to_string(), 20),
+        None => ("random".into(), 20),
+    }
+}
+
+fn rounds(search: &Search) -> usize {
+    match search.settings.get("refine") {
+        Some(Value::Call { call, args }) if call == "coarse_to_fine" => {
+            args.get("rounds").and_then(Value::as_f64).map_or(2, |r| r.max(1.0) as usize)
+        }
+        _ => 1,
+    }
+}
+
+pub fn run(
+    program: &Program,
+    model: &Model,
+    search: &Search,
+    data: &Prepared,
+    progress: &dyn Progress,
+) -> RunResult<SearchOutcome> {
+    let space: Vec<(String, Dist)> = search
+        .space
+        .iter()
+        .map(|(name, v)| {
+            Dist::from_value(v).map(|d| (name.clone(), d)).ok_or_else(|| {
+                RunError::new("E0806", format!("the search space of `{name}` is not a distribution this runtime knows"))
+                    .for_definition(&model.name)
+            })
+        })
+        .collect::<RunResult<_>>()?;
+    let (strategy, trials_per_round) = strategy(search);
+    let watch = train::watch_of(program);
+    let seed = match program.pipeline.settings.get("seed") {
+        Some(Value::Int(i)) => *i as u64,
+        _ => 0,
+    };
+    let mut rng = Rng::new(seed ^ 0x5EA4_C400);
+    let mut outcome = SearchOutcome {
+        strategy: strategy.clone(),
+        direction: watch.direction,
+        best: BTreeMap::new(),
+        best_score: None,
+        trials: Vec::new(),
+    };
+    let mut current = space.clone();
+    for round in 0..rounds(search) {
+        let candidates: Vec<BTreeMap<String, Value>> = match strategy.as_str() {
+            "grid" => grid(&current),
+            "bayesian" => Vec::new(),
+            _ => (0..trials_per_round).map(|_| sample(&current, &mut rng)).collect(),
+        };
+        if strategy == "bayesian" {
+            for t in 0..trials_per_round {
+                let params = propose(&current, &outcome.trials, watch.direction, t, &mut rng);
+                let val = trial(program, model, data, &params, outcome.trials.len(), progress)?;
+                outcome.trials.push(Trial { round, params, score: val.map(|v| v.objective.unwrap_or(v.loss)), val });
+            }
+        } else {
+            let first = outcome.trials.len();
+            let scored: Vec<RunResult<Trial>> = candidates
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, params)| {
+                    let val = trial(program, model, data, &params, first + i, progress)?;
+                    Ok(Trial { round, params, score: val.map(|v| v.objective.unwrap_or(v.loss)), val })
+                })
+                .collect();
+            for t in scored {
+                outcome.trials.push(t?);
+            }
+        }
+        if let Some(best) = best_trial(&outcome.trials, watch.direction) {
+            outcome.best = best.params.clone();
+            outcome.best_score = best.score;
+            current = current
+                .iter()
+                .map(|(n, d)| (n.clone(), best.params.get(n).map_or(d.clone(), |b| d.around(b))))
+                .collect();
+        }
+    }
+    Ok(outcome)
+}
+
+/// Trains one trial; its validation scores, or `None` when it diverged or had nothing to score.
+fn trial(
+    program: &Program,
+    model: &Model,
+    data: &Prepared,
+    params: &BTreeMap<String, Value>,
+    index: usize,
+    progress: &dyn Progress,
+) -> RunResult<Option<ValScore>> {
+    let seed = match program.pipeline.settings.get("seed") {
+        Some(Value::Int(i)) => *i as u64,
+        _ => 0,
+    };
+    let config = TrainConfig::resolve(model, params, seed);
+    let watch = train::watch_of(program);
+    let label = format!("{}#{}", model.name, index + 1);
+    match train::train_mlp(model, &label, &config, data, &watch, progress) {
+        Ok(trained) => Ok(trained.best_score),
+        // A diverging trial is a bad trial, not a failed run: the search moves on.
+        Err(e) if e.code == "E0801" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn best_trial(trials: &[Trial], direction: Direction) -> Option<&Trial> {
+    trials.iter().filter(|t| t.val.is_some()).reduce(|a, b| match (a.val, b.val) {
+        (Some(x), Some(y)) if y.better_than(&x, direction) => b,
+        _ => a,
+    })
+}
+
+fn sample(space: &[(String, Dist)], rng: &mut Rng) -> BTreeMap<String, Value> {
+    space.iter().map(|(n, d)| (n.clone(), d.sample(rng))).collect()
+}
+
+fn grid(space: &[(String, Dist)]) -> Vec<BTreeMap<String, Value>> {
+    let mut points = vec![BTreeMap::new()];
+    for (name, dist) in space {
+        let values = dist.grid();
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.insert(name.clone(), v.clone());
+                    q
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// Tree-structured Parzen estimator: after a few random trials, split the finished trials into
+/// the best quarter and the rest, draw candidates near the good ones, and keep the candidate
+/// with the highest ratio of good to bad density (per parameter, independently).
+fn propose(
+    space: &[(String, Dist)],
+    trials: &[Trial],
+    direction: Direction,
+    index: usize,
+    rng: &mut Rng,
+) -> BTreeMap<String, Value> {
+    let scored: Vec<&Trial> = trials.iter().filter(|t| t.val.is_some()).collect();
+    let startup = 5usize;
+    if index < startup || scored.len() < startup {
+        return sample(space, rng);
+    }
+    let mut ranked = scored.clone();
+    ranked.sort_by(|a, b| match (a.val, b.val) {
+        (Some(x), Some(y)) if y.better_than(&x, direction) => std::cmp::Ordering::Greater,
+        (Some(x), Some(y)) if x.better_than(&y, direction) => std::cmp::Ordering::Less,
+        _ => std::cmp::Ordering::Equal,
+    });
+    let cut = ((ranked.len() as f64 * 0.25).ceil() as usize).max(1);
+    let (good, bad) = ranked.split_at(cut);
+    let mut params = BTreeMap::new();
+    for (name, dist) in space {
+        let coords = |set: &[&Trial]| -> Vec<f64> {
+            set.iter().filter_map(|t| t.params.get(name)).map(|v| dist.coordinate(v)).collect()
+        };
+        let (g, b) = (coords(good), coords(bad));
+        let bandwidth = dist.span() / (1.0 + (g.len() as f64).sqrt()) / 2.0;
+        let density = |points: &[f64], x: f64| -> f64 {
+            let prior = 1.0 / dist.span();
+            let kernels: f64 = points.iter().map(|p| (-(x - p).powi(2) / (2.0 * bandwidth * bandwidth)).exp()).sum();
+            (kernels / (bandwidth * (2.0 * std::f64::consts::PI).sqrt()) + prior) / (points.len() as f64 + 1.0)
+        };
+        let mut best: Option<(f64, Value)> = None;
+        for _ in 0..24 {
+            // A candidate near a random good trial (or from the prior now and then).
+            let candidate = match (dist, g.is_empty() || rng.next_f64() < 0.1) {
+                (_, true) => dist.sample(rng),
+                (Dist::Choice(items), false) => {
+                    let centre = g[rng.below(g.len() as u64) as usize];
+                    let jitter = (rng.normal() * bandwidth).round();
+                    let i = (centre + jitter).clamp(0.0, items.len() as f64 - 1.0) as usize;
+                    items[i].clone()
+                }
+                (_, false) => {
+                    let centre = g[rng.below(g.len() as u64) as usize];
+                    let x = centre + rng.normal() * bandwidth;
+                    match *dist {
+                        Dist::Uniform(lo, hi) => Value::Float(x.clamp(lo, hi)),
+                        Dist::LogUniform(lo, hi) => Value::Float(x.exp().clamp(lo, hi)),
+                        Dist::IntRange(lo, hi, step) => {
+                            let snapped = lo + (((x - lo as f64) / step as f64).round() as i64) * step;
+                            Value::Int(snapped.clamp(lo, hi))
+                        }
+                        Dist::Choice(_) => dist.sample(rng),
+                    }
+                }
+            };
+            let x = dist.coordinate(&candidate);
+            let ratio = density(&g, x) / density(&b, x);
+            if best.as_ref().is_none_or(|(r, _)| ratio > *r) {
+                best = Some((ratio, candidate));
+            }
+        }
+        params.insert(name.clone(), best.map_or_else(|| dist.sample(rng), |(_, v)| v));
+    }
+    params
+}

@@ -1,0 +1,373 @@
+//! The `train_model` step for `mlp` models: mini-batch training with the spec's optimizer, loss,
+//! regularization and early stopping, deterministic for a seed, stopped by a diagnostic when the
+//! loss stops being a finite number.
+
+use crate::error::{RunError, RunResult};
+use crate::predict::{EpochLog, Prediction, TrainedMlp, mlp_prediction, to_tensor};
+use crate::prepare::{Prepared, Target};
+use crate::progress::Progress;
+use candle_core::{DType, Device, Tensor};
+use mlp_compiler::ast::Direction;
+use mlp_compiler::program::{Metric, Model, Value};
+use mlp_compiler::types::Task;
+use mlp_stdlib::Outcome;
+use mlp_stdlib::loss::Loss;
+use mlp_stdlib::mlp::{Activation, Init, Mlp, MlpSpec};
+use mlp_stdlib::optim::{Optimizer, OptimizerKind};
+use mlp_stdlib::rng::Rng;
+use std::collections::BTreeMap;
+
+/// Everything that decides one training run, resolved from the model's settings and any
+/// hyperparameters chosen by a search.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub init: String,
+    pub dropout: f64,
+    pub batch_norm: bool,
+    pub epochs: usize,
+    pub batch: usize,
+    pub optimizer: OptimizerKind,
+    /// Epochs without improvement before stopping; `None` trains every epoch.
+    pub patience: Option<usize>,
+    pub l1: f64,
+    pub l2: f64,
+    pub loss: String,
+    pub seed: u64,
+}
+
+fn int(v: Option<&Value>, default: i64) -> i64 {
+    match v {
+        Some(Value::Int(i)) => *i,
+        Some(Value::Float(f)) => *f as i64,
+        _ => default,
+    }
+}
+
+fn float(v: Option<&Value>, default: f64) -> f64 {
+    v.and_then(Value::as_f64).unwrap_or(default)
+}
+
+impl TrainConfig {
+    /// Reads the model's settings, with `overrides` (a search's hyperparameters) taking precedence.
+    pub fn resolve(model: &Model, overrides: &BTreeMap<String, Value>, pipeline_seed: u64) -> TrainConfig {
+        let settings = &model.settings;
+        let arch_args = model.architecture.as_call().map(|(_, a)| a.clone()).unwrap_or_default();
+        let get = |key: &str| overrides.get(key).or_else(|| settings.get(key)).or_else(|| arch_args.get(key));
+        let hidden = match get("hidden") {
+            Some(Value::List(items)) => items.iter().map(|v| int(Some(v), 64).max(1) as usize).collect(),
+            Some(v @ Value::Int(_)) => vec![int(Some(v), 64).max(1) as usize],
+            _ => vec![64],
+        };
+        let activation =
+            get("activation").and_then(Value::as_str).and_then(Activation::from_name).unwrap_or(Activation::Relu);
+        let init = get("init").and_then(Value::as_str).unwrap_or("auto").to_string();
+        let (optimizer_name, optimizer_args) = match settings.get("optimizer") {
+            Some(Value::Call { call, args }) => (call.clone(), args.clone()),
+            Some(other) => (other.as_str().unwrap_or("adam").to_string(), BTreeMap::new()),
+            None => ("adam".to_string(), BTreeMap::new()),
+        };
+        let opt = |key: &str, default: f64| float(overrides.get(key).or(optimizer_args.get(key)), default);
+        let optimizer = match optimizer_name.as_str() {
+            "adamw" => OptimizerKind::AdamW { lr: opt("lr", 3e-4), weight_decay: opt("weight_decay", 0.01) },
+            "sgd" => OptimizerKind::Sgd { lr: opt("lr", 0.01), momentum: opt("momentum", 0.0) },
+            _ => OptimizerKind::Adam { lr: opt("lr", 3e-4), beta1: opt("beta1", 0.9), beta2: opt("beta2", 0.999) },
+        };
+        let patience = match get("early_stop") {
+            Some(Value::Call { call, args }) if call == "patience" => Some(int(args.get("epochs"), 5).max(1) as usize),
+            Some(Value::Name(n)) if n == "patience" => Some(5),
+            _ => None,
+        };
+        let model_seed = int(get("seed"), 0) as u64;
+        TrainConfig {
+            hidden,
+            activation,
+            init,
+            dropout: float(get("dropout"), 0.0),
+            batch_norm: matches!(get("batch_norm"), Some(Value::Bool(true))),
+            epochs: int(get("epochs"), 100).max(1) as usize,
+            batch: int(get("batch"), 32).max(1) as usize,
+            optimizer,
+            patience,
+            l1: float(get("l1"), 0.0),
+            l2: float(get("l2"), 0.0),
+            loss: get("loss").and_then(Value::as_str).unwrap_or("auto").to_string(),
+            // The model's seed varies the run within the pipeline's seed.
+            seed: pipeline_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(model_seed),
+        }
+    }
+
+    fn learning_rate(&self) -> f64 {
+        match self.optimizer {
+            OptimizerKind::Adam { lr, .. } | OptimizerKind::AdamW { lr, .. } | OptimizerKind::Sgd { lr, .. } => lr,
+        }
+    }
+}
+
+/// What early stopping watches: the objective on the validation split when it can be computed
+/// there, else the validation loss.
+pub struct Watch<'a> {
+    pub metric: Option<&'a Metric>,
+    pub direction: Direction,
+}
+
+/// Trains `model` on `prepared`'s training split, watching the validation split.
+pub fn train_mlp(
+    model: &Model,
+    label: &str,
+    config: &TrainConfig,
+    prepared: &Prepared,
+    watch: &Watch<'_>,
+    progress: &dyn Progress,
+) -> RunResult<TrainedMlp> {
+    let device = Device::Cpu;
+    let failed = |e: candle_core::Error| {
+        RunError::new("E0803", format!("training `{label}` failed inside Candle: {e}")).for_definition(&model.name)
+    };
+    let task = prepared.task;
+    let train = &prepared.splits[0];
+    let classes = prepared.classes.len();
+    let loss = match (task, config.loss.as_str()) {
+        (Task::Regression, "huber") => Loss::Huber { delta: 1.0 },
+        (Task::Regression, _) => Loss::Mse,
+        (Task::Binary, "cross_entropy") => Loss::CrossEntropy,
+        (Task::Binary, _) => Loss::Bce,
+        (Task::Multiclass, _) => Loss::CrossEntropy,
+    };
+    let outputs = match (task, loss) {
+        (Task::Multiclass, _) | (Task::Binary, Loss::CrossEntropy) => classes,
+        _ => 1,
+    };
+    let spec = MlpSpec {
+        inputs: train.x.cols,
+        hidden: config.hidden.clone(),
+        outputs,
+        activation: config.activation,
+        init: Init::resolve(&config.init, config.activation),
+        dropout: config.dropout,
+        batch_norm: config.batch_norm,
+    };
+    let mut rng = Rng::new(config.seed);
+    let mlp = Mlp::new(spec, &mut rng, &device).map_err(failed)?;
+    let mut optimizer = Optimizer::new(config.optimizer, mlp.vars()).map_err(failed)?;
+    let x_all = to_tensor(&train.x, &device).map_err(failed)?;
+    let target_scaler = prepared.state.target;
+    let y_all = target_tensor(&train.y, loss, target_scaler, &device).map_err(failed)?;
+    let n = train.rows.len();
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let weights = mlp.weights();
+
+    let mut trained = TrainedMlp {
+        mlp,
+        task,
+        target: target_scaler,
+        history: Vec::new(),
+        best_epoch: 0,
+        stopped_by: "epochs".into(),
+        best_score: None,
+        hyperparameters: serde_json::Value::Null,
+    };
+    let mut best: Option<(ValScore, Vec<(String, Tensor)>)> = None;
+    let mut since_best = 0;
+    progress.training_started(label, config.epochs);
+    let mut step = 0usize;
+    for epoch in 1..=config.epochs {
+        rng.shuffle(&mut order);
+        let mut total = 0.0;
+        for (batch_index, chunk) in order.chunks(config.batch).enumerate() {
+            step += 1;
+            let index = Tensor::new(chunk, &device).map_err(failed)?;
+            let x = x_all.index_select(&index, 0).map_err(failed)?;
+            let y = y_all.index_select(&index, 0).map_err(failed)?;
+            let out = trained.mlp.forward_train(&x, &mut rng).map_err(failed)?;
+            let mut value = loss.compute(&out, &y).map_err(failed)?;
+            value = add_penalties(value, &weights, config.l1, config.l2).map_err(failed)?;
+            let scalar: f32 = value.to_dtype(DType::F32).and_then(|t| t.to_scalar()).map_err(failed)?;
+            if !scalar.is_finite() {
+                return Err(diverged(model, label, epoch, batch_index + 1, step, scalar, config));
+            }
+            total += scalar as f64 * chunk.len() as f64;
+            let grads = value.backward().map_err(failed)?;
+            optimizer.step(&grads).map_err(failed)?;
+        }
+        let train_loss = total / n.max(1) as f64;
+        let watched = validation_score(&trained, prepared, loss, watch)?;
+        let val_score = watched.map(|w| w.objective.unwrap_or(w.loss));
+        trained.history.push(EpochLog { epoch, train_loss, val_score, val_loss: watched.map(|w| w.loss) });
+        progress.epoch(label, epoch, train_loss, val_score);
+        match (config.patience, watched) {
+            (Some(patience), Some(score)) => {
+                if best.as_ref().is_none_or(|(b, _)| score.better_than(b, watch.direction)) {
+                    best = Some((score, trained.mlp.snapshot().map_err(failed)?));
+                    trained.best_epoch = epoch;
+                    trained.best_score = Some(score);
+                    since_best = 0;
+                } else {
+                    since_best += 1;
+                    if since_best >= patience {
+                        trained.stopped_by = "early_stop".into();
+                        break;
+                    }
+                }
+            }
+            _ => {
+                trained.best_epoch = epoch;
+                trained.best_score = watched;
+            }
+        }
+    }
+    if let Some((_, weights)) = best {
+        trained.mlp.load_from(&weights).map_err(failed)?;
+    }
+    progress.training_finished(label, trained.history.len());
+    Ok(trained)
+}
+
+/// L2 adds `l2/2 · Σw²` and L1 adds `l1 · Σ|w|` over the weight matrices (not biases) to the
+/// mean batch loss.
+fn add_penalties(loss: Tensor, weights: &[candle_core::Var], l1: f64, l2: f64) -> candle_core::Result<Tensor> {
+    let mut total = loss;
+    for w in weights {
+        if l2 > 0.0 {
+            total = (total + (w.as_tensor().sqr()?.sum_all()? * (l2 / 2.0))?)?;
+        }
+        if l1 > 0.0 {
+            total = (total + (w.as_tensor().abs()?.sum_all()? * l1)?)?;
+        }
+    }
+    Ok(total)
+}
+
+fn target_tensor(
+    target: &Target,
+    loss: Loss,
+    scaler: Option<mlp_stdlib::transform::Scaler>,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    match (target, loss) {
+        (Target::Classes(c), Loss::CrossEntropy) => {
+            Tensor::new(c.iter().map(|&v| v as u32).collect::<Vec<_>>(), device)
+        }
+        (Target::Classes(c), _) => {
+            let v: Vec<f32> = c.iter().map(|&v| v as f32).collect();
+            Tensor::from_vec(v, (c.len(), 1), device)
+        }
+        (Target::Values(values), _) => {
+            let s = scaler.unwrap_or(mlp_stdlib::transform::Scaler::Identity);
+            let v: Vec<f32> = values.iter().map(|&y| s.apply(y) as f32).collect();
+            Tensor::from_vec(v, (values.len(), 1), device)
+        }
+    }
+}
+
+/// What early stopping and search compare across epochs and trials: the objective on the
+/// validation split (when it can be computed there) and the validation loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValScore {
+    pub objective: Option<f64>,
+    pub loss: f64,
+}
+
+impl ValScore {
+    /// Better on the objective; on a tie (a saturated objective such as a precision of 1.0 is
+    /// common on small validation splits) the lower validation loss wins, so training does not
+    /// stop at the first epoch that reaches the ceiling.
+    pub fn better_than(&self, other: &ValScore, direction: Direction) -> bool {
+        match (self.objective, other.objective) {
+            (Some(a), Some(b)) if (a - b).abs() > 1e-12 => match direction {
+                Direction::Maximize => a > b,
+                Direction::Minimize => a < b,
+            },
+            _ => self.loss < other.loss,
+        }
+    }
+}
+
+/// The validation objective and loss, or `None` without validation rows.
+fn validation_score(
+    trained: &TrainedMlp,
+    prepared: &Prepared,
+    loss: Loss,
+    watch: &Watch<'_>,
+) -> RunResult<Option<ValScore>> {
+    let val = &prepared.splits[1];
+    if val.rows.is_empty() {
+        return Ok(None);
+    }
+    let mut objective = None;
+    if let Some((name, args)) = watch.metric.and_then(|m| m.builtin.as_call()) {
+        let prediction = mlp_prediction(trained, &val.x)?;
+        objective = match (&prediction, &val.y) {
+            (Prediction::Classes(p), Target::Classes(t)) => {
+                mlp_stdlib::metrics::compute(name, args, &Outcome::Classes { truth: t, probabilities: p }, 0.5).ok()
+            }
+            (Prediction::Values(p), Target::Values(t)) => {
+                mlp_stdlib::metrics::compute(name, args, &Outcome::Values { truth: t, predicted: p }, 0.5).ok()
+            }
+            _ => None,
+        }
+        .filter(|v| v.is_finite());
+    }
+    let device = Device::Cpu;
+    let failed = |e: candle_core::Error| RunError::new("E0803", format!("validation failed: {e}"));
+    let x = to_tensor(&val.x, &device).map_err(failed)?;
+    let y = target_tensor(&val.y, loss, prepared.state.target, &device).map_err(failed)?;
+    let out = trained.mlp.forward(&x).map_err(failed)?;
+    let value: f32 = loss.compute(&out, &y).and_then(|t| t.to_scalar()).map_err(failed)?;
+    Ok(Some(ValScore { objective, loss: value as f64 }))
+}
+
+fn diverged(
+    model: &Model,
+    label: &str,
+    epoch: usize,
+    batch: usize,
+    step: usize,
+    value: f32,
+    config: &TrainConfig,
+) -> RunError {
+    RunError::new(
+        "E0801",
+        format!("training `{label}` diverged: the loss became {value} at epoch {epoch}, batch {batch} (step {step})"),
+    )
+    .with_help(format!(
+        "lower the learning rate (now {}), normalize the inputs (`normalize = zscore`), or add `l2` regularization",
+        config.learning_rate()
+    ))
+    .for_definition(&model.name)
+}
+
+/// What early stopping and search watch for a program: its objective.
+pub fn watch_of(program: &mlp_compiler::program::Program) -> Watch<'_> {
+    match &program.objective {
+        Some(objective) => Watch {
+            metric: program.metrics.iter().find(|m| m.name == objective.metric),
+            direction: objective.direction,
+        },
+        None => Watch { metric: None, direction: Direction::Minimize },
+    }
+}
+
+/// The hyperparameters of a training run, for the run record.
+pub fn describe(config: &TrainConfig) -> serde_json::Value {
+    let (optimizer, lr) = match config.optimizer {
+        OptimizerKind::Adam { lr, .. } => ("adam", lr),
+        OptimizerKind::AdamW { lr, .. } => ("adamw", lr),
+        OptimizerKind::Sgd { lr, .. } => ("sgd", lr),
+    };
+    serde_json::json!({
+        "hidden": config.hidden,
+        "activation": format!("{:?}", config.activation).to_lowercase(),
+        "dropout": config.dropout,
+        "batch_norm": config.batch_norm,
+        "epochs": config.epochs,
+        "batch": config.batch,
+        "optimizer": optimizer,
+        "lr": lr,
+        "l1": config.l1,
+        "l2": config.l2,
+        "patience": config.patience,
+        "seed": config.seed,
+    })
+}

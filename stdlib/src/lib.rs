@@ -1,0 +1,18 @@
+//! mlp-stdlib: the Rust implementations of the built-ins declared in `stdlib/*.mlp`, registered
+//! under the same names (see [`registry`]): metrics, baselines, splits, transforms, layers, losses
+//! and optimizers. The declarations stay the single source of truth for signatures and docs.
+
+pub mod linear;
+pub mod loss;
+pub mod matrix;
+pub mod metrics;
+pub mod mlp;
+pub mod optim;
+pub mod outcome;
+pub mod registry;
+pub mod rng;
+pub mod split;
+pub mod transform;
+
+pub use matrix::Matrix;
+pub use outcome::Outcome;
