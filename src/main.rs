@@ -67,6 +67,9 @@ enum Command {
         /// Directory for run directories (default: `runs/` next to the spec).
         #[arg(long, value_name = "DIR")]
         runs_dir: Option<PathBuf>,
+        /// Override the pipeline's `seed` (splits, initial weights, shuffling, search).
+        #[arg(long)]
+        seed: Option<i64>,
     },
     /// List past runs of the spec (or directory) given, newest first.
     Runs {
@@ -100,7 +103,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Fmt { files, check } => commands::fmt::run(&files, check),
-        Command::Run { file, json, runs_dir } => commands::run::run(&file, json, runs_dir.as_deref()),
+        Command::Run { file, json, runs_dir, seed } => commands::run::run(&file, json, runs_dir.as_deref(), seed),
         Command::Runs { path, json, limit } => commands::runs::run(&path, json, limit),
         Command::Explain { code } => commands::explain::run(&code),
         Command::StdlibDocs => {

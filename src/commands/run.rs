@@ -16,7 +16,7 @@ pub fn record_paths(spec: &Path, runs_dir: Option<&Path>) -> (PathBuf, PathBuf) 
     (runs, home.join(".mlp").join("runs.db"))
 }
 
-pub fn run(file: &Path, json_output: bool, runs_dir: Option<&Path>) -> u8 {
+pub fn run(file: &Path, json_output: bool, runs_dir: Option<&Path>, seed: Option<i64>) -> u8 {
     let absolute = super::absolute(file);
     let compilation = match mlp_compiler::compile(&FsWorld, &absolute) {
         Ok(c) => c,
@@ -35,6 +35,11 @@ pub fn run(file: &Path, json_output: bool, runs_dir: Option<&Path>) -> u8 {
         eprintln!("not run: the spec has errors");
         return 1;
     };
+    let mut program = program.clone();
+    if let Some(seed) = seed {
+        program.pipeline.settings.insert("seed".into(), mlp_compiler::program::Value::Int(seed));
+    }
+    let program = &program;
     let plan = mlp_compiler::plan::lower(program);
     let (runs, db) = record_paths(&absolute, runs_dir);
     let bars = Bars::new();
