@@ -66,6 +66,7 @@ pub fn results(report: &RunReport) -> String {
             let mark = if check.passed { "ok  " } else { "FAIL" };
             let detail = match (check.value, check.required, check.by) {
                 (Some(v), Some(r), Some(by)) if check.passed => format!("{v:.4}, needed {r:.4}, {by:+.4} to spare"),
+                (Some(v), Some(_), Some(0.0)) => format!("{v:.4}, a tie: `beats` needs strictly better"),
                 (Some(v), Some(r), Some(by)) => format!("{v:.4}, needed {r:.4}, short by {:.4}", -by),
                 _ => "no value on this split".to_string(),
             };
