@@ -124,22 +124,30 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
     }
 }
 
-/// CUDA is declared (so specs for GPUs check) but this build runs on the CPU only: a spec that
-/// insists on a GPU fails before any work, rather than silently training on the CPU.
+/// CUDA and reduced precision are declared (so specs for GPUs check) but this build runs on the
+/// CPU in f32 only: a spec that insists on either fails before any work, rather than silently
+/// training differently from what it says.
 fn check_devices(program: &Program) -> RunResult<()> {
-    let wanted = |settings: &mlp_compiler::program::Config| {
-        settings.get("device").and_then(|d| d.as_str()).is_some_and(|d| d == "cuda")
+    let setting = |settings: &mlp_compiler::program::Config, key: &str| {
+        settings.get(key).and_then(|d| d.as_str()).map(str::to_string)
     };
-    let culprit = if wanted(&program.pipeline.settings) {
-        Some(format!("pipeline `{}`", program.pipeline.name))
-    } else {
-        program.models.iter().find(|m| wanted(&m.settings)).map(|m| format!("model `{}`", m.name))
-    };
-    match culprit {
-        Some(what) => {
-            Err(RunError::new("E0802", format!("{what} asks for `device = cuda`, but this mlpc has no CUDA support"))
-                .with_help("use `device = auto` (a GPU when available, else the CPU) or `device = cpu`"))
+    let places = std::iter::once((format!("pipeline `{}`", program.pipeline.name), &program.pipeline.settings))
+        .chain(program.models.iter().map(|m| (format!("model `{}`", m.name), &m.settings)));
+    for (what, settings) in places {
+        if setting(settings, "device").as_deref() == Some("cuda") {
+            return Err(RunError::new(
+                "E0802",
+                format!("{what} asks for `device = cuda`, but this mlpc has no CUDA support"),
+            )
+            .with_help("use `device = auto` (a GPU when available, else the CPU) or `device = cpu`"));
         }
-        None => Ok(()),
+        if let Some(precision) = setting(settings, "precision").filter(|p| p != "f32") {
+            return Err(RunError::new(
+                "E0802",
+                format!("{what} asks for `precision = {precision}`, but this mlpc trains in f32 only"),
+            )
+            .with_help("remove the setting or use `precision = f32`; reduced precision arrives with GPU support"));
+        }
     }
+    Ok(())
 }

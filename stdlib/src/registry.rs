@@ -135,6 +135,8 @@ pub const BUILTINS: &[(&str, &str, Status)] = &[
     ("device", "cpu", Implemented("mlp_runtime::exec")),
     ("device", "cuda", Deferred("this build has no CUDA support: the `cuda` feature arrives with GPU support")),
     ("precision", "f32", Implemented("mlp_stdlib::mlp")),
+    ("precision", "bf16", Deferred("mixed precision arrives with GPU support; the CPU trains in f32")),
+    ("precision", "f16", Deferred("mixed precision arrives with GPU support; the CPU trains in f32")),
 ];
 
 /// The status of a declared built-in, or `None` for an unknown one.

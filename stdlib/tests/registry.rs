@@ -63,6 +63,8 @@ fn deferred_built_ins_are_the_known_ones() {
         "layer.gelu",
         "settings.deploy",
         "device.cuda",
+        "precision.bf16",
+        "precision.f16",
     ];
     assert_eq!(deferred, expected);
 }
