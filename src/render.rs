@@ -147,6 +147,28 @@ fn read_line(path: &Path, line: u64) -> Option<(String, u64)> {
     Some((text, offset))
 }
 
+/// Where the cell of `column` lies in `line` of a delimited file, found by the column's position
+/// in the header: for failures found after loading, which know the row and column but not the
+/// byte. Quoted delimiters are not considered; the caret then falls back to the whole line.
+fn cell_by_header(path: &Path, column: &str, line: &str) -> Option<(usize, usize)> {
+    let (header, _) = read_line(path, 1)?;
+    let delimiter = [',', '\t', ';'].into_iter().max_by_key(|d| header.matches(*d).count())?;
+    let header = header.trim_start_matches('\u{feff}');
+    let index = header.split(delimiter).position(|h| h.trim().trim_matches('"') == column)?;
+    if line.contains('"') {
+        return None;
+    }
+    let mut start = 0;
+    for (i, cell) in line.split(delimiter).enumerate() {
+        if i == index {
+            // An empty cell has no width: point at the delimiter before it.
+            return Some(if cell.is_empty() && start > 0 { (start - 1, 1) } else { (start, cell.len().max(1)) });
+        }
+        start += cell.len() + 1;
+    }
+    None
+}
+
 /// A run-time failure as miette renders it: the message, the data file's offending line with the
 /// cell underlined when its position is known, and the help line.
 pub fn run_error(error: &mlp_runtime::RunError, color: bool) -> String {
@@ -168,7 +190,11 @@ pub fn run_error(error: &mlp_runtime::RunError, color: bool) -> String {
                         let end = text[at..].find([',', '\t', ';']).map_or(text.len(), |e| at + e);
                         (at, (end - at).max(1))
                     }
-                    _ => (0, text.len()),
+                    _ => location
+                        .column
+                        .as_deref()
+                        .and_then(|column| cell_by_header(&location.path, column, &text))
+                        .unwrap_or((0, text.len())),
                 };
                 let label = location.column.as_ref().map(|c| format!("column `{c}`"));
                 report = report.with_labels(vec![LabeledSpan::new_primary_with_span(label, (from, len))]);

@@ -333,7 +333,7 @@ fn diverged(
     )
     .with_help(format!(
         "lower the learning rate (now {}), normalize the inputs (`normalize = zscore`), or add `l2` regularization",
-        config.learning_rate()
+        readable(config.learning_rate())
     ))
     .for_definition(&model.name)
 }
@@ -370,4 +370,9 @@ pub fn describe(config: &TrainConfig) -> serde_json::Value {
         "patience": config.patience,
         "seed": config.seed,
     })
+}
+
+/// A learning rate as a person would write it: `0.001`, `3e-4`, `1e30`.
+fn readable(value: f64) -> String {
+    if value != 0.0 && !(1e-3..1e4).contains(&value.abs()) { format!("{value:e}") } else { value.to_string() }
 }
