@@ -202,6 +202,7 @@ const RUNTIME_CODES_WITHOUT_CASE: &[(&str, &str)] = &[
     ("E0804", "an unwritable run directory: tests/run.rs points --runs-dir at a file"),
     ("E0805", "an internal invariant of hand-built plans; no checked spec reaches it"),
     ("E0806", "the checker rejects unknown distributions first (E0103)"),
+    ("E0809", "the checker resolves every column an expression reads, and loading checks they exist"),
 ];
 
 fn run_failure_cases() -> Vec<String> {

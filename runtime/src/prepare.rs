@@ -247,7 +247,7 @@ fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Targe
             table,
             row,
             label,
-            RunError::new("E0709", format!("row {} has no value for the label `{label}`", row + 1))
+            RunError::new("E0709", format!("a row has no value for the label `{label}`"))
                 .with_help("every row needs a label: remove unlabelled rows or fill them in the data")
                 .for_definition(&dataset.name),
         ));
