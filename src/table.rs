@@ -73,9 +73,11 @@ pub fn results(report: &RunReport) -> String {
             let _ = writeln!(out, "  {mark} {}  ({detail})", check.check);
         }
     }
-    for (node, reason) in &report.skipped {
-        let _ = writeln!(out, "\nskipped {node}: {reason}");
+    if !report.skipped.is_empty() {
+        let nodes: Vec<&str> = report.skipped.keys().map(String::as_str).collect();
+        let _ = writeln!(out, "\nnot started by `mlpc run`: {} (serving and monitoring)", nodes.join(", "));
     }
-    let _ = writeln!(out, "\nrun {} ({}): {}", report.run_id, report.status, report.artifacts.dir);
+    let dir = crate::render::display_path(std::path::Path::new(&report.artifacts.dir));
+    let _ = writeln!(out, "\nrun {} ({}): {dir}", report.run_id, report.status);
     out
 }
