@@ -1,0 +1,165 @@
+//! The data errors (E07xx) every reader raises, worded in one place so that CSV, JSON lines and
+//! Parquet describe the same problem the same way; and the wanted columns they check against.
+
+use super::columns::{CellProblem, Kind};
+use crate::error::{Location, RunError};
+use mlp_compiler::types::ColumnType;
+use std::path::Path;
+
+/// A column of the source's schema, as the readers need it.
+#[derive(Clone, Debug)]
+pub(crate) struct Wanted {
+    pub name: String,
+    pub kind: Kind,
+    pub ty: ColumnType,
+}
+
+fn at(path: &Path, line: Option<u64>, column: Option<&str>, byte: Option<usize>) -> Location {
+    Location { path: path.to_path_buf(), line, column: column.map(str::to_string), byte: byte.map(|b| b as u64) }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A cell's text for a message: lossy UTF-8, at most 40 characters.
+pub(crate) fn shown(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    let mut shown: String = text.chars().take(40).collect();
+    if text.chars().count() > 40 {
+        shown.push('…');
+    }
+    shown
+}
+
+/// 1-based line of byte `at`.
+pub(crate) fn line_of(bytes: &[u8], at: usize) -> u64 {
+    1 + memchr::memchr_iter(b'\n', &bytes[..at.min(bytes.len())]).count() as u64
+}
+
+pub(crate) fn unreadable(path: &Path, error: &std::io::Error) -> RunError {
+    let reason = match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => error.to_string(),
+    };
+    RunError::new("E0701", format!("cannot read `{}`: {reason}", file_name(path)))
+        .at(at(path, None, None, None))
+        .with_help("paths are relative to the spec's directory; check that the file exists and is readable")
+}
+
+pub(crate) fn no_match(pattern: &Path) -> RunError {
+    RunError::new("E0701", format!("no data file matches `{}`", pattern.display()))
+        .at(at(pattern, None, None, None))
+        .with_help("paths are relative to the spec's directory; a glob must match at least one file")
+}
+
+pub(crate) fn empty(path: &Path) -> RunError {
+    RunError::new("E0702", format!("`{}` is empty", file_name(path)))
+        .at(at(path, Some(1), None, Some(0)))
+        .with_help("a data file needs a header row and at least one data row")
+}
+
+pub(crate) fn header_only(path: &Path, line: u64, byte: usize) -> RunError {
+    RunError::new("E0703", format!("`{}` has a header but no data rows", file_name(path)))
+        .at(at(path, Some(line), None, Some(byte)))
+        .with_help("add data rows below the header, or point the source at the file that holds them")
+}
+
+pub(crate) fn duplicate(path: &Path, line: u64, name: &str, byte: usize) -> RunError {
+    RunError::new("E0704", format!("column `{name}` appears twice in the header"))
+        .at(at(path, Some(line), Some(name), Some(byte)))
+        .with_help("rename one of the two columns in the file")
+}
+
+pub(crate) fn ragged(path: &Path, line: u64, byte: usize, expected: usize, found: usize) -> RunError {
+    RunError::new("E0705", format!("row has {found} fields but the header has {expected}"))
+        .at(at(path, Some(line), None, Some(byte)))
+        .with_help("every row needs one field per header column; quote a field that contains the delimiter")
+}
+
+pub(crate) fn bad_cell(
+    path: &Path,
+    line: u64,
+    byte: usize,
+    column: &Wanted,
+    problem: CellProblem,
+    value: &str,
+) -> RunError {
+    let name = &column.name;
+    let location = at(path, Some(line), Some(name), Some(byte));
+    match problem {
+        CellProblem::Infinite => RunError::new("E0712", format!("infinite value `{value}` in column `{name}`"))
+            .at(location)
+            .with_help("models need finite numbers: replace the value, or leave the cell empty to mark it missing"),
+        CellProblem::Type => RunError::new(
+            "E0706",
+            format!("`{value}` in column `{name}` is not a {}", column.ty.keyword()),
+        )
+        .at(location)
+        .with_help(format!(
+            "fix the cell, or declare `{name}: category(...)` or `{name}: text` in the source's `schema {{ }}` block"
+        )),
+    }
+}
+
+pub(crate) fn not_utf8(path: &Path, bytes: &[u8], byte: usize) -> RunError {
+    not_utf8_at(path, line_of(bytes, byte), byte)
+}
+
+pub(crate) fn not_utf8_at(path: &Path, line: u64, byte: usize) -> RunError {
+    RunError::new("E0707", format!("`{}` is not valid UTF-8 at byte {byte}", file_name(path)))
+        .at(at(path, Some(line), None, Some(byte)))
+        .with_help("save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`)")
+}
+
+pub(crate) fn missing_column(path: &Path, line: u64, name: &str) -> RunError {
+    RunError::new("E0708", format!("column `{name}` is missing from `{}`", file_name(path)))
+        .at(at(path, Some(line), Some(name), Some(0)))
+        .with_help(format!("the schema needs `{name}`: add it to the file, or remove it from the `schema {{ }}` block"))
+}
+
+pub(crate) fn header_differs(path: &Path, first: &Path) -> RunError {
+    RunError::new("E0708", format!("the columns of `{}` differ from those of `{}`", file_name(path), file_name(first)))
+        .at(at(path, Some(1), None, Some(0)))
+        .with_help("every file a glob matches must have the same columns in the same order")
+}
+
+pub(crate) fn unterminated(path: &Path, line: u64, byte: usize) -> RunError {
+    RunError::new("E0715", "a quoted field is never closed")
+        .at(at(path, Some(line), None, Some(byte)))
+        .with_help("close the field with `\"` and double every quote inside it (`\"\"`)")
+}
+
+pub(crate) fn malformed(path: &Path, line: u64, byte: usize, column: Option<&str>, what: &str) -> RunError {
+    RunError::new("E0715", format!("malformed record: {what}"))
+        .at(at(path, Some(line), column, Some(byte)))
+        .with_help("fix the record, or remove it from the file")
+}
+
+pub(crate) fn unsupported_type(path: &Path, column: &Wanted) -> RunError {
+    RunError::new(
+        "E0706",
+        format!("column `{}` is declared `{}`, which a table cell cannot hold", column.name, column.ty),
+    )
+    .at(at(path, None, Some(&column.name), None))
+    .with_help("declare the column as `float`, `int`, `bool`, `category(...)` or `text`")
+}
+
+/// For each field of a file's header, the wanted column it fills; E0708 for a wanted column the
+/// header lacks.
+pub(crate) fn targets(
+    path: &Path,
+    line: u64,
+    header: &[String],
+    wanted: &[Wanted],
+) -> Result<Vec<Option<usize>>, RunError> {
+    let mut targets = vec![None; header.len()];
+    for (w, column) in wanted.iter().enumerate() {
+        match header.iter().position(|h| *h == column.name) {
+            Some(f) => targets[f] = Some(w),
+            None => return Err(missing_column(path, line, &column.name)),
+        }
+    }
+    Ok(targets)
+}

@@ -1,0 +1,154 @@
+//! Data into Arrow arrays: CSV, Parquet and JSON lines (one file or a glob), typed by the
+//! source's schema and validated on the way in, so every later stage can trust its columns.
+//!
+//! Column types map to Arrow as: float → Float64, int → Int64, bool → Boolean, category and
+//! text → Utf8. A missing cell (empty, `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`, `?`: the
+//! markers the checker's inference uses) is an Arrow null.
+
+mod columns;
+mod csv;
+mod diag;
+mod jsonl;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod records;
+mod table;
+
+pub use table::{Origin, Table};
+
+use crate::error::{RunError, RunResult};
+use columns::{ColumnData, Kind};
+use diag::Wanted;
+use mlp_compiler::program::{Source, Value};
+use mlp_compiler::types::Schema;
+use std::path::{Path, PathBuf};
+
+/// The rows of one file in the wanted columns, with each row's 1-based line.
+pub(crate) struct Part {
+    pub columns: Vec<ColumnData>,
+    pub lines: Vec<u64>,
+}
+
+/// Reads a source's file, or every file its glob matches in sorted order, into a [`Table`] typed
+/// by the source's schema. Fails with the first problem in file order (E07xx, see `diag`).
+pub fn load(source: &Source) -> RunResult<Table> {
+    load_inner(source).map_err(|e| e.for_definition(&source.name))
+}
+
+fn load_inner(source: &Source) -> RunResult<Table> {
+    let (format, args) = match &source.format {
+        Value::Call { call, args } => (call.as_str(), Some(args)),
+        other => (other.as_str().unwrap_or_default(), None),
+    };
+    let delimiter =
+        args.and_then(|a| a.get("delimiter")).and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+    let wanted = wanted(&source.schema, &source.path)?;
+    let files = files(&source.path)?;
+    let mut header: Option<(PathBuf, Vec<String>)> = None;
+    let mut parts = Vec::with_capacity(files.len());
+    for file in files {
+        let (names, part) = match format {
+            "csv" => {
+                let read = csv::read(&file, delimiter, &wanted)?;
+                (Some(read.header), read.part)
+            }
+            "jsonl" => (None, jsonl::read(&file, &wanted)?),
+            "parquet" => (None, read_parquet(&file, &wanted)?),
+            other => {
+                return Err(RunError::new("E0701", format!("cannot read `{other}` sources"))
+                    .in_file(&file, None, None)
+                    .with_help("sources are `csv(...)`, `jsonl(...)` or `parquet(...)`"));
+            }
+        };
+        if let Some(names) = names {
+            match &header {
+                Some((first, expected)) if *expected != names => return Err(diag::header_differs(&file, first)),
+                Some(_) => {}
+                None => header = Some((file.clone(), names)),
+            }
+        }
+        parts.push((file, part));
+    }
+    assemble(&wanted, parts)
+}
+
+/// Parses CSV bytes already in memory (a request body, a test) as [`load`] parses a file;
+/// `path` only names the data in errors.
+pub fn parse_csv(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> RunResult<Table> {
+    let wanted = wanted(schema, path)?;
+    let read = csv::parse(path, bytes, delimiter, &wanted)?;
+    assemble(&wanted, vec![(path.to_path_buf(), read.part)])
+}
+
+/// The schema's columns as the readers need them.
+fn wanted(schema: &Schema, path: &Path) -> RunResult<Vec<Wanted>> {
+    let mut wanted = Vec::with_capacity(schema.columns.len());
+    for column in &schema.columns {
+        let mut w = Wanted { name: column.name.clone(), kind: Kind::Str, ty: column.ty.clone() };
+        match Kind::of(&column.ty) {
+            Some(kind) => w.kind = kind,
+            None => return Err(diag::unsupported_type(path, &w)),
+        }
+        wanted.push(w);
+    }
+    Ok(wanted)
+}
+
+#[cfg(feature = "parquet")]
+fn read_parquet(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
+    parquet::read(path, wanted)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn read_parquet(path: &Path, _wanted: &[Wanted]) -> RunResult<Part> {
+    Err(RunError::new("E0701", "this mlpc was built without parquet support")
+        .in_file(path, None, None)
+        .with_help("rebuild with the `parquet` feature (on by default), or convert the data to CSV"))
+}
+
+/// The path itself, or every file a glob matches, sorted.
+fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
+    let text = path.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let pattern = glob::glob(&text).map_err(|e| {
+        RunError::new("E0701", format!("invalid glob `{text}`: {}", e.msg))
+            .in_file(path, None, None)
+            .with_help("`*` matches any characters in a name, `?` one character, `[abc]` one of a set")
+    })?;
+    let mut matches: Vec<PathBuf> = pattern.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+    matches.sort();
+    if matches.is_empty() {
+        return Err(diag::no_match(path));
+    }
+    Ok(matches)
+}
+
+/// Joins the files' parts (in order) into Arrow columns.
+fn assemble(wanted: &[Wanted], parts: Vec<(PathBuf, Part)>) -> RunResult<Table> {
+    let mut files = Vec::with_capacity(parts.len());
+    let mut columns: Option<Vec<ColumnData>> = None;
+    let mut rows = 0;
+    for (path, part) in parts {
+        files.push(table::FileRows { path, first_row: rows, lines: part.lines });
+        rows += files.last().map_or(0, |f| f.lines.len());
+        match &mut columns {
+            None => columns = Some(part.columns),
+            Some(columns) => {
+                for (column, more) in columns.iter_mut().zip(part.columns) {
+                    column.append(more);
+                }
+            }
+        }
+    }
+    let mut arrays = Vec::with_capacity(wanted.len());
+    for (column, w) in columns.unwrap_or_default().into_iter().zip(wanted) {
+        let array = column.finish().map_err(|why| {
+            RunError::new("E0701", format!("column `{}` cannot be held: {why}", w.name))
+                .with_help("split the data into smaller files")
+        })?;
+        arrays.push(array);
+    }
+    Ok(Table { names: wanted.iter().map(|w| w.name.clone()).collect(), columns: arrays, rows, files })
+}
