@@ -35,7 +35,7 @@ pub(crate) fn read(path: &Path, delimiter: u8, wanted: &[Wanted]) -> RunResult<C
     }
     // SAFETY: the map is read-only and lives only during this call; a file truncated by another
     // process while it is read can fault, as with every memory-mapped reader (polars, ripgrep).
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| diag::unreadable(path, &e))?;
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(|e| diag::unreadable(path, &e))?;
     parse(path, &map, delimiter, wanted)
 }
 
