@@ -276,6 +276,19 @@ fn parallel_chunks_keep_row_order_lines_and_the_first_error() {
 }
 
 #[test]
+fn all_float_files_fall_back_cell_by_cell() {
+    let columns = [("a", ColumnType::Float), ("b", ColumnType::Float)];
+    let text = b"a,b\r\n1.5,2\r\n,NaN\n\"3\",4e1\n-0.25,+7\n 8 ,9";
+    let table = csv_table(text, &columns);
+    assert_eq!(floats(&table, "a"), vec![Some(1.5), None, Some(3.0), Some(-0.25), Some(8.0)]);
+    assert_eq!(floats(&table, "b"), vec![Some(2.0), None, Some(40.0), Some(7.0), Some(9.0)]);
+    let error = parse_csv(b"a,b\n1,2\n1,x\n", b',', &schema(&columns), Path::new("f.csv")).expect_err("x");
+    assert_eq!((error.code, error.location.and_then(|l| l.column)), ("E0706", Some("b".to_string())));
+    let error = parse_csv(b"a,b\n1,2,3\n", b',', &schema(&columns), Path::new("f.csv")).expect_err("ragged");
+    assert_eq!(error.code, "E0705");
+}
+
+#[test]
 fn ragged_rows_say_how_many_fields() {
     let columns = [("a", ColumnType::Float), ("b", ColumnType::Float)];
     let error = parse_csv(b"a,b\n1,2\n1,2,3,4\n", b',', &schema(&columns), Path::new("r.csv")).expect_err("ragged");

@@ -251,6 +251,16 @@ const POW10: [f64; 23] = [
 /// algorithm. Exponents, long digit strings and words go to `fast_float2`, which is exact too.
 #[inline(always)]
 pub(crate) fn parse_float_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
+    match parse_plain_decimal(bytes) {
+        Some(parsed) => Some(parsed),
+        None => parse_float_general(bytes),
+    }
+}
+
+/// The fast path of [`parse_float_prefix`] alone: `None` for anything but a plain decimal it can
+/// convert exactly (so never NaN nor an infinity).
+#[inline(always)]
+pub(crate) fn parse_plain_decimal(bytes: &[u8]) -> Option<(f64, usize)> {
     let (negative, start) = match bytes.first() {
         Some(b'-') => (true, 1),
         Some(b'+') => (false, 1),
@@ -271,7 +281,7 @@ pub(crate) fn parse_float_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
         && fraction_digits < POW10.len()
         && !matches!(bytes.get(i), Some(b'e' | b'E'));
     if !exact {
-        return parse_float_general(bytes);
+        return None;
     }
     let value = mantissa as f64 / POW10[fraction_digits];
     Some((if negative { -value } else { value }, i))
