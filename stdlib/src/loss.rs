@@ -226,7 +226,8 @@ mod tests {
         let classes = Tensor::new(&[0u32, 1, 2, 1], &Device::Cpu).unwrap();
         let column = logits.narrow(1, 0, 1).unwrap().contiguous().unwrap();
         let binary = Tensor::new(&[[1.0f32], [0.0], [1.0], [0.0]], &Device::Cpu).unwrap();
-        let cases: [(Loss, &Tensor, &Tensor, fn(&Tensor, &Tensor) -> Result<Tensor>); 2] =
+        type Reference = fn(&Tensor, &Tensor) -> Result<Tensor>;
+        let cases: [(Loss, &Tensor, &Tensor, Reference); 2] =
             [(Loss::CrossEntropy, &logits, &classes, cross_entropy), (Loss::Bce, &column, &binary, bce_with_logits)];
         for (loss, z, y, reference) in cases {
             let var = candle_core::Var::from_tensor(z).unwrap();
