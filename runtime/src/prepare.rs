@@ -127,8 +127,16 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
     let (missing, _) = setting_call(dataset, "missing");
     let mut keep: Vec<usize> = (0..table.rows).collect();
     if missing == "drop" || missing.is_empty() {
-        let views: Vec<ColumnView> = dataset.inputs.iter().map(|c| view(&table, c)).collect::<RunResult<_>>()?;
-        keep.retain(|&r| views.iter().all(|v| !v.is_missing(r)));
+        // Only columns that have a missing value need a look per row.
+        let mut views = Vec::new();
+        for name in &dataset.inputs {
+            if has_missing(&table, name)? {
+                views.push(view(&table, name)?);
+            }
+        }
+        if !views.is_empty() {
+            keep.retain(|&r| views.iter().all(|v| !v.is_missing(r)));
+        }
         if keep.is_empty() {
             return Err(RunError::new(
                 "E0713",
@@ -195,6 +203,22 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
     let mut split = Split { train: to_rows(&local.train), val: to_rows(&local.val), test: to_rows(&local.test) };
     apply_sampling(dataset, &mut split, &target_all, seed);
     Ok(SplitRows { table, target: target_all, classes, split })
+}
+
+/// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
+/// compute one, e.g. `0 / 0`).
+fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
+    let array = table.column(name).ok_or_else(|| {
+        RunError::new("E0809", format!("column `{name}` is not in the loaded data"))
+            .with_help("the data changed since the spec was checked: run `mlpc check` again")
+    })?;
+    if array.null_count() > 0 {
+        return Ok(true);
+    }
+    Ok(array
+        .as_any()
+        .downcast_ref::<arrow_array::Float64Array>()
+        .is_some_and(|f| f.values().iter().any(|v| v.is_nan())))
 }
 
 /// `sample = fraction(of: f)` keeps a seeded fraction of every split; `balance()` undersamples the
@@ -327,8 +351,9 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
 
     let mut columns = Vec::new();
     let mut features = Vec::new();
-    for name in &dataset.inputs {
-        let column = view(table, name)?;
+    // One typed view per input column, used to fit and then to transform.
+    let views: Vec<ColumnView> = dataset.inputs.iter().map(|c| view(table, c)).collect::<RunResult<_>>()?;
+    for (name, column) in dataset.inputs.iter().zip(&views) {
         let ty = dataset.schema.get(name).map(|c| c.ty.clone()).unwrap_or(ColumnType::Float);
         let transform = match (&column, &ty) {
             (ColumnView::Text(array), ColumnType::Category { .. }) => {
@@ -390,7 +415,6 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
         target: target_scaler,
         classes: rows.classes.clone(),
     };
-    let views: Vec<ColumnView> = dataset.inputs.iter().map(|c| view(table, c)).collect::<RunResult<_>>()?;
     let mut splits = Vec::new();
     for (index, split_rows) in [&rows.split.train, &rows.split.val, &rows.split.test].into_iter().enumerate() {
         let x = transform_rows(&state, &views, table, split_rows, features.len(), SPLIT_NAMES[index])?;
