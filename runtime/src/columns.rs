@@ -20,13 +20,17 @@ impl ColumnView<'_> {
     }
 }
 
-/// The column `name` of `table`, or E0809 when the table lacks it.
-pub fn view<'a>(table: &'a Table, name: &str) -> RunResult<ColumnView<'a>> {
-    let array = table.column(name).ok_or_else(|| {
+/// The Arrow column `name` of `table`, or E0809 when the table lacks it.
+pub fn array<'a>(table: &'a Table, name: &str) -> RunResult<&'a ArrayRef> {
+    table.column(name).ok_or_else(|| {
         RunError::new("E0809", format!("column `{name}` is not in the loaded data"))
             .with_help("the data changed since the spec was checked: run `mlpc check` again")
-    })?;
-    Ok(view_array(array))
+    })
+}
+
+/// The column `name` of `table` as a typed view, or E0809 when the table lacks it.
+pub fn view<'a>(table: &'a Table, name: &str) -> RunResult<ColumnView<'a>> {
+    Ok(view_array(array(table, name)?))
 }
 
 pub fn view_array(array: &ArrayRef) -> ColumnView<'_> {

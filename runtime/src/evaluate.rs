@@ -87,7 +87,13 @@ pub fn evaluate(
     Ok(scores)
 }
 
-fn compute(call: &str, args: &BTreeMap<String, Value>, prediction: &Prediction, truth: &Target) -> Result<f64, String> {
+/// One metric of a prediction against the truth, or why it has no value.
+pub fn compute(
+    call: &str,
+    args: &BTreeMap<String, Value>,
+    prediction: &Prediction,
+    truth: &Target,
+) -> Result<f64, String> {
     if truth.is_empty() {
         return Err("the split has no rows".into());
     }

@@ -59,7 +59,8 @@ impl Outputs {
     }
 }
 
-fn seed_of(program: &Program) -> u64 {
+/// The pipeline's seed (the `--seed` override is already in the program).
+pub fn seed_of(program: &Program) -> u64 {
     match program.pipeline.settings.get("seed") {
         Some(Value::Int(i)) => *i as u64,
         _ => 0,

@@ -208,10 +208,7 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
 /// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
 /// compute one, e.g. `0 / 0`).
 fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
-    let array = table.column(name).ok_or_else(|| {
-        RunError::new("E0809", format!("column `{name}` is not in the loaded data"))
-            .with_help("the data changed since the spec was checked: run `mlpc check` again")
-    })?;
+    let array = crate::columns::array(table, name)?;
     if array.null_count() > 0 {
         return Ok(true);
     }

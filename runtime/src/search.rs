@@ -171,11 +171,7 @@ pub fn run(
         .collect::<RunResult<_>>()?;
     let (strategy, trials_per_round) = strategy(search);
     let watch = train::watch_of(program);
-    let seed = match program.pipeline.settings.get("seed") {
-        Some(Value::Int(i)) => *i as u64,
-        _ => 0,
-    };
-    let mut rng = Rng::new(seed ^ 0x5EA4_C400);
+    let mut rng = Rng::new(crate::exec::seed_of(program) ^ 0x5EA4_C400);
     let mut outcome = SearchOutcome {
         strategy: strategy.clone(),
         direction: watch.direction,
@@ -231,11 +227,7 @@ fn trial(
     index: usize,
     progress: &dyn Progress,
 ) -> RunResult<Option<ValScore>> {
-    let seed = match program.pipeline.settings.get("seed") {
-        Some(Value::Int(i)) => *i as u64,
-        _ => 0,
-    };
-    let config = TrainConfig::resolve(model, params, seed);
+    let config = TrainConfig::resolve(model, params, crate::exec::seed_of(program));
     let watch = train::watch_of(program);
     let label = format!("{}#{}", model.name, index + 1);
     match train::train_mlp(model, &label, &config, data, &watch, progress) {

@@ -3,14 +3,13 @@
 //! loss stops being a finite number.
 
 use crate::error::{RunError, RunResult};
-use crate::predict::{EpochLog, Prediction, TrainedMlp, mlp_prediction, to_tensor};
+use crate::predict::{EpochLog, TrainedMlp, mlp_prediction, to_tensor};
 use crate::prepare::{Prepared, Target};
 use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
 use mlp_compiler::ast::Direction;
 use mlp_compiler::program::{Metric, Model, Value};
 use mlp_compiler::types::Task;
-use mlp_stdlib::Outcome;
 use mlp_stdlib::loss::Loss;
 use mlp_stdlib::mlp::{Activation, Init, Mlp, MlpSpec};
 use mlp_stdlib::optim::{Optimizer, OptimizerKind};
@@ -298,16 +297,7 @@ fn validation_score(
     let mut objective = None;
     if let Some((name, args)) = watch.metric.and_then(|m| m.builtin.as_call()) {
         let prediction = mlp_prediction(trained, &val.x)?;
-        objective = match (&prediction, &val.y) {
-            (Prediction::Classes(p), Target::Classes(t)) => {
-                mlp_stdlib::metrics::compute(name, args, &Outcome::Classes { truth: t, probabilities: p }, 0.5).ok()
-            }
-            (Prediction::Values(p), Target::Values(t)) => {
-                mlp_stdlib::metrics::compute(name, args, &Outcome::Values { truth: t, predicted: p }, 0.5).ok()
-            }
-            _ => None,
-        }
-        .filter(|v| v.is_finite());
+        objective = crate::evaluate::compute(name, args, &prediction, &val.y).ok().filter(|v| v.is_finite());
     }
     let device = Device::Cpu;
     let failed = |e: candle_core::Error| RunError::new("E0803", format!("validation failed: {e}"));
