@@ -251,3 +251,57 @@ fn an_unwritable_run_directory_is_e0804() {
     assert_eq!(out.status.code(), Some(4));
     assert!(text(&out.stderr).contains("E0804"), "{}", text(&out.stderr));
 }
+
+/// Missing cells filled with training medians, a fixed baseline, and the less common training
+/// settings (SGD with momentum, batch norm, dropout, L1) on real data with holes punched in it.
+#[test]
+fn fills_fixed_baselines_and_training_options_work_end_to_end() {
+    let iris = std::fs::read_to_string(root().join("tests/data/iris.csv")).unwrap();
+    let mut holes = String::new();
+    for (i, line) in iris.lines().enumerate() {
+        // Blank the first cell of every seventh data row.
+        if i > 0 && i % 7 == 0 {
+            holes.push_str(&line[line.find(',').unwrap()..]);
+        } else {
+            holes.push_str(line);
+        }
+        holes.push('\n');
+    }
+    let spec = r#"
+pipeline holes { seed = 5 }
+source iris = csv("iris.csv") { label = species }
+dataset m = iris {
+  split = stratified(train: 0.6, val: 0.2, test: 0.2)
+  missing = fill_median
+}
+objective maximize accuracy
+baseline experts = fixed(score: 0.9)
+model net = mlp(hidden: [16, 8], activation: gelu, init: he) {
+  optimizer = sgd(lr: 0.05, momentum: 0.9)
+  batch_norm = true
+  dropout = 0.1
+  l1 = 1e-5
+  epochs = 80
+  batch = 16
+  early_stop = patience(15)
+}
+gate release {
+  net.accuracy on test >= 0.8
+}
+"#;
+    let dir = project("fills", spec);
+    std::fs::write(dir.join("iris.csv"), &holes).unwrap();
+    let (status, json, stderr) = run_json(&dir, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    for split in ["train", "val", "test"] {
+        assert_eq!(json["models"]["experts"]["metrics"][split]["accuracy"], 0.9, "fixed score on {split}");
+    }
+    let run_dir = PathBuf::from(json["artifacts"]["dir"].as_str().unwrap());
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("models/net.preprocessing.json")).unwrap()).unwrap();
+    let fill = state["columns"][0]["fill"].as_f64().expect("sepal_length has a fitted fill value");
+    assert!((4.0..8.0).contains(&fill), "median sepal length {fill}");
+    // No row was dropped: 150 rows, 30 of them in the test split.
+    let predictions = std::fs::read_to_string(run_dir.join("predictions.csv")).unwrap();
+    assert_eq!(predictions.lines().count(), 31);
+}
