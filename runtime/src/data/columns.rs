@@ -261,11 +261,11 @@ pub(crate) fn parse_float_prefix(bytes: &[u8]) -> Option<(f64, usize)> {
 /// convert exactly (so never NaN nor an infinity).
 #[inline(always)]
 pub(crate) fn parse_plain_decimal(bytes: &[u8]) -> Option<(f64, usize)> {
-    let (negative, start) = match bytes.first() {
-        Some(b'-') => (true, 1),
-        Some(b'+') => (false, 1),
-        _ => (false, 0),
-    };
+    // The sign without branches: in measured data it is as often `-` as not, and a mispredicted
+    // branch per cell costs more than the rest of the number.
+    let first = bytes.first().copied().unwrap_or(0);
+    let negative = first == b'-';
+    let start = usize::from(negative | (first == b'+'));
     let mut mantissa: u64 = 0;
     let integer_digits = digits(bytes, start, &mut mantissa);
     let mut i = start + integer_digits;
@@ -283,8 +283,9 @@ pub(crate) fn parse_plain_decimal(bytes: &[u8]) -> Option<(f64, usize)> {
     if !exact {
         return None;
     }
+    // The quotient is +0 or positive, so setting the sign bit negates it (-0 for `-0.0`, as `-`).
     let value = mantissa as f64 / POW10[fraction_digits];
-    Some((if negative { -value } else { value }, i))
+    Some((f64::from_bits(value.to_bits() | (u64::from(negative) << 63)), i))
 }
 
 /// The general (rarer, slower) case: exponents, many digits, `inf`, `nan`.
@@ -359,11 +360,11 @@ pub(crate) fn parse_int(cell: &[u8]) -> Option<i64> {
 /// overflow. Used by the CSV fast path, which then checks that a delimiter follows.
 #[inline]
 pub(crate) fn parse_int_prefix(bytes: &[u8]) -> Option<(i64, usize)> {
-    let (negative, start) = match bytes.first() {
-        Some(b'-') => (true, 1),
-        Some(b'+') => (false, 1),
-        _ => (false, 0),
-    };
+    // The sign without branches: in measured data it is as often `-` as not, and a mispredicted
+    // branch per cell costs more than the rest of the number.
+    let first = bytes.first().copied().unwrap_or(0);
+    let negative = first == b'-';
+    let start = usize::from(negative | (first == b'+'));
     let mut i = start;
     // Accumulate negatively so that i64::MIN parses too.
     let mut acc: i64 = 0;

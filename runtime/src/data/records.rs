@@ -9,7 +9,7 @@
 //!   delimiter are kept as they are (as the `csv` crate does);
 //! - a `"` anywhere else is an ordinary byte.
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memmem};
 use std::borrow::Cow;
 
 /// What ended a field.
@@ -161,16 +161,15 @@ pub(crate) fn chunks(
     target: usize,
 ) -> Result<Vec<Chunk>, Unterminated> {
     let target = target.max(1);
-    if memchr(b'"', &bytes[start..]).is_none() {
-        Ok(chunks_unquoted(bytes, start, first_line, target))
-    } else {
-        chunks_quoted(bytes, start, first_line, delimiter, target)
+    match chunks_unquoted(bytes, start, first_line, target) {
+        Some(chunks) => Ok(chunks),
+        None => chunks_quoted(bytes, start, first_line, delimiter, target),
     }
 }
 
 /// Without any quote a record is a line, so ranges can be cut at any newline and counted in
-/// parallel.
-fn chunks_unquoted(bytes: &[u8], start: usize, first_line: u64, target: usize) -> Vec<Chunk> {
+/// parallel; the search for a quote is part of the same parallel pass. `None` if there is a quote.
+fn chunks_unquoted(bytes: &[u8], start: usize, first_line: u64, target: usize) -> Option<Vec<Chunk>> {
     use rayon::prelude::*;
     let mut cuts = vec![start];
     let mut at = start;
@@ -188,35 +187,62 @@ fn chunks_unquoted(bytes: &[u8], start: usize, first_line: u64, target: usize) -
         }
     }
     cuts.push(bytes.len());
-    let counts: Vec<(usize, u64)> = cuts
-        .par_windows(2)
-        .map(|w| {
-            let range = &bytes[w[0]..w[1]];
-            let mut rows = 0;
-            let mut newlines = 0;
-            let mut line_start = 0;
-            for nl in memchr::memchr_iter(b'\n', range) {
-                newlines += 1;
-                if !matches!(&range[line_start..nl], b"" | b"\r") {
-                    rows += 1;
-                }
-                line_start = nl + 1;
-            }
-            if !matches!(&range[line_start..], b"" | b"\r") {
-                rows += 1;
-            }
-            (rows, newlines)
-        })
-        .collect();
+    let blank = memmem::Finder::new(b"\n\n");
+    let blank_crlf = memmem::Finder::new(b"\n\r\n");
+    let counts: Option<Vec<(usize, u64)>> =
+        cuts.par_windows(2).map(|w| count_unquoted(&bytes[w[0]..w[1]], &blank, &blank_crlf)).collect();
     let mut line = first_line;
-    cuts.windows(2)
-        .zip(counts)
+    let chunks = cuts
+        .windows(2)
+        .zip(counts?)
         .map(|(w, (rows, newlines))| {
             let chunk = Chunk { start: w[0], end: w[1], rows, first_line: line };
             line += newlines;
             chunk
         })
-        .collect()
+        .collect();
+    Some(chunks)
+}
+
+/// The records and newlines of a range that starts a line, or `None` if it holds a quote. Works
+/// block by block so that the quote search, the newline count and the blank-line search read each
+/// block from cache; the common range (no blank line) needs no per-line work.
+fn count_unquoted(range: &[u8], blank: &memmem::Finder<'_>, blank_crlf: &memmem::Finder<'_>) -> Option<(usize, u64)> {
+    const BLOCK: usize = 64 << 10;
+    let mut newlines = 0u64;
+    let mut has_blank = matches!(range, [] | [b'\n', ..] | [b'\r', b'\n', ..] | [b'\r']);
+    let mut block_start = 0;
+    while block_start < range.len() {
+        let block_end = (block_start + BLOCK).min(range.len());
+        let block = &range[block_start..block_end];
+        if memchr(b'"', block).is_some() {
+            return None;
+        }
+        newlines += memchr::memchr_iter(b'\n', block).count() as u64;
+        if !has_blank {
+            // A blank line that starts in this block ends at most two bytes after it.
+            let window = &range[block_start..(block_end + 2).min(range.len())];
+            has_blank = blank.find(window).is_some() || blank_crlf.find(window).is_some();
+        }
+        block_start = block_end;
+    }
+    if !has_blank {
+        // Every line but the last is a record; the last is one unless it is empty (or just `\r`).
+        let last_blank = range.ends_with(b"\n") || range.ends_with(b"\n\r");
+        return Some(((newlines + 1) as usize - usize::from(last_blank), newlines));
+    }
+    let mut rows = 0;
+    let mut line_start = 0;
+    for nl in memchr::memchr_iter(b'\n', range) {
+        if !matches!(&range[line_start..nl], b"" | b"\r") {
+            rows += 1;
+        }
+        line_start = nl + 1;
+    }
+    if !matches!(&range[line_start..], b"" | b"\r") {
+        rows += 1;
+    }
+    Some((rows, newlines))
 }
 
 /// With quotes a newline may sit inside a field: walk the records once, in order, to find safe
@@ -299,5 +325,31 @@ mod tests {
         let chunks = chunks(data, 0, 2, b',', 3).expect("no quotes");
         assert_eq!(chunks.iter().map(|c| c.rows).sum::<usize>(), 3);
         assert_eq!(chunks.last().map(|c| c.first_line), Some(5));
+    }
+
+    #[test]
+    fn unquoted_counts_match_a_line_by_line_count() {
+        let cases: [&[u8]; 8] = [
+            b"1,2\n3,4\n",
+            b"1,2\n3,4",
+            b"1\r\n\r\n2\r\n",
+            b"\n\n1\n",
+            b"1\n\r",
+            b"1\n\n\n2\n\r\n3",
+            b"\r",
+            b"1\r\n2\r\n\n",
+        ];
+        for data in cases {
+            let lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            let rows = lines.iter().filter(|l| !matches!(**l, b"" | b"\r")).count();
+            for target in 1..data.len() + 2 {
+                let chunks = chunks(data, 0, 1, b',', target).expect("no quotes");
+                assert_eq!(chunks.iter().map(|c| c.rows).sum::<usize>(), rows, "{data:?} target {target}");
+                for c in &chunks {
+                    let before = data[..c.start].iter().filter(|&&b| b == b'\n').count() as u64;
+                    assert_eq!(c.first_line, 1 + before, "{data:?} target {target}");
+                }
+            }
+        }
     }
 }
