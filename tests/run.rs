@@ -61,6 +61,9 @@ gate release {
   net.accuracy on test >= 0.8
   net beats majority on f1_macro by 0.3
 }
+deploy api = http(net) {
+  port = 8080
+}
 "#;
 
 #[test]
@@ -85,6 +88,8 @@ fn a_run_prints_the_json_contract_and_writes_its_directory() {
     assert!(net_test >= 0.8 && (majority_test - 1.0 / 3.0).abs() < 1e-9, "{net_test} {majority_test}");
     assert_eq!(json["gates"][0]["name"], "release");
     assert_eq!(json["gates"][0]["passed"], true);
+    assert_eq!(json["models"]["net"]["exported"], true, "every gate passed, so the model ships");
+    assert!(json["skipped"]["deploy:api"].is_string(), "mlpc run starts no deploy target: {}", json["skipped"]);
     // The results table goes to stderr when stdout carries JSON.
     assert!(stderr.contains("gate release: passed"), "{stderr}");
 
@@ -136,6 +141,7 @@ fn a_failed_gate_completes_the_run_and_exits_3() {
     let (status, json, stderr) = run_json(&dir, &[]);
     assert_eq!(status, 3, "{stderr}");
     assert_eq!(json["gates"][0]["passed"], false);
+    assert_eq!(json["models"]["net"]["exported"], false, "a failed gate holds the model back");
     let checks = json["gates"][0]["checks"].as_array().unwrap();
     let failed: Vec<&Value> = checks.iter().filter(|c| c["passed"] == false).collect();
     assert_eq!(failed.len(), 2, "{checks:?}");

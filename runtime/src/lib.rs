@@ -8,7 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod baseline;
-pub mod columns;
+pub mod column_view;
 pub mod data;
 pub mod error;
 pub mod eval;

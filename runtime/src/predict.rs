@@ -1,7 +1,7 @@
 //! [`Trained`]: a fitted baseline or model, and its predictions on a prepared split.
 
 use crate::error::{RunError, RunResult};
-use crate::prepare::{Prepared, Target};
+use crate::prepare::Prepared;
 use arrow_array::{Array, BooleanArray, Float64Array};
 use candle_core::{D, Device, Tensor};
 use mlp_compiler::ast::Expr;
@@ -177,12 +177,4 @@ fn softmax(logits: &Tensor) -> candle_core::Result<Tensor> {
 pub fn to_tensor(x: &Matrix, device: &Device) -> candle_core::Result<Tensor> {
     let data: Vec<f32> = x.data.iter().map(|&v| v as f32).collect();
     Tensor::from_vec(data, (x.rows, x.cols), device)
-}
-
-/// The truth of a split, for metrics.
-pub fn truth(target: &Target) -> (Option<&[usize]>, Option<&[f64]>) {
-    match target {
-        Target::Classes(c) => (Some(c), None),
-        Target::Values(v) => (None, Some(v)),
-    }
 }

@@ -2,7 +2,7 @@
 //! the preprocessing fitted on the training rows only (fills, normalization, encodings, target
 //! scaling), applied to every split to give dense input matrices and targets.
 
-use crate::columns::{ColumnView, cell_text, view};
+use crate::column_view::{ColumnView, cell_text, view};
 use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
@@ -208,7 +208,7 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
 /// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
 /// compute one, e.g. `0 / 0`).
 fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
-    let array = crate::columns::array(table, name)?;
+    let array = crate::column_view::array(table, name)?;
     if array.null_count() > 0 {
         return Ok(true);
     }

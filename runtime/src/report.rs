@@ -55,6 +55,10 @@ pub struct ModelReport {
     pub training: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub search: Option<serde_json::Value>,
+    /// For models a deploy target serves: whether the plan's `export` step let it ship (every
+    /// gate passed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exported: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -111,6 +115,10 @@ pub fn build(
                     scores: (**scores).clone(),
                     training,
                     search,
+                    exported: match outputs.get(&format!("export:{}", model.name)) {
+                        Some(Artifact::Export { shipped }) => Some(*shipped),
+                        _ => None,
+                    },
                 },
             );
         }
@@ -126,6 +134,7 @@ pub fn build(
                     scores: (**scores).clone(),
                     training: None,
                     search: None,
+                    exported: None,
                 },
             );
         }

@@ -234,24 +234,11 @@ mod tests {
             let fused = loss.compute(var.as_tensor(), y).unwrap();
             let plain = reference(var.as_tensor(), y).unwrap();
             assert!((scalar(fused.clone()) - scalar(plain.clone())).abs() < 1e-5, "{loss:?} value");
-            let g1 = fused
-                .backward()
-                .unwrap()
-                .get(var.as_tensor())
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap();
-            let g2 = plain
-                .backward()
-                .unwrap()
-                .get(var.as_tensor())
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap();
+            let gradient = |loss: &Tensor| {
+                let grads = loss.backward().unwrap();
+                grads.get(var.as_tensor()).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            };
+            let (g1, g2) = (gradient(&fused), gradient(&plain));
             for (a, b) in g1.iter().zip(&g2) {
                 assert!((a - b).abs() < 1e-5, "{loss:?} gradient: {g1:?} vs {g2:?}");
             }
