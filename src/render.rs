@@ -186,7 +186,9 @@ pub fn run_error(error: &mlp_runtime::RunError, color: bool) -> String {
         match line_data {
             Some((line, text, start)) if !text.is_empty() => {
                 let (from, len) = match location.byte.map(|b| b.saturating_sub(start) as usize) {
-                    Some(at) if at < text.len() => {
+                    // The line is shown with invalid UTF-8 replaced, which can move later bytes: only
+                    // a caret that still lands on a character boundary is used.
+                    Some(at) if at < text.len() && text.is_char_boundary(at) => {
                         let end = text[at..].find([',', '\t', ';']).map_or(text.len(), |e| at + e);
                         (at, (end - at).max(1))
                     }

@@ -48,12 +48,14 @@ pub fn fit(baseline: &Baseline, prepared: &Prepared, rule: Option<&Expr>) -> Run
             }
         }
         "rule" => {
-            let expr = rule.cloned().ok_or_else(|| {
+            let expr = rule.ok_or_else(|| {
                 RunError::new("E0809", format!("rule baseline `{}` has no expression", baseline.name))
                     .for_definition(&baseline.name)
             })?;
             let threshold = baseline.settings.get("threshold").and_then(Value::as_f64).unwrap_or(0.5);
-            Trained::Rule { expr, threshold }
+            let values =
+                crate::eval::evaluate(expr, &prepared.table, &[]).map_err(|e| e.for_definition(&baseline.name))?;
+            Trained::Rule { values, threshold }
         }
         "fixed" => Trained::Fixed { score: arg("score").unwrap_or(0.0) },
         other => {

@@ -105,10 +105,10 @@ fn compare(v: f64, op: &str, bound: f64) -> bool {
     }
 }
 
-/// Built-in metrics used directly in a gate are not always in the program's list.
+/// A metric's direction as stdlib/metrics.mlp declares it, for a name the program's metric list
+/// lacks (the checker adds every metric a gate names, so this is a fallback, not a second table).
 fn default_direction(metric: &str) -> Direction {
-    match metric {
-        "log_loss" | "mse" | "mae" | "rmse" => Direction::Minimize,
-        _ => Direction::Maximize,
-    }
+    let declared =
+        mlp_compiler::stdlib::Stdlib::get().lookup("metric", metric).and_then(|b| b.name_attribute("direction"));
+    if declared == Some("minimize") { Direction::Minimize } else { Direction::Maximize }
 }

@@ -2,9 +2,8 @@
 
 use crate::error::{RunError, RunResult};
 use crate::prepare::Prepared;
-use arrow_array::{Array, BooleanArray, Float64Array};
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use candle_core::{D, Device, Tensor};
-use mlp_compiler::ast::Expr;
 use mlp_compiler::types::Task;
 use mlp_stdlib::Matrix;
 use mlp_stdlib::linear::LinearModel;
@@ -57,8 +56,10 @@ pub enum Trained {
         score: f64,
     },
     Linear(LinearModel),
+    /// A rule's value on every row of the dataset (evaluated once, at fit time), and the
+    /// threshold a numeric score must reach.
     Rule {
-        expr: Expr,
+        values: ArrayRef,
         threshold: f64,
     },
     Mlp(Box<TrainedMlp>),
@@ -90,14 +91,13 @@ impl Trained {
                     Prediction::Classes(model.predict_proba(&split.x).map_err(failed)?)
                 }
             }
-            Trained::Rule { expr, threshold } => rule_prediction(expr, *threshold, prepared, &split.rows)?,
+            Trained::Rule { values, threshold } => rule_prediction(values, *threshold, prepared, &split.rows)?,
             Trained::Mlp(trained) => mlp_prediction(trained, &split.x)?,
         }))
     }
 }
 
-fn rule_prediction(expr: &Expr, threshold: f64, prepared: &Prepared, rows: &[usize]) -> RunResult<Prediction> {
-    let values = crate::eval::evaluate(expr, &prepared.table, &[])?;
+fn rule_prediction(values: &ArrayRef, threshold: f64, prepared: &Prepared, rows: &[usize]) -> RunResult<Prediction> {
     let any = values.as_any();
     let scores: Vec<f64> = if let Some(b) = any.downcast_ref::<BooleanArray>() {
         // A missing condition predicts the negative class: a rule fires only when it holds.
