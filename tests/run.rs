@@ -311,3 +311,48 @@ gate release {
     let predictions = std::fs::read_to_string(run_dir.join("predictions.csv")).unwrap();
     assert_eq!(predictions.lines().count(), 31);
 }
+
+/// A JSON-lines source split by time, end to end, and the human run listing afterwards.
+#[test]
+fn json_lines_split_by_time_then_listed() {
+    let iris = std::fs::read_to_string(root().join("tests/data/iris.csv")).unwrap();
+    let mut lines = String::new();
+    for (i, row) in iris.lines().skip(1).enumerate() {
+        let cells: Vec<&str> = row.split(',').collect();
+        // Interleave the species over time so every split sees all three.
+        lines.push_str(&format!(
+            "{{\"day\": {}, \"sepal_length\": {}, \"sepal_width\": {}, \"petal_length\": {}, \"petal_width\": {}, \"species\": \"{}\"}}\n",
+            (i % 50) * 3 + i / 50,
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4]
+        ));
+    }
+    let spec = r#"
+pipeline timed { seed = 2 }
+source iris = jsonl("iris.jsonl") { label = species }
+dataset m = iris {
+  split = by_time(day, train: 0.6, val: 0.2, test: 0.2)
+  exclude = [day]
+}
+objective maximize accuracy
+baseline logistic = linear(l2: 0.01)
+"#;
+    let dir = project("jsonl", spec);
+    std::fs::write(dir.join("iris.jsonl"), lines).unwrap();
+    let (status, json, stderr) = run_json(&dir, &[]);
+    assert_eq!(status, 0, "{stderr}");
+    let accuracy = json["models"]["logistic"]["metrics"]["test"]["accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.8, "logistic on the latest 30 days: {accuracy}");
+    let predictions =
+        std::fs::read_to_string(Path::new(json["artifacts"]["dir"].as_str().unwrap()).join("predictions.csv")).unwrap();
+    // by_time gives the test split the latest rows: lines 121..=150 of the file.
+    let test_lines: Vec<u64> =
+        predictions.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(test_lines.len(), 30);
+    let listed = mlpc(&["runs", "spec.mlp"], &dir);
+    let table = text(&listed.stdout);
+    assert!(table.contains(json["run_id"].as_str().unwrap()) && table.contains("passed"), "{table}");
+}

@@ -511,6 +511,9 @@ impl<'a> Checker<'a> {
             let span = settings.spans.get("exclude").copied().unwrap_or(value.span);
             self.check_columns_exist(def.file, &schema, excluded, span, "the data");
         }
+        // A split may be keyed by a column the models must not see (a date, a fold name): it is
+        // resolved against the columns before exclusion.
+        let split_columns = schema.clone();
         if let Some(Value::List(excluded)) = values.get("exclude") {
             let excluded: Vec<&str> = excluded.iter().filter_map(Value::as_str).collect();
             schema.columns.retain(|c| !excluded.contains(&c.name.as_str()));
@@ -649,12 +652,12 @@ impl<'a> Checker<'a> {
                 );
             }
             if let Some(column) = args.get("column").and_then(Value::as_str) {
-                if schema.get(column).is_none() {
+                if split_columns.get(column).is_none() {
                     self.unknown_column(
                         def.file,
                         split_span,
                         column,
-                        schema.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str),
+                        split_columns.names().map(str::to_string).collect::<Vec<_>>().iter().map(String::as_str),
                         "the data",
                     );
                 }
