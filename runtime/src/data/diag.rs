@@ -49,7 +49,9 @@ pub(crate) fn unreadable(path: &Path, error: &std::io::Error) -> RunError {
 }
 
 pub(crate) fn no_match(pattern: &Path) -> RunError {
-    RunError::new("E0701", format!("no data file matches `{}`", pattern.display()))
+    // The message names the glob's last part only: the location line gives the whole path, and a long
+    // absolute path in the message would wrap differently on every machine.
+    RunError::new("E0701", format!("no data file matches `{}`", file_name(pattern)))
         .at(at(pattern, None, None, None))
         .with_help("paths are relative to the spec's directory; a glob must match at least one file")
 }
