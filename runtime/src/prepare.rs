@@ -2,7 +2,7 @@
 //! the preprocessing fitted on the training rows only (fills, normalization, encodings, target
 //! scaling), applied to every split to give dense input matrices and targets.
 
-use crate::column_view::{ColumnView, cell_text, view};
+use crate::column_view::{ColumnView, Tensor, cell_text, view};
 use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
@@ -75,6 +75,21 @@ pub struct Prepared {
     pub splits: [PreparedSplit; 3],
     pub state: Preprocessing,
     pub table: Arc<Table>,
+    /// Where the dataset's first image or sequence column sits in `x`, for models (CNN, LSTM)
+    /// that read it as a tensor rather than as flat features; `None` for tabular data.
+    pub tensor: Option<TensorInput>,
+}
+
+/// An image or sequence column inside the flat prepared matrix: its numbers are columns
+/// `offset..offset + width` of every split's `x`, already normalized, in the order of `shape`
+/// (`[channels, height, width]` for an image, `[length, features]` for a sequence), so a row
+/// reshapes to `shape` without copying.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TensorInput {
+    pub column: String,
+    pub offset: usize,
+    pub width: usize,
+    pub shape: Vec<usize>,
 }
 
 /// The fitted preprocessing, saved with every model so predictions can be reproduced.
@@ -96,6 +111,58 @@ pub struct ColumnTransform {
     pub fill_level: Option<String>,
     pub scaler: Option<Scaler>,
     pub encoder: Option<Encoder>,
+    /// An image or sequence column: its shape and one scaler per channel (image) or per feature
+    /// (sequence), fitted on the training split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tensor: Option<TensorTransform>,
+}
+
+/// The per-channel normalization of an image column (per feature for a sequence).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TensorTransform {
+    /// `[channels, height, width]` or `[length, features]`.
+    pub shape: Vec<usize>,
+    /// `channel` for an image (a channel's numbers are contiguous), `feature` for a sequence (a
+    /// step's features are contiguous, so element `i` belongs to feature `i % features`).
+    pub per: &'static str,
+    pub scalers: Vec<Scaler>,
+}
+
+impl TensorTransform {
+    /// Fits one scaler per channel (image) or feature (sequence) on the training rows.
+    fn fit(ty: &ColumnType, normalize: &str, tensor: &Tensor<'_>, train: &[usize]) -> TensorTransform {
+        let (shape, per, groups) = match ty {
+            ColumnType::Image { channels, height, width } => (vec![*channels, *height, *width], "channel", *channels),
+            ColumnType::Sequence { length, features } => (vec![*length, *features], "feature", *features),
+            // A tensor the schema does not describe: one group.
+            _ => (vec![1, tensor.width], "channel", 1),
+        };
+        let transform = TensorTransform { shape, per, scalers: Vec::new() };
+        let mut groups_values: Vec<Vec<f64>> = vec![Vec::new(); groups.max(1)];
+        for &r in train {
+            for (i, &v) in tensor.row(r).iter().enumerate() {
+                groups_values[transform.group(i)].push(f64::from(v));
+            }
+        }
+        let scalers = groups_values.iter().map(|values| Scaler::fit(normalize, values)).collect();
+        TensorTransform { scalers, ..transform }
+    }
+
+    /// The channel or feature of element `i` of a row.
+    fn group(&self, i: usize) -> usize {
+        match self.per {
+            "feature" => i % self.shape.last().copied().unwrap_or(1).max(1),
+            _ => i / self.shape.iter().skip(1).product::<usize>().max(1),
+        }
+    }
+
+    /// Normalizes one row into `out`.
+    pub fn apply(&self, row: &[f32], out: &mut [f64]) {
+        for (i, (&v, o)) in row.iter().zip(out.iter_mut()).enumerate() {
+            let v = f64::from(v);
+            *o = self.scalers.get(self.group(i)).map_or(v, |s| s.apply(v));
+        }
+    }
 }
 
 fn setting_call<'a>(
@@ -180,6 +247,7 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
                 let keys: Vec<f64> = match &column_view {
                     ColumnView::Numbers(v) => keep.iter().map(|&r| v[r].unwrap_or(f64::NAN)).collect(),
                     // Dates and times written as ISO 8601 text sort correctly as text.
+                    ColumnView::Tensor(_) => vec![f64::NAN; keep.len()],
                     ColumnView::Text(a) => {
                         let mut order: Vec<usize> = (0..keep.len()).collect();
                         order.sort_by(|&i, &j| a.value(keep[i]).cmp(a.value(keep[j])));
@@ -348,6 +416,7 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
 
     let mut columns = Vec::new();
     let mut features = Vec::new();
+    let mut tensor_input = None;
     // One typed view per input column, used to fit and then to transform.
     let views: Vec<ColumnView> = dataset.inputs.iter().map(|c| view(table, c)).collect::<RunResult<_>>()?;
     for (name, column) in dataset.inputs.iter().zip(&views) {
@@ -374,7 +443,14 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
                 } else {
                     features.push(name.clone());
                 }
-                ColumnTransform { column: name.clone(), fill: None, fill_level, scaler, encoder: Some(encoder) }
+                ColumnTransform {
+                    column: name.clone(),
+                    fill: None,
+                    fill_level,
+                    scaler,
+                    encoder: Some(encoder),
+                    tensor: None,
+                }
             }
             (ColumnView::Text(_), _) => {
                 return Err(RunError::new(
@@ -392,7 +468,34 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
                 let fill = fit_fill(missing, constant, &present);
                 let scaler = if ty == ColumnType::Bool { Scaler::Identity } else { Scaler::fit(normalize, &present) };
                 features.push(name.clone());
-                ColumnTransform { column: name.clone(), fill, fill_level: None, scaler: Some(scaler), encoder: None }
+                ColumnTransform {
+                    column: name.clone(),
+                    fill,
+                    fill_level: None,
+                    scaler: Some(scaler),
+                    encoder: None,
+                    tensor: None,
+                }
+            }
+            (ColumnView::Tensor(values), _) => {
+                let fitted = TensorTransform::fit(&ty, normalize, values, train);
+                if tensor_input.is_none() {
+                    tensor_input = Some(TensorInput {
+                        column: name.clone(),
+                        offset: features.len(),
+                        width: values.width,
+                        shape: fitted.shape.clone(),
+                    });
+                }
+                features.extend((0..values.width).map(|i| format!("{name}[{i}]")));
+                ColumnTransform {
+                    column: name.clone(),
+                    fill: None,
+                    fill_level: None,
+                    scaler: None,
+                    encoder: None,
+                    tensor: Some(fitted),
+                }
             }
         };
         columns.push(transform);
@@ -426,6 +529,7 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
         splits,
         state,
         table: table.clone(),
+        tensor: tensor_input,
     })
 }
 
@@ -503,6 +607,18 @@ fn transform_rows(
                     at += 1;
                 }
                 (ColumnView::Text(_), None) => at += 1,
+                (ColumnView::Tensor(values), _) => {
+                    let width = values.width;
+                    match &transform.tensor {
+                        Some(fitted) => fitted.apply(values.row(r), &mut out[at..at + width]),
+                        None => {
+                            for (o, &v) in out[at..at + width].iter_mut().zip(values.row(r)) {
+                                *o = f64::from(v);
+                            }
+                        }
+                    }
+                    at += width;
+                }
             }
         }
     }

@@ -5,8 +5,9 @@
 //! kept as a sparse list of row indices because real data has few of them, which also makes
 //! joining the parts read by parallel chunks or by several files a matter of adding an offset.
 
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+use arrow_array::{ArrayRef, BooleanArray, FixedSizeListArray, Float32Array, Float64Array, Int64Array, StringArray};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field};
 use mlp_compiler::types::ColumnType;
 use std::sync::Arc;
 
@@ -45,6 +46,12 @@ pub(crate) enum Values {
         bytes: Vec<u8>,
         ends: Vec<usize>,
     },
+    /// An image or sequence column: `width` numbers per row, rows back to back (row-major, an
+    /// image channel-first). A tensor row is never missing: a missing element is an error.
+    Tensor {
+        width: usize,
+        values: Vec<f32>,
+    },
 }
 
 /// A column being filled: values plus the rows that are missing.
@@ -72,7 +79,13 @@ impl ColumnData {
             Values::Int(v) => v.len(),
             Values::Bool(v) => v.len(),
             Values::Str { ends, .. } => ends.len(),
+            Values::Tensor { width, values } => values.len() / (*width).max(1),
         }
+    }
+
+    /// A finished tensor column of `width` numbers per row.
+    pub(crate) fn tensor(width: usize, values: Vec<f32>) -> Self {
+        ColumnData { values: Values::Tensor { width, values }, nulls: Vec::new() }
     }
 
     /// Appends one parsed cell (`None` for a missing one). The cell's kind always matches the
@@ -107,6 +120,7 @@ impl ColumnData {
                 bytes.extend_from_slice(&more);
                 ends.extend(more_ends.into_iter().map(|e| e + base));
             }
+            (Values::Tensor { values, .. }, Values::Tensor { values: more, .. }) => values.extend_from_slice(&more),
             // Parts of one column share its kind; nothing else can reach here.
             _ => {}
         }
@@ -130,8 +144,21 @@ impl ColumnData {
                 let array = StringArray::try_new(offsets, bytes.into(), nulls).map_err(|e| e.to_string())?;
                 Arc::new(array)
             }
+            Values::Tensor { width, values } => tensor_array(width, values)?,
         })
     }
+}
+
+/// An Arrow column of `width` f32 numbers per row (a `FixedSizeList<Float32>` without nulls):
+/// how the table holds image and sequence columns.
+pub fn tensor_array(width: usize, values: Vec<f32>) -> Result<ArrayRef, String> {
+    if width == 0 || values.len() % width != 0 {
+        return Err(format!("{} numbers do not make rows of {width}", values.len()));
+    }
+    let size = i32::try_from(width).map_err(|_| format!("a row of {width} numbers is too wide"))?;
+    let item = Arc::new(Field::new("item", DataType::Float32, false));
+    let child = Arc::new(Float32Array::new(ScalarBuffer::from(values), None));
+    FixedSizeListArray::try_new(item, size, child, None).map(|a| Arc::new(a) as ArrayRef).map_err(|e| e.to_string())
 }
 
 fn push_placeholder(values: &mut Values) {
@@ -140,6 +167,7 @@ fn push_placeholder(values: &mut Values) {
         Values::Int(v) => v.push(0),
         Values::Bool(v) => v.push(false),
         Values::Str { bytes, ends } => ends.push(bytes.len()),
+        Values::Tensor { width, values } => values.extend(std::iter::repeat_n(0.0, *width)),
     }
 }
 

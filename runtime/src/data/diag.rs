@@ -12,6 +12,9 @@ pub(crate) struct Wanted {
     pub name: String,
     pub kind: Kind,
     pub ty: ColumnType,
+    /// For one number of an image or sequence column (`pixels_17`): that column and the
+    /// number's index in a row.
+    pub element: Option<(String, usize)>,
 }
 
 fn at(path: &Path, line: Option<u64>, column: Option<&str>, byte: Option<usize>) -> Location {
@@ -90,6 +93,9 @@ pub(crate) fn bad_cell(
 ) -> RunError {
     let name = &column.name;
     let location = at(path, Some(line), Some(name), Some(byte));
+    if let Some((tensor, index)) = &column.element {
+        return bad_element(location, name, tensor, *index, Some(value));
+    }
     match problem {
         CellProblem::Infinite => RunError::new("E0712", format!("infinite value `{value}` in column `{name}`"))
             .at(location)
@@ -113,6 +119,41 @@ pub(crate) fn not_utf8_at(path: &Path, line: u64, byte: usize) -> RunError {
     RunError::new("E0707", format!("`{}` is not valid UTF-8 at byte {byte}", file_name(path)))
         .at(at(path, Some(line), None, Some(byte)))
         .with_help("save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`)")
+}
+
+fn bad_element(location: Location, name: &str, tensor: &str, index: usize, value: Option<&str>) -> RunError {
+    let what = match value {
+        Some(value) => format!("`{value}` in column `{name}` is not a number"),
+        None => format!("column `{name}` has a missing value"),
+    };
+    RunError::new("E0717", format!("{what}: it is number {index} of `{tensor}`"))
+        .at(location)
+        .with_help(
+            "every number of an image or sequence column must be present and finite: fix the cell, or drop the row from the file",
+        )
+}
+
+/// A missing cell in one number of an image or sequence column.
+pub(crate) fn missing_element(path: &Path, line: u64, column: &Wanted) -> RunError {
+    let (tensor, index) = column.element.clone().unwrap_or_default();
+    bad_element(at(path, Some(line), Some(&column.name), None), &column.name, &tensor, index, None)
+}
+
+/// A wanted column the file lacks: E0716 for a number of an image or sequence column.
+pub(crate) fn missing_wanted(path: &Path, line: u64, column: &Wanted) -> RunError {
+    let Some((tensor, _)) = &column.element else { return missing_column(path, line, &column.name) };
+    let name = &column.name;
+    let width = match &column.ty {
+        ColumnType::Image { channels, height, width } => channels * height * width,
+        ColumnType::Sequence { length, features } => length * features,
+        _ => 0,
+    };
+    RunError::new("E0716", format!("column `{name}` of `{tensor}: {}` is missing from `{}`", column.ty, file_name(path)))
+        .at(at(path, Some(line), Some(name), Some(0)))
+        .with_help(format!(
+            "`{tensor}` is read from the {width} columns `{tensor}_0` … `{tensor}_{}` (channel-first, row-major): add `{name}` to the file, or fix the declared shape",
+            width.saturating_sub(1)
+        ))
 }
 
 pub(crate) fn missing_column(path: &Path, line: u64, name: &str) -> RunError {
@@ -160,7 +201,7 @@ pub(crate) fn targets(
     for (w, column) in wanted.iter().enumerate() {
         match header.iter().position(|h| *h == column.name) {
             Some(f) => targets[f] = Some(w),
-            None => return Err(missing_column(path, line, &column.name)),
+            None => return Err(missing_wanted(path, line, column)),
         }
     }
     Ok(targets)

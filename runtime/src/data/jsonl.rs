@@ -61,7 +61,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8], wanted: &[Wanted]) -> RunResult<P
         return Err(diag::empty(path));
     }
     if let Some(w) = seen.iter().position(|s| !s) {
-        return Err(diag::missing_column(path, 1, &wanted[w].name));
+        return Err(diag::missing_wanted(path, 1, &wanted[w]));
     }
     Ok(Part { columns, lines })
 }

@@ -4,23 +4,31 @@
 //! Column types map to Arrow as: float → Float64, int → Int64, bool → Boolean, category and
 //! text → Utf8. A missing cell (empty, `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`, `?`: the
 //! markers the checker's inference uses) is an Arrow null.
+//!
+//! An image or sequence column (`pixels: image(1, 8, 8)`) is a `FixedSizeList<Float32>` of
+//! c·h·w (or length·features) numbers per row, channel-first and row-major. Table formats hold it
+//! as that many numeric columns `pixels_0` … `pixels_63`, read like float columns and then fused;
+//! `idx` (MNIST-style files) and `images` (a folder per class) read it directly.
 
 mod columns;
 mod csv;
 mod diag;
+mod folder;
+mod idx;
 mod jsonl;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod records;
 mod table;
 
+pub use columns::tensor_array;
 pub use table::{Origin, Table};
 
 use crate::error::{RunError, RunResult};
 use columns::{ColumnData, Kind};
 use diag::Wanted;
 use mlp_compiler::program::{Source, Value};
-use mlp_compiler::types::Schema;
+use mlp_compiler::types::{ColumnType, Schema};
 use std::path::{Path, PathBuf};
 
 /// The rows of one file in the wanted columns, with each row's 1-based line.
@@ -42,6 +50,11 @@ fn load_inner(source: &Source) -> RunResult<Table> {
     };
     let delimiter =
         args.and_then(|a| a.get("delimiter")).and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+    match format {
+        "idx" => return idx::load(source),
+        "images" => return folder::load(source),
+        _ => {}
+    }
     let wanted = wanted(&source.schema, &source.path)?;
     let files = files(&source.path)?;
     let mut header: Option<(PathBuf, Vec<String>)> = None;
@@ -57,7 +70,7 @@ fn load_inner(source: &Source) -> RunResult<Table> {
             other => {
                 return Err(RunError::new("E0701", format!("cannot read `{other}` sources"))
                     .in_file(&file, None, None)
-                    .with_help("sources are `csv(...)`, `jsonl(...)` or `parquet(...)`"));
+                    .with_help("sources are `csv(...)`, `jsonl(...)`, `parquet(...)`, `idx(...)` or `images(...)`"));
             }
         };
         if let Some(names) = names {
@@ -67,9 +80,10 @@ fn load_inner(source: &Source) -> RunResult<Table> {
                 None => header = Some((file.clone(), names)),
             }
         }
+        let part = fuse(&file, &wanted, part)?;
         parts.push((file, part));
     }
-    assemble(&wanted, parts)
+    assemble(&source.schema, parts)
 }
 
 /// Parses CSV bytes already in memory (a request body, a test) as [`load`] parses a file;
@@ -77,14 +91,36 @@ fn load_inner(source: &Source) -> RunResult<Table> {
 pub fn parse_csv(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> RunResult<Table> {
     let wanted = wanted(schema, path)?;
     let read = csv::parse(path, bytes, delimiter, &wanted)?;
-    assemble(&wanted, vec![(path.to_path_buf(), read.part)])
+    let part = fuse(path, &wanted, read.part)?;
+    assemble(schema, vec![(path.to_path_buf(), part)])
 }
 
-/// The schema's columns as the readers need them.
+/// The numbers in one row of an image or sequence column.
+pub(crate) fn tensor_width(ty: &ColumnType) -> Option<usize> {
+    match ty {
+        ColumnType::Image { channels, height, width } => Some(channels * height * width),
+        ColumnType::Sequence { length, features } => Some(length * features),
+        _ => None,
+    }
+}
+
+/// The schema's columns as the readers need them: an image or sequence column `pixels` of
+/// width n becomes the float columns `pixels_0` … `pixels_{n-1}`, fused again by [`fuse`].
 fn wanted(schema: &Schema, path: &Path) -> RunResult<Vec<Wanted>> {
     let mut wanted = Vec::with_capacity(schema.columns.len());
     for column in &schema.columns {
-        let mut w = Wanted { name: column.name.clone(), kind: Kind::Str, ty: column.ty.clone() };
+        if let Some(width) = tensor_width(&column.ty) {
+            for i in 0..width {
+                wanted.push(Wanted {
+                    name: format!("{}_{i}", column.name),
+                    kind: Kind::Float,
+                    ty: column.ty.clone(),
+                    element: Some((column.name.clone(), i)),
+                });
+            }
+            continue;
+        }
+        let mut w = Wanted { name: column.name.clone(), kind: Kind::Str, ty: column.ty.clone(), element: None };
         match Kind::of(&column.ty) {
             Some(kind) => w.kind = kind,
             None => return Err(diag::unsupported_type(path, &w)),
@@ -92,6 +128,39 @@ fn wanted(schema: &Schema, path: &Path) -> RunResult<Vec<Wanted>> {
         wanted.push(w);
     }
     Ok(wanted)
+}
+
+/// Joins the element columns of each image or sequence column of a part into one tensor column,
+/// so the part's columns follow the schema again. A missing element is an error (E0717): an
+/// image with a hole has no sensible fill.
+fn fuse(path: &Path, wanted: &[Wanted], part: Part) -> RunResult<Part> {
+    if wanted.iter().all(|w| w.element.is_none()) {
+        return Ok(part);
+    }
+    let rows = part.lines.len();
+    let mut columns = Vec::new();
+    let mut read = part.columns.into_iter().zip(wanted).peekable();
+    while let Some((column, w)) = read.next() {
+        let Some(width) = w.element.as_ref().and_then(|_| tensor_width(&w.ty)) else {
+            columns.push(column);
+            continue;
+        };
+        let mut values = vec![0f32; rows * width];
+        let mut element = Some((column, w));
+        for i in 0..width {
+            let Some((column, w)) = element.take().or_else(|| read.next()) else { break };
+            if let Some(&row) = column.nulls.first() {
+                return Err(diag::missing_element(path, part.lines.get(row).copied().unwrap_or(0), w));
+            }
+            if let columns::Values::Float(numbers) = &column.values {
+                for (r, &v) in numbers.iter().enumerate().take(rows) {
+                    values[r * width + i] = v as f32;
+                }
+            }
+        }
+        columns.push(ColumnData::tensor(width, values));
+    }
+    Ok(Part { columns, lines: part.lines })
 }
 
 #[cfg(feature = "parquet")]
@@ -125,8 +194,8 @@ fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
     Ok(matches)
 }
 
-/// Joins the files' parts (in order) into Arrow columns.
-fn assemble(wanted: &[Wanted], parts: Vec<(PathBuf, Part)>) -> RunResult<Table> {
+/// Joins the files' parts (in order) into Arrow columns, one per schema column.
+pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>) -> RunResult<Table> {
     let mut files = Vec::with_capacity(parts.len());
     let mut columns: Option<Vec<ColumnData>> = None;
     let mut rows = 0;
@@ -142,13 +211,13 @@ fn assemble(wanted: &[Wanted], parts: Vec<(PathBuf, Part)>) -> RunResult<Table> 
             }
         }
     }
-    let mut arrays = Vec::with_capacity(wanted.len());
-    for (column, w) in columns.unwrap_or_default().into_iter().zip(wanted) {
+    let mut arrays = Vec::with_capacity(schema.columns.len());
+    for (column, w) in columns.unwrap_or_default().into_iter().zip(&schema.columns) {
         let array = column.finish().map_err(|why| {
             RunError::new("E0701", format!("column `{}` cannot be held: {why}", w.name))
                 .with_help("split the data into smaller files")
         })?;
         arrays.push(array);
     }
-    Ok(Table { names: wanted.iter().map(|w| w.name.clone()).collect(), columns: arrays, rows, files })
+    Ok(Table { names: schema.names().map(str::to_string).collect(), columns: arrays, rows, files })
 }

@@ -34,7 +34,7 @@ pub(crate) fn read(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
     for column in wanted {
         match fields.iter().position(|f| *f == column.name) {
             Some(i) => roots.push(i),
-            None => return Err(diag::missing_column(path, 1, &column.name)),
+            None => return Err(diag::missing_wanted(path, 1, column)),
         }
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
@@ -45,7 +45,7 @@ pub(crate) fn read(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
         let batch = batch.map_err(|e| unreadable(path, e))?;
         for (column, w) in columns.iter_mut().zip(wanted) {
             let Some(array) = batch.column_by_name(&w.name) else {
-                return Err(diag::missing_column(path, 1, &w.name));
+                return Err(diag::missing_wanted(path, 1, w));
             };
             append(path, rows, column, w, array)?;
         }

@@ -1,0 +1,173 @@
+//! Image and sequence (tensor) columns: CSV pixel columns fused into one column, their
+//! diagnostics, and per-channel normalization fitted on the training split.
+
+use mlp_compiler::check::compile_text;
+use mlp_compiler::program::Program;
+use mlp_runtime::column_view::{ColumnView, tensor, view};
+use mlp_runtime::data::load;
+use mlp_runtime::prepare::{self, Prepared};
+use mlp_runtime::world::FsWorld;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A fresh directory under the system's temporary directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mlp-tensors-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
+/// Checks `spec` (written into `dir`) and returns its program.
+fn program(dir: &Path, spec: &str) -> Program {
+    let path = dir.join("spec.mlp");
+    std::fs::write(&path, spec).expect("spec written");
+    let compilation = compile_text(&FsWorld, &path, spec);
+    let messages: Vec<String> = compilation.diagnostics.iter().map(|d| format!("{} {}", d.code, d.message)).collect();
+    compilation.program.unwrap_or_else(|| panic!("the spec checks: {messages:?}"))
+}
+
+/// Loads, splits and prepares the program's first dataset.
+fn prepared(program: &Program) -> Prepared {
+    let table = load(&program.sources[0]).expect("the data loads");
+    let dataset = &program.datasets[0];
+    let rows = prepare::split(dataset, Arc::new(table), 42).expect("split");
+    prepare::fit_transform(dataset, &rows).expect("fit_transform")
+}
+
+const RGB_SPEC: &str = r#"
+source s = csv("data.csv") {
+  label = y
+  schema {
+    px: image(2, 1, 2)
+    y: category(a, b)
+  }
+}
+dataset d = s {
+  split = random(train: 0.5, val: 0.25, test: 0.25)
+  normalize = zscore
+}
+objective maximize accuracy
+baseline b = majority_class()
+"#;
+
+#[test]
+fn pixel_columns_fuse_into_one_channel_first_column() {
+    let dir = scratch("fuse");
+    // Channel 0 is px_0, px_1; channel 1 is px_2, px_3 (another order in the file on purpose).
+    std::fs::write(dir.join("data.csv"), "y,px_3,px_0,px_1,px_2\na,4,1,2,3\nb,8,5,6,7\na,12,9,10,11\nb,16,13,14,15\n")
+        .unwrap();
+    let program = program(&dir, RGB_SPEC);
+    let table = load(&program.sources[0]).expect("loads");
+    assert_eq!(table.names, ["px", "y"]);
+    let t = tensor(table.column("px").unwrap()).expect("a tensor column");
+    assert_eq!(t.width, 4);
+    assert_eq!(t.rows(), 4);
+    assert_eq!(t.row(1), [5.0, 6.0, 7.0, 8.0]);
+    assert!(matches!(view(&table, "px").unwrap(), ColumnView::Tensor(_)));
+}
+
+#[test]
+fn a_missing_or_non_numeric_pixel_is_an_error_naming_it() {
+    let dir = scratch("holes");
+    let program = program(&dir, &RGB_SPEC.replace("data.csv", "holes.csv"));
+    std::fs::write(dir.join("holes.csv"), "px_0,px_1,px_2,px_3,y\n1,2,3,4,a\n1,,3,4,b\n").unwrap();
+    let error = load(&program.sources[0]).expect_err("a hole");
+    assert_eq!(error.code, "E0717", "{error:?}");
+    assert!(error.message.contains("`px_1`"), "{}", error.message);
+    assert_eq!(error.location.as_ref().and_then(|l| l.line), Some(3));
+
+    std::fs::write(dir.join("holes.csv"), "px_0,px_1,px_2,px_3,y\n1,2,3,4,a\n1,2,x,4,b\n").unwrap();
+    let error = load(&program.sources[0]).expect_err("text");
+    assert_eq!(error.code, "E0717", "{error:?}");
+    assert!(error.message.contains("`x`") && error.message.contains("`px_2`"), "{}", error.message);
+
+    std::fs::write(dir.join("holes.csv"), "px_0,px_1,px_3,y\n1,2,4,a\n1,2,4,b\n").unwrap();
+    let error = load(&program.sources[0]).expect_err("a missing column");
+    assert_eq!(error.code, "E0716", "{error:?}");
+    assert!(error.message.contains("`px_2`"), "{}", error.message);
+}
+
+#[test]
+fn normalization_is_fitted_per_channel_on_the_training_split() {
+    let dir = scratch("channels");
+    // Channel 0 around 100, channel 1 around -3: one scaler for both would leave both off centre.
+    let mut csv = String::from("px_0,px_1,px_2,px_3,y\n");
+    for i in 0..40 {
+        let a = 100.0 + f64::from(i % 7);
+        let b = -3.0 + 0.1 * f64::from(i % 5);
+        csv.push_str(&format!("{a},{},{b},{},{}\n", a + 1.0, b * 2.0, if i % 2 == 0 { "a" } else { "b" }));
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+    let prepared = prepared(&program(&dir, RGB_SPEC));
+    let input = prepared.tensor.clone().expect("a tensor input");
+    assert_eq!((input.column.as_str(), input.offset, input.width), ("px", 0, 4));
+    assert_eq!(input.shape, [2, 1, 2]);
+    assert_eq!(prepared.features, ["px[0]", "px[1]", "px[2]", "px[3]"]);
+    let train = &prepared.splits[0].x;
+    for channel in 0..2 {
+        let values: Vec<f64> = (0..train.rows)
+            .flat_map(|r| (0..2).map(move |j| (r, channel * 2 + j)))
+            .map(|(r, c)| train.data[r * train.cols + c])
+            .collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / values.len() as f64;
+        assert!(mean.abs() < 1e-6, "channel {channel} mean {mean}");
+        assert!((var - 1.0).abs() < 1e-6, "channel {channel} variance {var}");
+    }
+    let fitted = prepared.state.columns[0].tensor.as_ref().expect("recorded");
+    assert_eq!(fitted.scalers.len(), 2);
+    let json = serde_json::to_value(&prepared.state).unwrap();
+    assert_eq!(json["columns"][0]["tensor"]["per"], "channel");
+    assert_eq!(json["columns"][0]["tensor"]["shape"], serde_json::json!([2, 1, 2]));
+}
+
+#[test]
+fn sequences_are_normalized_per_feature() {
+    let dir = scratch("sequence");
+    let spec = RGB_SPEC.replace("px: image(2, 1, 2)", "px: sequence(2, 2)").replace("zscore", "minmax");
+    // Steps are [px_0, px_1] and [px_2, px_3]: feature 0 is px_0 and px_2.
+    let mut csv = String::from("px_0,px_1,px_2,px_3,y\n");
+    for i in 0..20 {
+        let f0 = f64::from(i);
+        csv.push_str(&format!(
+            "{f0},{},{},{},{}\n",
+            1000.0 + f0,
+            f0 + 0.5,
+            2000.0 - f0,
+            if i % 2 == 0 { "a" } else { "b" }
+        ));
+    }
+    std::fs::write(dir.join("data.csv"), csv).unwrap();
+    let prepared = prepared(&program(&dir, &spec));
+    assert_eq!(prepared.tensor.as_ref().unwrap().shape, [2, 2]);
+    let fitted = prepared.state.columns[0].tensor.as_ref().unwrap();
+    assert_eq!(fitted.per, "feature");
+    let train = &prepared.splits[0].x;
+    for c in 0..4 {
+        let column: Vec<f64> = (0..train.rows).map(|r| train.data[r * train.cols + c]).collect();
+        let (lo, hi) = column.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
+        assert!(lo >= -1e-9 && hi <= 1.0 + 1e-9, "column {c}: {lo}..{hi}");
+    }
+}
+
+#[test]
+fn the_digits_example_loads_as_8x8_images() {
+    let path = repo().join("examples/digits/digits.mlp");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let compilation = compile_text(&FsWorld, &path, &text);
+    let program = compilation.program.expect("examples/digits/digits.mlp checks");
+    let prepared = prepared(&program);
+    assert_eq!(prepared.table.rows, 1797);
+    assert_eq!(prepared.classes, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    let input = prepared.tensor.as_ref().unwrap();
+    assert_eq!((input.offset, input.width, input.shape.clone()), (0, 64, vec![1, 8, 8]));
+    assert_eq!(prepared.features.len(), 64);
+    let train = &prepared.splits[0].x;
+    let mean = train.data.iter().sum::<f64>() / train.data.len() as f64;
+    assert!(mean.abs() < 1e-9, "train mean {mean}");
+}
