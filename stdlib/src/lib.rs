@@ -7,6 +7,7 @@ pub mod loss;
 pub mod matrix;
 pub mod metrics;
 pub mod mlp;
+pub mod network;
 pub mod optim;
 pub mod outcome;
 pub mod registry;

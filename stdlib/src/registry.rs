@@ -14,7 +14,6 @@ pub enum Status {
 
 use Status::{Deferred, Implemented};
 
-const GPU_ISSUE: &str = "CNN and LSTM models and explicit layer lists arrive with GPU support";
 const SERVING: &str = "deploy targets and monitors run a served model; `mlpc run` trains, evaluates and gates";
 
 /// Every declared built-in as `(kind, name, status)`.
@@ -83,21 +82,23 @@ pub const BUILTINS: &[(&str, &str, Status)] = &[
     ("metric", "rmse", Implemented("mlp_stdlib::metrics")),
     ("metric", "r2", Implemented("mlp_stdlib::metrics")),
     ("model", "mlp", Implemented("mlp_stdlib::mlp")),
-    ("model", "cnn", Deferred(GPU_ISSUE)),
-    ("model", "lstm", Deferred(GPU_ISSUE)),
-    ("layer", "conv2d", Deferred(GPU_ISSUE)),
-    ("layer", "conv1d", Deferred(GPU_ISSUE)),
-    ("layer", "maxpool", Deferred(GPU_ISSUE)),
-    ("layer", "avgpool", Deferred(GPU_ISSUE)),
-    ("layer", "flatten", Deferred(GPU_ISSUE)),
-    ("layer", "dense", Deferred(GPU_ISSUE)),
-    ("layer", "dropout", Deferred(GPU_ISSUE)),
-    ("layer", "batchnorm", Deferred(GPU_ISSUE)),
-    ("layer", "lstm_layer", Deferred(GPU_ISSUE)),
-    ("layer", "relu", Deferred(GPU_ISSUE)),
-    ("layer", "tanh", Deferred(GPU_ISSUE)),
-    ("layer", "sigmoid", Deferred(GPU_ISSUE)),
-    ("layer", "gelu", Deferred(GPU_ISSUE)),
+    ("model", "cnn", Implemented("mlp_stdlib::network")),
+    ("model", "lstm", Implemented("mlp_stdlib::network")),
+    ("layer", "conv2d", Implemented("mlp_stdlib::network")),
+    ("layer", "conv1d", Implemented("mlp_stdlib::network")),
+    ("layer", "maxpool", Implemented("mlp_stdlib::network")),
+    ("layer", "avgpool", Implemented("mlp_stdlib::network")),
+    ("layer", "flatten", Implemented("mlp_stdlib::network")),
+    ("layer", "dense", Implemented("mlp_stdlib::network")),
+    ("layer", "dropout", Implemented("mlp_stdlib::network")),
+    ("layer", "batchnorm", Implemented("mlp_stdlib::network")),
+    ("layer", "lstm_layer", Implemented("mlp_stdlib::network")),
+    ("layer", "relu", Implemented("mlp_stdlib::network")),
+    ("layer", "tanh", Implemented("mlp_stdlib::network")),
+    ("layer", "sigmoid", Implemented("mlp_stdlib::network")),
+    ("layer", "gelu", Implemented("mlp_stdlib::network")),
+    ("layer", "resblock", Implemented("mlp_stdlib::network")),
+    ("layer", "embedding", Implemented("mlp_stdlib::network")),
     ("activation", "relu", Implemented("mlp_stdlib::mlp")),
     ("activation", "tanh", Implemented("mlp_stdlib::mlp")),
     ("activation", "sigmoid", Implemented("mlp_stdlib::mlp")),

@@ -466,7 +466,7 @@ impl<'a> Checker<'a> {
         let mut shape = input.to_vec();
         let mut previous: Option<Span> = None;
         let mut layers = Vec::new();
-        for item in &block.items {
+        for (index, item) in block.items.iter().enumerate() {
             let BlockItem::Rule(rule) = item else {
                 self.error(
                     Diagnostic::error("E0207", file, item.span(), "a layers block lists layers, one per line")
@@ -583,8 +583,37 @@ impl<'a> Checker<'a> {
                             "an LSTM reads sequences; use dense layers on flat vectors",
                         );
                     }
-                    vec![int("hidden")]
+                    // The whole sequence when a later LSTM reads it, the last hidden state otherwise.
+                    if feeds_lstm(&block.items[index + 1..]) {
+                        vec![shape[0], int("hidden")]
+                    } else {
+                        vec![int("hidden")]
+                    }
                 }
+                "resblock" => {
+                    let [_, h, w] = shape[..] else {
+                        return fail(
+                            self,
+                            format!("`resblock` needs a [channels, height, width] input, found {}", shape_text(&shape)),
+                            "residual blocks work on images; flatten only after the last block",
+                        );
+                    };
+                    let stride = int("stride").max(1);
+                    vec![int("filters"), h.div_ceil(stride), w.div_ceil(stride)]
+                }
+                "embedding" => match shape[..] {
+                    [steps, 1] => vec![steps, int("dim")],
+                    _ => {
+                        return fail(
+                            self,
+                            format!(
+                                "`embedding` needs a [steps, 1] sequence of token ids, found {}",
+                                shape_text(&shape)
+                            ),
+                            "embed a sequence of one token id per step, e.g. `sequence(40, 1)`, as the first layer",
+                        );
+                    }
+                },
                 _ => shape.clone(),
             };
             if next.contains(&0) {
@@ -820,4 +849,20 @@ impl<'a> Checker<'a> {
 
 pub fn direction_of(builtin: &Builtin) -> Direction {
     if builtin.name_attribute("direction") == Some("minimize") { Direction::Minimize } else { Direction::Maximize }
+}
+
+/// Whether the layers after an `lstm_layer` read its whole sequence: the next layer that changes
+/// the shape (skipping dropout, batch norm and activations) is another `lstm_layer`. The runtime
+/// (mlp_stdlib::network) applies the same rule.
+fn feeds_lstm(rest: &[BlockItem]) -> bool {
+    fn name(item: &BlockItem) -> Option<&str> {
+        match item {
+            BlockItem::Rule(rule) => rule.subject.as_name().or_else(|| rule.subject.as_call().map(|(n, _, _)| n)),
+            _ => None,
+        }
+    }
+    rest.iter()
+        .filter_map(name)
+        .find(|n| !matches!(*n, "dropout" | "batchnorm" | "relu" | "tanh" | "sigmoid" | "gelu"))
+        .is_some_and(|n| n == "lstm_layer")
 }
