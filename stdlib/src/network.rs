@@ -38,7 +38,7 @@ use blocks::{Embedding, ResBlock};
 use candle_core::{DType, Device, Result, Tensor, Var};
 use layers::{BatchNorm, Conv1d, Conv2d, Dense, Param, PoolKind, Role, apply_activation, dropout, pool1d, pool2d};
 use lstm::Lstm;
-use mlp_compiler::program::Value;
+use mlp_compiler::program::{Model, Value};
 
 /// One entry of a `layers { ... }` block, with its arguments resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,6 +184,23 @@ impl NetSpec {
         let saturating = activations.clone().next().is_some()
             && activations.all(|a| matches!(a, Activation::Tanh | Activation::Sigmoid));
         NetSpec { input, layers, outputs, init: if saturating { Init::Glorot } else { Init::He } }
+    }
+
+    /// The network a checked `cnn` or `lstm` model describes: its layer list, or for an `lstm`
+    /// without one, `layers` LSTM layers of `hidden` units. `None` for other architectures (an
+    /// `mlp`) or a layer this module does not know.
+    pub fn from_model(model: &Model) -> Option<NetSpec> {
+        let (architecture, args) = model.architecture.as_call()?;
+        if !model.layers.is_empty() {
+            let layers = model.layers.iter().map(|l| LayerSpec::from_value(&l.layer)).collect::<Option<Vec<_>>>()?;
+            return Some(NetSpec::from_layers(model.input_shape.clone(), layers, model.outputs));
+        }
+        if architecture != "lstm" {
+            return None;
+        }
+        let count =
+            |key: &str, default: usize| args.get(key).and_then(Value::as_f64).map_or(default, |v| v.max(1.0) as usize);
+        Some(NetSpec::lstm(model.input_shape.clone(), count("hidden", 64), count("layers", 1), model.outputs))
     }
 
     /// The `lstm(hidden, layers)` architecture: `layers` LSTM layers of `hidden` units over a

@@ -76,6 +76,10 @@ model residual = cnn() {
   }
 }
 
+model plain = lstm(hidden: 7, layers: 2) {
+  data = sensors
+}
+
 model recurrent = lstm() {
   data = sensors
   layers {
@@ -97,11 +101,14 @@ fn output_shapes_are_the_checkers() {
     let errors: Vec<_> = compilation.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let program = compilation.program.expect("a program");
-    assert_eq!(program.models.len(), 3);
-    for model in &program.models {
+    assert_eq!(program.models.len(), 4);
+    let plain = program.models.iter().find(|m| m.name == "plain").expect("the plain lstm");
+    assert_eq!(NetSpec::from_model(plain), Some(NetSpec::lstm(vec![12, 1], 7, 2, 1)));
+    for model in program.models.iter().filter(|m| m.name != "plain") {
         let layers: Vec<LayerSpec> =
             model.layers.iter().map(|l| LayerSpec::from_value(&l.layer).expect("a known layer")).collect();
         let spec = NetSpec::from_layers(model.input_shape.clone(), layers, model.outputs);
+        assert_eq!(NetSpec::from_model(model).as_ref(), Some(&spec), "model `{}`", model.name);
         let net = Net::new(spec, &mut Rng::new(1), &Device::Cpu).unwrap();
         let checked: Vec<Vec<usize>> = model.layers.iter().map(|l| l.output_shape.clone()).collect();
         assert_eq!(net.layer_shapes(), checked.as_slice(), "model `{}`", model.name);
