@@ -455,7 +455,7 @@ impl<'a> Checker<'a> {
         // Preprocessing is applied once: a dataset on a dataset that already normalizes or encodes
         // must not do it again.
         if parent.def.kind == DefKind::Dataset {
-            for key in ["normalize", "encode"] {
+            for key in ["normalize", "encode", "window", "tokenize"] {
                 let parent_does = inherited.get(key).and_then(Value::as_str).is_some_and(|v| v != "none");
                 let child_does = settings.values.get(key).and_then(Value::as_str).is_some_and(|v| v != "none");
                 if let (true, true, Some(&span)) = (parent_does, child_does, settings.spans.get(key)) {
@@ -631,7 +631,6 @@ impl<'a> Checker<'a> {
         // The split.
         // The default split is stratified, which needs classes: a regression label defaults to a
         // random split with the same fractions instead.
-        let split_defaulted = !settings.values.contains_key("split") && parent.def.kind == DefKind::Source;
         if split_defaulted && task == Task::Regression {
             if let Some(Value::Call { call, .. }) = values.get_mut("split") {
                 *call = "random".to_string();
@@ -643,6 +642,10 @@ impl<'a> Checker<'a> {
                 self.error(
                     Diagnostic::error(
                         "E0307",
+        // Augmentation, windows and tokens: what the models see of the columns.
+        let split_defaulted = !settings.values.contains_key("split") && parent.def.kind == DefKind::Source;
+        self.reshape_dataset(def, &settings, &mut values, &mut schema, &label, split_defaulted);
+
                         def.file,
                         split_span,
                         format!("a stratified split needs classes, but `{label}` is a number"),

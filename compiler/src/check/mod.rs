@@ -9,6 +9,7 @@ mod expr;
 mod models;
 mod names;
 mod release;
+mod reshape;
 mod usage;
 mod values;
 

@@ -430,10 +430,11 @@ impl<'p> Builder<'p> {
             upstream = Some(derive);
         }
 
-        // The split claims the settings that choose rows; every other dataset setting
-        // (normalize, encode, missing, exclude and any added later) belongs to fit_transform,
-        // so no setting is left out of a fingerprint.
-        const SPLIT_SETTINGS: [&str; 2] = ["split", "sample"];
+        // The split claims the settings that choose rows (windows are formed before the split and
+        // split by their target rows); every other dataset setting (normalize, encode, missing,
+        // exclude and any added later) belongs to fit_transform, so no setting is left out of a
+        // fingerprint.
+        const SPLIT_SETTINGS: [&str; 3] = ["split", "sample", "window"];
         let mut split_config = Config::new();
         let mut fit_config = Config::new();
         for (key, value) in &dataset.settings {

@@ -1,0 +1,192 @@
+//! Dataset settings that change what the models see: `augment` (training images only),
+//! `window` (numeric rows → one `window: sequence(length, inputs)` column) and `tokenize` (each
+//! `text` input → a `sequence(length, 1)` column of token ids).
+
+use super::values::Settings;
+use super::{Checker, Def};
+use crate::diagnostic::Diagnostic;
+use crate::program::{Config, Value};
+use crate::types::{Column, ColumnType, Schema};
+use crate::world::SAMPLE_ROWS;
+
+/// The column a `window` setting puts in place of the numeric inputs.
+pub const WINDOW_COLUMN: &str = "window";
+
+/// Splits that keep windows apart: `by_time` (no look-ahead) and `random`.
+const WINDOW_SPLITS: [&str; 2] = ["by_time", "random"];
+
+impl<'a> Checker<'a> {
+    /// Checks `augment`, `window` and `tokenize` and rewrites `schema` (the dataset's columns,
+    /// label included) into what the models see. `own` are the settings written on this dataset:
+    /// a parent dataset's schema already shows the parent's windows and tokens. `split_defaulted`
+    /// says the split is the declaration's default, which a window turns into `random`.
+    pub(super) fn reshape_dataset(
+        &mut self,
+        def: Def<'a>,
+        own: &Settings<'a>,
+        values: &mut Config,
+        schema: &mut Schema,
+        label: &str,
+        split_defaulted: bool,
+    ) {
+        let span_of = |key: &str| own.spans.get(key).copied().unwrap_or(def.def.name.span);
+        let name = def.def.name.name.clone();
+
+        // Augmentation transforms images: the dataset needs an image input.
+        let augments = matches!(values.get("augment"), Some(Value::List(items)) if !items.is_empty());
+        if augments
+            && own.values.contains_key("augment")
+            && !schema.columns.iter().any(|c| c.name != label && matches!(c.ty, ColumnType::Image { .. }))
+        {
+            self.error(
+                Diagnostic::error("E0315", def.file, span_of("augment"), format!("dataset `{name}` has no image column to augment"))
+                    .with_primary("augmentation needs an image input")
+                    .with_help("declare the pixels as an image column, e.g. `schema { pixels: image(1, 28, 28) }`, or remove `augment`"),
+            );
+        }
+
+        if let Some((_, args)) = own.values.get("tokenize").and_then(Value::as_call) {
+            let length = args.get("length").and_then(Value::as_f64).unwrap_or(64.0) as usize;
+            let mut found = false;
+            for column in schema.columns.iter_mut().filter(|c| c.name != label) {
+                if column.ty == ColumnType::Text {
+                    column.ty = ColumnType::Sequence { length, features: 1 };
+                    column.nullable = false;
+                    found = true;
+                }
+            }
+            if !found {
+                let categories: Vec<String> = schema
+                    .columns
+                    .iter()
+                    .filter(|c| c.name != label && matches!(c.ty, ColumnType::Category { .. }))
+                    .map(|c| format!("`{}`", c.name))
+                    .collect();
+                let help = match categories.first() {
+                    Some(first) => format!(
+                        "{first} was inferred as a category (its values repeat); declare it `text` in a `schema {{ ... }}` block to tokenize it"
+                    ),
+                    None => "tokenize free-text columns: declare one as `text` in a `schema { ... }` block, or remove `tokenize`".to_string(),
+                };
+                self.error(
+                    Diagnostic::error(
+                        "E0318",
+                        def.file,
+                        span_of("tokenize"),
+                        format!("dataset `{name}` has no text column to tokenize"),
+                    )
+                    .with_primary("no input column of type `text`")
+                    .with_help(help),
+                );
+            }
+        }
+
+        let Some((_, args)) = own.values.get("window").and_then(Value::as_call) else { return };
+        let window_span = span_of("window");
+        let count = |key: &str, default: usize| args.get(key).and_then(Value::as_f64).map_or(default, |v| v as usize);
+        let (length, horizon) = (count("length", 1), count("horizon", 1));
+
+        // Every input becomes a feature of each time step, so every input must be a number.
+        let unfit: Vec<&Column> = schema
+            .columns
+            .iter()
+            .filter(|c| c.name != label && !matches!(c.ty, ColumnType::Float | ColumnType::Int | ColumnType::Bool))
+            .collect();
+        if !unfit.is_empty() {
+            let listed: Vec<String> = unfit.iter().map(|c| format!("`{}` ({})", c.name, c.ty.keyword())).collect();
+            let names: Vec<String> = unfit.iter().map(|c| c.name.clone()).collect();
+            self.error(
+                Diagnostic::error(
+                    "E0317",
+                    def.file,
+                    window_span,
+                    format!("a window needs numeric inputs, but dataset `{name}` has {}", listed.join(", ")),
+                )
+                .with_primary("windows over non-numeric columns")
+                .with_help(format!(
+                    "leave them out with `exclude = [{}]` (a time column keys `by_time` even when excluded)",
+                    names.join(", ")
+                )),
+            );
+        }
+
+        // The split assigns whole windows by their target row.
+        let split_span = own.spans.get("split").copied().unwrap_or(window_span);
+        if split_defaulted {
+            if let Some(Value::Call { call, .. }) = values.get_mut("split") {
+                *call = "random".to_string();
+            }
+        } else if let Some(kind) = values.get("split").and_then(Value::as_call).map(|(k, _)| k.to_string()) {
+            if !WINDOW_SPLITS.contains(&kind.as_str()) {
+                self.error(
+                    Diagnostic::error(
+                        "E0319",
+                        def.file,
+                        split_span,
+                        format!("a `{kind}` split cannot keep windows apart"),
+                    )
+                    .with_primary("windows need a split in time order")
+                    .with_label(window_span, "rows are windowed here")
+                    .with_help("use `split = by_time(column: ...)` (no look-ahead), or `split = random(...)`"),
+                );
+            }
+        }
+
+        // A window needs `length + horizon` rows; a sample shorter than SAMPLE_ROWS is the whole file.
+        if let Some(rows) = self.sampled_rows(&def.def.name.name) {
+            if rows < length + horizon {
+                self.error(
+                    Diagnostic::error(
+                        "E0316",
+                        def.file,
+                        window_span,
+                        format!(
+                            "a window of {length} rows with horizon {horizon} needs {} rows, but the data has {rows}",
+                            length + horizon
+                        ),
+                    )
+                    .with_primary("longer than the data")
+                    .with_help(format!(
+                        "use a window of at most {} rows, or more data",
+                        rows.saturating_sub(horizon).max(1)
+                    )),
+                );
+            }
+        }
+        // The window column replaces the inputs even after an error above, so models on the
+        // dataset are not reported again for lacking a sequence.
+        let features = schema.columns.iter().filter(|c| c.name != label).count();
+        let at = schema.columns.iter().position(|c| c.name != label).unwrap_or(0);
+        schema.columns.retain(|c| c.name == label);
+        schema.columns.insert(
+            at.min(schema.columns.len()),
+            Column { name: WINDOW_COLUMN.to_string(), ty: ColumnType::Sequence { length, features }, nullable: false },
+        );
+    }
+
+    /// The number of rows in the data of the dataset's source, when the checker's sample holds all
+    /// of them (fewer than SAMPLE_ROWS); `None` when unknown.
+    fn sampled_rows(&self, dataset: &str) -> Option<usize> {
+        let world = self.world?;
+        let source_name = self.source_of(dataset)?;
+        let source = self.program.sources.iter().find(|s| s.name == source_name)?;
+        let (format, args) = source.format.as_call()?;
+        let delimiter = args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+        let sample = world.sample(format, &source.path, delimiter, SAMPLE_ROWS).ok()?;
+        (sample.rows.len() < SAMPLE_ROWS).then_some(sample.rows.len())
+    }
+
+    /// The source at the root of a dataset's chain.
+    fn source_of(&self, dataset: &str) -> Option<String> {
+        let mut name = dataset.to_string();
+        for _ in 0..64 {
+            let def = self.defs.get(&name)?;
+            let parent = def.def.value.as_ref()?.as_name()?.to_string();
+            match self.defs.get(&parent)?.def.kind {
+                crate::ast::DefKind::Source => return Some(parent),
+                _ => name = parent,
+            }
+        }
+        None
+    }
+}
