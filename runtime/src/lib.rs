@@ -25,7 +25,9 @@ pub mod train;
 pub mod world;
 
 pub use error::{Location, RunError, RunResult};
+pub mod tokens;
 pub use progress::{Progress, Silent};
+pub mod window;
 pub use report::RunReport;
 
 use mlp_compiler::plan::Plan;

@@ -101,6 +101,9 @@ pub struct Preprocessing {
     /// Standardization of a regression target (fitted on train), inverted on prediction.
     pub target: Option<Scaler>,
     pub classes: Vec<String>,
+    /// The vocabulary fitted on the training split for each tokenized text column.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub vocabularies: std::collections::BTreeMap<String, mlp_stdlib::tokenize::Vocabulary>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -190,6 +193,8 @@ fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> Run
 /// The `split` step: drops rows with missing inputs when the policy is `drop`, reads the label,
 /// cuts train/val/test with the pipeline's seed and applies the `sample` setting.
 pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<SplitRows> {
+    // A windowed dataset splits windows (one row each), assigned by their target rows.
+    let table = crate::window::apply(dataset, table)?;
     let (classes, target_all) = read_label(dataset, &table)?;
     let (missing, _) = setting_call(dataset, "missing");
     let mut keep: Vec<usize> = (0..table.rows).collect();
@@ -390,7 +395,9 @@ fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Targe
 /// The `fit_transform` step: fits fills, scalers and encoders on the training rows and builds
 /// the three input matrices.
 pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared> {
-    let table = &rows.table;
+    // Text inputs become word ids, with vocabularies fitted on the training rows only.
+    let tokenized = crate::tokens::apply(dataset, &rows.table, &rows.split.train)?;
+    let table = &tokenized.table;
     let (missing, missing_args) = setting_call(dataset, "missing");
     let (normalize, _) = setting_call(dataset, "normalize");
     let (encode, _) = setting_call(dataset, "encode");
@@ -478,7 +485,9 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
                 }
             }
             (ColumnView::Tensor(values), _) => {
-                let fitted = TensorTransform::fit(&ty, normalize, values, train);
+                // Token ids stay the integers an embedding looks up.
+                let scale = if tokenized.vocabularies.contains_key(name) { "none" } else { normalize };
+                let fitted = TensorTransform::fit(&ty, scale, values, train);
                 if tensor_input.is_none() {
                     tensor_input = Some(TensorInput {
                         column: name.clone(),
@@ -514,6 +523,7 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
         columns,
         target: target_scaler,
         classes: rows.classes.clone(),
+        vocabularies: tokenized.vocabularies.clone(),
     };
     let mut splits = Vec::new();
     for (index, split_rows) in [&rows.split.train, &rows.split.val, &rows.split.test].into_iter().enumerate() {

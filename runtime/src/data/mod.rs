@@ -22,7 +22,7 @@ mod records;
 mod table;
 
 pub use columns::tensor_array;
-pub use table::{Origin, Table};
+pub use table::{FileRows, Origin, Table};
 
 use crate::error::{RunError, RunResult};
 use columns::{ColumnData, Kind};

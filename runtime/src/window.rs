@@ -1,0 +1,166 @@
+//! The `window = sliding(length, step, horizon)` setting at run time: before the split, the rows of
+//! a dataset become windows (see [`mlp_stdlib::window`]).
+//!
+//! The rows are put in time order (sorted by the `by_time` split's column, else kept in file
+//! order), rows with a missing windowed value are dropped (`missing = drop`) or take the last
+//! value seen before them (any fill policy: nothing from the future leaks backwards; leading
+//! missing rows are dropped), and the windowed columns are cut into windows. The result is a table
+//! with one row per window: the tensor column `window` (`length × inputs` numbers, time step by
+//! time step) and every other column (the label, the time column, excluded columns, derived
+//! features) taken at the window's target row, which is also where its diagnostics point. The
+//! split then assigns each window by its target row: with `by_time`, every training window's
+//! target comes before the first validation target.
+
+use crate::column_view::{ColumnView, tensor, view};
+use crate::data::{FileRows, Table, tensor_array};
+use crate::error::{RunError, RunResult};
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+use mlp_compiler::program::{Dataset, Value};
+use std::sync::Arc;
+
+/// The column the windows go to, as the checker names it.
+pub const WINDOW_COLUMN: &str = "window";
+
+/// `table` with its rows turned into windows when `dataset` sets `window`; the table itself
+/// otherwise.
+pub fn apply(dataset: &Dataset, table: Arc<Table>) -> RunResult<Arc<Table>> {
+    let Some(Value::Call { args, .. }) = dataset.settings.get("window") else { return Ok(table) };
+    let count = |key: &str| args.get(key).and_then(Value::as_f64).map_or(1, |v| v.max(1.0) as usize);
+    let (length, step, horizon) = (count("length"), count("step"), count("horizon"));
+    let fail = |message: String| RunError::new("E0714", message).for_definition(&dataset.name);
+
+    // The windowed columns: what the checker replaced by `window`, in table order.
+    let excluded: Vec<&str> = match dataset.settings.get("exclude") {
+        Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let windowed: Vec<usize> = (0..table.names.len())
+        .filter(|&i| {
+            let name = table.names[i].as_str();
+            name != dataset.label && !excluded.contains(&name) && !dataset.inputs.iter().any(|n| n == name)
+        })
+        .collect();
+    let mut values: Vec<Vec<Option<f64>>> = Vec::with_capacity(windowed.len());
+    for &i in &windowed {
+        match view(&table, &table.names[i])? {
+            ColumnView::Numbers(v) => values.push(v),
+            _ => {
+                return Err(RunError::new(
+                    "E0706",
+                    format!("column `{}` is not numeric, so it cannot be windowed", table.names[i]),
+                )
+                .with_help("exclude it: `exclude = [...]`")
+                .for_definition(&dataset.name));
+            }
+        }
+    }
+
+    // Time order.
+    let mut order: Vec<usize> = (0..table.rows).collect();
+    if let Some(Value::Call { call, args }) = dataset.settings.get("split") {
+        if call == "by_time" {
+            let column = args.get("column").and_then(Value::as_str).unwrap_or_default();
+            match view(&table, column)? {
+                ColumnView::Numbers(keys) => {
+                    order.sort_by(|&a, &b| keys[a].unwrap_or(f64::NAN).total_cmp(&keys[b].unwrap_or(f64::NAN)))
+                }
+                // ISO 8601 dates and times sort correctly as text; missing times go last.
+                ColumnView::Text(texts) => order.sort_by_key(|&r| (texts.is_null(r), texts.value(r).to_string())),
+                ColumnView::Tensor(_) => return Err(fail(format!("the time column `{column}` is not a time"))),
+            }
+        }
+    }
+
+    // Missing values: dropped, or carried forward.
+    let drop = matches!(dataset.settings.get("missing").and_then(Value::as_str), Some("drop") | None);
+    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(order.len()); values.len()];
+    let mut last: Vec<Option<f64>> = vec![None; values.len()];
+    for &r in &order {
+        let cells: Vec<Option<f64>> =
+            values.iter().zip(&last).map(|(v, l)| v[r].or(if drop { None } else { *l })).collect();
+        for (l, v) in last.iter_mut().zip(&values) {
+            if v[r].is_some() {
+                *l = v[r];
+            }
+        }
+        if cells.iter().all(Option::is_some) {
+            kept.push(r);
+            for (column, cell) in columns.iter_mut().zip(cells) {
+                column.push(cell.unwrap_or_default());
+            }
+        }
+    }
+
+    let slices: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+    let (numbers, targets) = if slices.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        mlp_stdlib::window::windows(&slices, length, step, horizon)
+    };
+    if targets.is_empty() {
+        return Err(fail(format!(
+            "dataset `{}` has {} usable rows, too few for one window of {length} rows with horizon {horizon}",
+            dataset.name,
+            kept.len()
+        ))
+        .with_help(format!("a window needs {} rows: use a shorter window, or more data", length + horizon)));
+    }
+    let rows: Vec<usize> = targets.iter().map(|&t| kept[t]).collect();
+
+    // The windowed table: `window` where the first windowed column was, the rest at target rows.
+    let width = length * windowed.len();
+    let window = tensor_array(width, numbers).map_err(|e| fail(format!("windows cannot be stored: {e}")))?;
+    let mut names = Vec::new();
+    let mut arrays = Vec::new();
+    for (i, name) in table.names.iter().enumerate() {
+        if windowed.first() == Some(&i) {
+            names.push(WINDOW_COLUMN.to_string());
+            arrays.push(window.clone());
+        }
+        if windowed.contains(&i) || name == WINDOW_COLUMN {
+            continue;
+        }
+        names.push(name.clone());
+        arrays.push(take(&table.columns[i], &rows).map_err(|e| fail(format!("column `{name}`: {e}")))?);
+    }
+    Ok(Arc::new(Table { names, columns: arrays, rows: rows.len(), files: origins(&table, &rows) }))
+}
+
+/// The rows `rows` of an Arrow column, in that order.
+pub fn take(array: &ArrayRef, rows: &[usize]) -> Result<ArrayRef, String> {
+    let any = array.as_any();
+    let valid = |r: usize| array.is_valid(r);
+    Ok(if let Some(a) = any.downcast_ref::<Float64Array>() {
+        Arc::new(rows.iter().map(|&r| valid(r).then(|| a.value(r))).collect::<Float64Array>())
+    } else if let Some(a) = any.downcast_ref::<Int64Array>() {
+        Arc::new(rows.iter().map(|&r| valid(r).then(|| a.value(r))).collect::<Int64Array>())
+    } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+        Arc::new(rows.iter().map(|&r| valid(r).then(|| a.value(r))).collect::<BooleanArray>())
+    } else if let Some(a) = any.downcast_ref::<StringArray>() {
+        Arc::new(rows.iter().map(|&r| valid(r).then(|| a.value(r))).collect::<StringArray>())
+    } else if let Some(t) = tensor(array) {
+        let mut values = Vec::with_capacity(rows.len() * t.width);
+        for &r in rows {
+            values.extend_from_slice(t.row(r));
+        }
+        tensor_array(t.width, values)?
+    } else {
+        return Err(format!("cannot select rows of a {} column", array.data_type()));
+    })
+}
+
+/// Where each selected row came from: one `FileRows` per run of rows from the same file.
+fn origins(table: &Table, rows: &[usize]) -> Vec<FileRows> {
+    let mut files: Vec<FileRows> = Vec::new();
+    for (new_row, &r) in rows.iter().enumerate() {
+        let Some(origin) = table.origin(r) else { continue };
+        match files.last_mut() {
+            Some(last) if last.path == origin.path && last.first_row + last.lines.len() == new_row => {
+                last.lines.push(origin.line)
+            }
+            _ => files.push(FileRows { path: origin.path, first_row: new_row, lines: vec![origin.line] }),
+        }
+    }
+    files
+}
