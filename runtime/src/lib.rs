@@ -21,13 +21,13 @@ pub mod progress;
 pub mod report;
 pub mod search;
 pub mod store;
+pub mod tokens;
 pub mod train;
+pub mod window;
 pub mod world;
 
 pub use error::{Location, RunError, RunResult};
-pub mod tokens;
 pub use progress::{Progress, Silent};
-pub mod window;
 pub use report::RunReport;
 
 use mlp_compiler::plan::Plan;

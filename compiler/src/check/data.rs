@@ -628,6 +628,10 @@ impl<'a> Checker<'a> {
             (_, _, _) => None,
         };
 
+        // Augmentation, windows and tokens: what the models see of the columns.
+        let split_defaulted = !settings.values.contains_key("split") && parent.def.kind == DefKind::Source;
+        self.reshape_dataset(def, &settings, &mut values, &mut schema, &label, split_defaulted);
+
         // The split.
         // The default split is stratified, which needs classes: a regression label defaults to a
         // random split with the same fractions instead.
@@ -642,10 +646,6 @@ impl<'a> Checker<'a> {
                 self.error(
                     Diagnostic::error(
                         "E0307",
-        // Augmentation, windows and tokens: what the models see of the columns.
-        let split_defaulted = !settings.values.contains_key("split") && parent.def.kind == DefKind::Source;
-        self.reshape_dataset(def, &settings, &mut values, &mut schema, &label, split_defaulted);
-
                         def.file,
                         split_span,
                         format!("a stratified split needs classes, but `{label}` is a number"),
