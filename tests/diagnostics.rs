@@ -203,6 +203,11 @@ const RUNTIME_CODES_WITHOUT_CASE: &[(&str, &str)] = &[
     ("E0805", "an internal invariant of hand-built plans; no checked spec reaches it"),
     ("E0806", "the checker rejects unknown distributions first (E0103)"),
     ("E0809", "the checker resolves every column an expression reads, and loading checks they exist"),
+    ("E0718", "the checker reads IDX headers first (E0311): tests/images.rs writes bad files after the check"),
+    ("E0720", "the checker compares the IDX headers' counts first (E0311): tests/images.rs"),
+    ("E0721", "the checker reads the labels header first (E0311): tests/images.rs"),
+    ("E0723", "the checker lists the class folders first (E0312), and git keeps no empty folder: runtime/tests/tensors.rs"),
+    ("E0724", "the checker lists the class folders first (E0312): runtime/tests/tensors.rs"),
 ];
 
 fn run_failure_cases() -> Vec<String> {

@@ -6,6 +6,7 @@
 pub mod ast;
 pub mod diagnostic;
 pub mod format;
+pub mod idx;
 pub mod plan;
 pub mod span;
 pub mod syntax;

@@ -26,6 +26,13 @@ pub enum SampleError {
     Unreadable(String),
 }
 
+/// An entry of a folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub name: String,
+    pub is_dir: bool,
+}
+
 pub trait World {
     /// The text of a source file.
     fn read_source(&self, path: &Path) -> Result<String, String>;
@@ -33,6 +40,19 @@ pub trait World {
     /// Header and up to `max_rows` rows of the data file(s) at `path` (a path or a glob) in the
     /// given format (`csv`, `parquet`, `jsonl`), with format options such as `delimiter`.
     fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError>;
+
+    /// Up to `max_bytes` bytes from the start of the file at `path` (an `idx` source's header, its
+    /// labels). Worlds without data files keep the default.
+    fn read_bytes(&self, path: &Path, max_bytes: usize) -> Result<Vec<u8>, SampleError> {
+        let _ = (path, max_bytes);
+        Err(SampleError::Unsupported("this context reads no data files".into()))
+    }
+
+    /// The entries of the folder at `path`, sorted by name (an `images` source's class folders).
+    fn list_dir(&self, path: &Path) -> Result<Vec<DirEntry>, SampleError> {
+        let _ = path;
+        Err(SampleError::Unsupported("this context reads no data files".into()))
+    }
 }
 
 /// Rows read to infer a schema: enough to see every level of a categorical column in practice.

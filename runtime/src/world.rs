@@ -1,7 +1,7 @@
 //! The file-system [`World`]: how the CLI and the runtime give the compiler source files and data samples.
 
-use mlp_compiler::world::{Sample, SampleError, World};
-use std::io::{BufRead, BufReader};
+use mlp_compiler::world::{DirEntry, Sample, SampleError, World};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub struct FsWorld;
@@ -20,6 +20,32 @@ impl World for FsWorld {
             "jsonl" => sample_jsonl(&file, max_rows),
             other => Err(SampleError::Unsupported(format!("{other} files are read by the runtime, not the checker"))),
         }
+    }
+
+    fn read_bytes(&self, path: &Path, max_bytes: usize) -> Result<Vec<u8>, SampleError> {
+        let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => SampleError::NotFound,
+            _ => SampleError::Unreadable(io_reason(&e)),
+        })?;
+        let mut bytes = Vec::new();
+        file.take(max_bytes as u64).read_to_end(&mut bytes).map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
+        Ok(bytes)
+    }
+
+    fn list_dir(&self, path: &Path) -> Result<Vec<DirEntry>, SampleError> {
+        let entries = std::fs::read_dir(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => SampleError::NotFound,
+            _ => SampleError::Unreadable(io_reason(&e)),
+        })?;
+        let mut listed = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
+            // Follows links, so a class folder may be a symbolic link to the images.
+            let is_dir = entry.path().is_dir();
+            listed.push(DirEntry { name: entry.file_name().to_string_lossy().into_owned(), is_dir });
+        }
+        listed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listed)
     }
 }
 

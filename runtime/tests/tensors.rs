@@ -171,3 +171,86 @@ fn the_digits_example_loads_as_8x8_images() {
     let mean = train.data.iter().sum::<f64>() / train.data.len() as f64;
     assert!(mean.abs() < 1e-9, "train mean {mean}");
 }
+
+/// `dir/<class>/<n>.png`: uniform images of the given colour and size.
+fn write_images(dir: &Path, class: &str, count: usize, rgb: [u8; 3], size: u32) {
+    let folder = dir.join(class);
+    std::fs::create_dir_all(&folder).unwrap();
+    for n in 0..count {
+        let image = image::RgbImage::from_pixel(size, size, image::Rgb(rgb));
+        let name = if n % 2 == 0 { format!("{n}.png") } else { format!("{n}.JPG") };
+        image.save(folder.join(name)).expect("image written");
+    }
+}
+
+const FOLDER_SPEC: &str = r#"
+source pictures = images("pictures", channels: 3, height: 4, width: 4) {
+  label = label
+}
+dataset d = pictures {
+  split = stratified(train: 0.5, val: 0.25, test: 0.25)
+  normalize = none
+}
+objective maximize accuracy
+baseline b = majority_class()
+"#;
+
+#[test]
+fn a_folder_per_class_gives_resized_channel_first_images() {
+    let dir = scratch("folders");
+    write_images(&dir.join("pictures"), "cat", 4, [10, 20, 30], 8);
+    write_images(&dir.join("pictures"), "dog", 4, [200, 100, 0], 5);
+    std::fs::write(dir.join("pictures/notes.txt"), "not a class").unwrap();
+    let program = program(&dir, FOLDER_SPEC);
+    let schema = &program.sources[0].schema;
+    assert_eq!(schema.columns[0].ty, mlp_compiler::types::ColumnType::Image { channels: 3, height: 4, width: 4 });
+    let table = load(&program.sources[0]).expect("the images load");
+    assert_eq!(table.rows, 8);
+    let image = tensor(table.column("image").unwrap()).unwrap();
+    assert_eq!(image.width, 48);
+    // PNG is lossless: a cat is exactly (10, 20, 30), one plane per channel.
+    let cat = image.row(0);
+    assert!(cat[..16].iter().all(|&v| v == 10.0) && cat[16..32].iter().all(|&v| v == 20.0), "{cat:?}");
+    assert!(cat[32..].iter().all(|&v| v == 30.0));
+    // JPEG is not, but close.
+    let dog = image.row(5);
+    assert!((dog[0] - 200.0).abs() < 8.0 && dog[40].abs() < 8.0, "{dog:?}");
+    let ColumnView::Text(labels) = view(&table, "label").unwrap() else { panic!("labels are text") };
+    assert_eq!((labels.value(0), labels.value(7)), ("cat", "dog"));
+    assert!(table.origin(5).unwrap().path.ends_with("dog/1.JPG"));
+
+    let grey = program_with(&dir, &FOLDER_SPEC.replace("channels: 3", "channels: 1"));
+    let table = load(&grey.sources[0]).unwrap();
+    let image = tensor(table.column("image").unwrap()).unwrap();
+    assert_eq!(image.width, 16);
+    // Luma of (10, 20, 30) by the Rec. 709 weights the image crate uses.
+    assert!((image.row(0)[0] - 18.0).abs() <= 1.0, "{:?}", image.row(0));
+}
+
+fn program_with(dir: &Path, spec: &str) -> Program {
+    program(dir, spec)
+}
+
+#[test]
+fn broken_images_and_folders_fail_with_their_codes() {
+    let dir = scratch("broken");
+    write_images(&dir.join("pictures"), "cat", 2, [1, 2, 3], 4);
+    write_images(&dir.join("pictures"), "dog", 2, [1, 2, 3], 4);
+    let program = program(&dir, FOLDER_SPEC);
+    std::fs::write(dir.join("pictures/dog/broken.png"), b"\x89PNG not really").unwrap();
+    let error = load(&program.sources[0]).expect_err("undecodable");
+    assert_eq!(error.code, "E0722");
+    assert!(error.message.contains("`broken.png`"), "{}", error.message);
+    std::fs::remove_file(dir.join("pictures/dog/broken.png")).unwrap();
+
+    std::fs::create_dir_all(dir.join("pictures/empty")).unwrap();
+    assert_eq!(load(&program.sources[0]).expect_err("an empty class").code, "E0723");
+    let compilation = compile_text(&FsWorld, &dir.join("spec.mlp"), FOLDER_SPEC);
+    assert!(compilation.diagnostics.iter().any(|d| d.code == "E0312" && d.message.contains("`empty`")));
+    std::fs::remove_dir(dir.join("pictures/empty")).unwrap();
+
+    std::fs::remove_dir_all(dir.join("pictures/dog")).unwrap();
+    assert_eq!(load(&program.sources[0]).expect_err("one class").code, "E0724");
+    let compilation = compile_text(&FsWorld, &dir.join("spec.mlp"), FOLDER_SPEC);
+    assert!(compilation.diagnostics.iter().any(|d| d.code == "E0312" && d.message.contains("only `cat`")));
+}

@@ -26,6 +26,8 @@ pub const BUILTINS: &[(&str, &str, Status)] = &[
     ("format", "csv", Implemented("mlp_runtime::data")),
     ("format", "parquet", Implemented("mlp_runtime::data")),
     ("format", "jsonl", Implemented("mlp_runtime::data")),
+    ("format", "idx", Implemented("mlp_runtime::data")),
+    ("format", "images", Implemented("mlp_runtime::data")),
     ("split", "random", Implemented("mlp_stdlib::split")),
     ("split", "stratified", Implemented("mlp_stdlib::split")),
     ("split", "by_column", Implemented("mlp_stdlib::split")),

@@ -97,13 +97,15 @@ impl<'a> Checker<'a> {
             else {
                 continue;
             };
-            let Some((builtin, format)) = self.builtin_call(def.file, "format", value) else { continue };
+            let Some((builtin, mut format)) = self.builtin_call(def.file, "format", value) else { continue };
             let settings = self.settings(def.file, "source", def.def.body.as_ref(), false, true);
             let mut declared: Option<Schema> = None;
+            let mut declared_block = None;
             for item in &settings.other {
                 match item {
-                    BlockItem::Nested { name, block, .. } if name.name == "schema" => {
+                    BlockItem::Nested { name, block, span } if name.name == "schema" => {
                         declared = Some(self.declared_schema(def.file, block));
+                        declared_block = Some((block, *span));
                     }
                     other => self.no_statements(def.file, &[other], "source"),
                 }
@@ -115,11 +117,24 @@ impl<'a> Checker<'a> {
                 ExprKind::Call { args, .. } => args.first().map_or(value.span, |a: &Arg| a.value.span),
                 _ => value.span,
             };
-            let schema = match declared {
-                Some(schema) => schema,
-                None => {
-                    let delimiter =
-                        args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+            let delimiter =
+                args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+            let at = super::tensors::Located { path: &path, text: &path_text, span: path_span };
+            let schema = match (declared, &mut format) {
+                // Images and IDX files define their columns.
+                (_, Value::Call { call, args }) if matches!(call.as_str(), "idx" | "images") => {
+                    match self.file_schema(def, &builtin.name, args, &at, declared_block.map(|(_, s)| s)) {
+                        Some(schema) => schema,
+                        None => continue,
+                    }
+                }
+                (Some(schema), _) => {
+                    if let Some((block, _)) = declared_block {
+                        self.check_element_columns(def, &builtin.name, &schema, block, &at, delimiter);
+                    }
+                    schema
+                }
+                (None, _) => {
                     match self.infer_schema(def, &builtin.name, &path, &path_text, path_span, delimiter) {
                         Some(schema) => schema,
                         None => continue,

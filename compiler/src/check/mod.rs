@@ -9,6 +9,7 @@ mod expr;
 mod models;
 mod names;
 mod release;
+mod tensors;
 mod reshape;
 mod usage;
 mod values;
@@ -82,6 +83,12 @@ pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
             max_rows: usize,
         ) -> Result<crate::world::Sample, crate::world::SampleError> {
             self.inner.sample(format, path, delimiter, max_rows)
+        }
+        fn read_bytes(&self, path: &Path, max_bytes: usize) -> Result<Vec<u8>, crate::world::SampleError> {
+            self.inner.read_bytes(path, max_bytes)
+        }
+        fn list_dir(&self, path: &Path) -> Result<Vec<crate::world::DirEntry>, crate::world::SampleError> {
+            self.inner.list_dir(path)
         }
     }
     compile(&Overlay { inner: world, path, text }, path).expect("the overlay always has the root text")

@@ -1,0 +1,310 @@
+//! Sources of images and sequences: the columns of an `idx` or `images` source, learnt from the
+//! files' headers and folders through the `World`; and, for a table source whose schema declares
+//! an image or sequence column, the element columns (`pixels_0` …) its header must hold.
+
+use super::{Checker, Def};
+use crate::ast::{Block, BlockItem};
+use crate::diagnostic::Diagnostic;
+use crate::idx::{self, IdxHeader};
+use crate::program::Value;
+use crate::span::Span;
+use crate::types::{Column, ColumnType, Schema};
+use crate::world::SampleError;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// File extensions an `images` source reads (any case).
+pub const IMAGE_EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+
+/// Whether a file name is an image an `images` source reads.
+pub fn is_image_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !name.starts_with('.') && IMAGE_EXTENSIONS.iter().any(|e| lower.ends_with(&format!(".{e}")))
+}
+
+/// Numbers in one row of an image or sequence column.
+fn tensor_width(ty: &ColumnType) -> Option<usize> {
+    match ty {
+        ColumnType::Image { channels, height, width } => Some(channels * height * width),
+        ColumnType::Sequence { length, features } => Some(length * features),
+        _ => None,
+    }
+}
+
+/// Where a source's files are: the resolved path, the text as written and its span.
+pub(super) struct Located<'p> {
+    pub path: &'p Path,
+    pub text: &'p str,
+    pub span: Span,
+}
+
+impl<'a> Checker<'a> {
+    /// The schema of an `idx` or `images` source, read from its files. A `schema { }` block is
+    /// refused (E0313): the files define the columns. The `labels` path of an `idx` source is
+    /// resolved against the spec's directory in `args`, as `path` is.
+    pub(super) fn file_schema(
+        &mut self,
+        def: Def<'a>,
+        format: &str,
+        args: &mut BTreeMap<String, Value>,
+        at: &Located<'_>,
+        schema_block: Option<Span>,
+    ) -> Option<Schema> {
+        if let Some(span) = schema_block {
+            self.error(
+                Diagnostic::error("E0313", def.file, span, format!("an `{format}` source takes no `schema` block"))
+                    .with_primary("the files define the columns")
+                    .with_help(match format {
+                        "idx" => "remove the block: the source has `image` (or `x_0` …) and `label` columns",
+                        _ => "remove the block: the source has the columns `image` and `label`",
+                    }),
+            );
+        }
+        let columns = match format {
+            "idx" => self.idx_columns(def, args, at)?,
+            _ => self.folder_columns(def, args, at)?,
+        };
+        Some(Schema { columns, inferred: true })
+    }
+
+    fn sample_error(&mut self, def: Def<'a>, span: Span, text: &str, path: &Path, error: SampleError) {
+        let (code, message, help) = match error {
+            SampleError::NotFound => (
+                "E0302",
+                format!("no data file matches `{text}`"),
+                format!("paths are relative to the spec's directory; looked for `{}`", path.display()),
+            ),
+            SampleError::Empty | SampleError::Unsupported(_) => {
+                // Without data access (tests, the language server) the columns stay unknown.
+                return;
+            }
+            SampleError::Unreadable(why) => {
+                ("E0302", format!("cannot read `{text}`: {why}"), "check the file's permissions".to_string())
+            }
+        };
+        self.error(Diagnostic::error(code, def.file, span, message).with_primary("in this source").with_help(help));
+    }
+
+    /// The header of an IDX file, or an E0311 / E0302 diagnostic.
+    fn idx_header(&mut self, def: Def<'a>, at: &Located<'_>, what: &str) -> Option<(IdxHeader, Vec<u8>)> {
+        let world = self.world?;
+        let bytes = match world.read_bytes(at.path, idx::HEADER_BYTES) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.sample_error(def, at.span, at.text, at.path, error);
+                return None;
+            }
+        };
+        match idx::parse_header(&bytes) {
+            Ok(header) => Some((header, bytes)),
+            Err(why) => {
+                self.error(
+                    Diagnostic::error("E0311", def.file, at.span, format!("`{}` is not an IDX {what} file", at.text))
+                        .with_primary(format!("{why}"))
+                        .with_help("IDX files start with two zero bytes, a type byte and the number of dimensions (MNIST's `train-images-idx3-ubyte`)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn idx_columns(
+        &mut self,
+        def: Def<'a>,
+        args: &mut BTreeMap<String, Value>,
+        at: &Located<'_>,
+    ) -> Option<Vec<Column>> {
+        let (items, _) = self.idx_header(def, at, "items")?;
+        let mut columns = match idx::item_columns(&items) {
+            Ok(columns) => columns,
+            Err(why) => {
+                self.error(
+                    Diagnostic::error(
+                        "E0311",
+                        def.file,
+                        at.span,
+                        format!("`{}` holds no images or table rows", at.text),
+                    )
+                    .with_primary(why)
+                    .with_help("write images as [N, h, w] (grey) or [N, h, w, c], a table as [N, features]"),
+                );
+                return None;
+            }
+        };
+        let labels_text = args.get("labels").and_then(Value::as_str).unwrap_or_default().to_string();
+        let labels_path = super::normalize(&self.dir_of(def.file).join(&labels_text));
+        args.insert("labels".into(), Value::String(labels_path.display().to_string()));
+        let labels_at = Located { path: &labels_path, text: &labels_text, span: at.span };
+        let (labels, _) = self.idx_header(def, &labels_at, "labels")?;
+        let needed = labels.file_len().unwrap_or(usize::MAX).min(1 << 30);
+        let world = self.world?;
+        let bytes = match world.read_bytes(&labels_path, needed) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.sample_error(def, at.span, &labels_text, &labels_path, error);
+                return None;
+            }
+        };
+        let problem = match idx::label_column(&labels, &bytes) {
+            Ok(label) if labels.rows() == items.rows() => {
+                columns.push(label);
+                None
+            }
+            Ok(_) => {
+                Some(format!("`{}` holds {} items but `{labels_text}` {} labels", at.text, items.rows(), labels.rows()))
+            }
+            Err(why) => Some(format!("`{labels_text}` is not a labels file: {why}")),
+        };
+        if let Some(problem) = problem {
+            self.error(
+                Diagnostic::error("E0311", def.file, at.span, problem)
+                    .with_primary("in this source")
+                    .with_help("`labels` names a one-dimensional IDX file with one integer label per item of `path`"),
+            );
+            return None;
+        }
+        if let Some(ColumnType::Category { levels }) = columns.last().map(|c| &c.ty) {
+            if levels.len() < 2 {
+                self.error(
+                    Diagnostic::error("E0311", def.file, at.span, format!("`{labels_text}` holds a single class"))
+                        .with_primary("every label is the same")
+                        .with_help("a classifier needs items of at least two classes"),
+                );
+                return None;
+            }
+        }
+        Some(columns)
+    }
+
+    fn folder_columns(
+        &mut self,
+        def: Def<'a>,
+        args: &BTreeMap<String, Value>,
+        at: &Located<'_>,
+    ) -> Option<Vec<Column>> {
+        let size = |key: &str| args.get(key).and_then(Value::as_f64).map_or(0, |v| v as usize);
+        let (channels, height, width) = (size("channels"), size("height"), size("width"));
+        if channels != 1 && channels != 3 {
+            self.error(
+                Diagnostic::error(
+                    "E0314",
+                    def.file,
+                    at.span,
+                    format!("images are read with 1 or 3 channels, not {channels}"),
+                )
+                .with_primary("in this source")
+                .with_help("use `channels: 1` for grey images or `channels: 3` for RGB"),
+            );
+            return None;
+        }
+        let world = self.world?;
+        let entries = match world.list_dir(at.path) {
+            Ok(entries) => entries,
+            Err(error) => {
+                self.sample_error(def, at.span, at.text, at.path, error);
+                return None;
+            }
+        };
+        let mut classes = Vec::new();
+        for entry in entries.iter().filter(|e| e.is_dir && !e.name.starts_with('.')) {
+            let files = world.list_dir(&at.path.join(&entry.name)).unwrap_or_default();
+            if !files.iter().any(|f| !f.is_dir && is_image_file(&f.name)) {
+                self.error(
+                    Diagnostic::error(
+                        "E0312",
+                        def.file,
+                        at.span,
+                        format!("class folder `{}` holds no images", entry.name),
+                    )
+                    .with_primary("in this source")
+                    .with_help(format!(
+                        "put the `{}` images (.png, .jpg, .jpeg) in `{}/{}/`, or remove the folder",
+                        entry.name,
+                        at.text.trim_end_matches('/'),
+                        entry.name
+                    )),
+                );
+                return None;
+            }
+            classes.push(entry.name.clone());
+        }
+        if classes.len() < 2 {
+            self.error(
+                Diagnostic::error(
+                    "E0312",
+                    def.file,
+                    at.span,
+                    format!(
+                        "`{}` needs a folder per class, and has {}",
+                        at.text,
+                        match classes.len() {
+                            0 => "none".to_string(),
+                            _ => format!("only `{}`", classes[0]),
+                        }
+                    ),
+                )
+                .with_primary("in this source")
+                .with_help(format!(
+                    "put each class's images in its own folder: `{0}/cat/1.png`, `{0}/dog/1.png`",
+                    at.text.trim_end_matches('/')
+                )),
+            );
+            return None;
+        }
+        classes.sort();
+        Some(vec![
+            Column { name: "image".into(), ty: ColumnType::Image { channels, height, width }, nullable: false },
+            Column { name: "label".into(), ty: ColumnType::Category { levels: classes }, nullable: false },
+        ])
+    }
+
+    /// A table source whose declared schema has image or sequence columns: its header must hold
+    /// every element column (`pixels_0` … `pixels_63`); E0310 names the first one missing. The
+    /// file is not read when the schema has no such column, and a file that cannot be sampled is
+    /// left to the runtime's diagnostics.
+    pub(super) fn check_element_columns(
+        &mut self,
+        def: Def<'a>,
+        format: &str,
+        schema: &Schema,
+        block: &Block,
+        at: &Located<'_>,
+        delimiter: u8,
+    ) {
+        if format != "csv" || !schema.columns.iter().any(|c| tensor_width(&c.ty).is_some()) {
+            return;
+        }
+        let Some(world) = self.world else { return };
+        let Ok(sample) = world.sample(format, at.path, delimiter, 1) else { return };
+        for column in &schema.columns {
+            let Some(width) = tensor_width(&column.ty) else { continue };
+            let name = &column.name;
+            let Some(missing) =
+                (0..width).map(|i| format!("{name}_{i}")).find(|element| !sample.columns.contains(element))
+            else {
+                continue;
+            };
+            let span = block
+                .items
+                .iter()
+                .find_map(|item| match item {
+                    BlockItem::Column { name: n, span, .. } if n.name == *name => Some(*span),
+                    _ => None,
+                })
+                .unwrap_or(at.span);
+            self.error(
+                Diagnostic::error(
+                    "E0310",
+                    def.file,
+                    span,
+                    format!("column `{missing}` of `{name}: {}` is missing from `{}`", column.ty, at.text),
+                )
+                .with_primary(format!("`{name}` is read from {width} columns"))
+                .with_help(format!(
+                    "a CSV holds `{name}` as the columns `{name}_0` … `{name}_{}` (channel-first, row by row): add `{missing}` to the file, or fix the declared size",
+                    width - 1
+                )),
+            );
+        }
+    }
+}
