@@ -203,3 +203,31 @@ fn text_becomes_word_ids_with_a_vocabulary_fitted_on_train_only() {
     assert_eq!(words.len(), vocabulary.len() - 2);
     assert_eq!(words[0], vocabulary.words()[0].as_str());
 }
+
+#[test]
+fn missing_inputs_are_dropped_or_carried_forward_before_windowing() {
+    let dir = scratch("holes");
+    let mut csv = String::from("t,a,b,y\n");
+    for t in 0..40 {
+        let a_cell = if t == 10 { String::new() } else { a(t).to_string() };
+        csv.push_str(&format!("{t},{a_cell},{},{}\n", b(t), y(t)));
+    }
+    std::fs::write(dir.join("series.csv"), csv).unwrap();
+    let spec = SERIES_SPEC.replace("length: 6, step: 2", "length: 3");
+
+    // Dropped: 39 rows give 36 windows, and no window holds t = 10.
+    let (rows, _) = prepared(&program(&dir, &spec));
+    assert_eq!(rows.table.rows, 36);
+    let ColumnView::Numbers(times) = view(&rows.table, "t").unwrap() else { panic!("t is numeric") };
+    assert!(times.iter().all(|t| t.unwrap() != 10.0));
+
+    // Carried forward: 40 rows give 37 windows; the window ending at t = 10 repeats a(9).
+    let (rows, _) = prepared(&program(&dir, &spec.replace("exclude = [t]", "exclude = [t]\n  missing = fill_mean")));
+    assert_eq!(rows.table.rows, 37);
+    let window = tensor(rows.table.column("window").unwrap()).unwrap();
+    // The window targeting t = 11 covers t = 8, 9, 10: `a` at step 3 is a(9).
+    let ColumnView::Numbers(times) = view(&rows.table, "t").unwrap() else { panic!("t is numeric") };
+    let r = times.iter().position(|t| *t == Some(11.0)).unwrap();
+    assert_eq!(window.row(r)[4], a(9) as f32);
+    assert_eq!(window.row(r)[2], a(9) as f32);
+}
