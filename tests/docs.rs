@@ -69,7 +69,8 @@ fn scratch() -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    for file in ["breast_cancer.csv", "iris.csv", "titanic.csv"] {
+    for file in ["breast_cancer.csv", "iris.csv", "titanic.csv", "pixels.csv", "digits-images.idx", "digits-labels.idx"]
+    {
         std::fs::copy(data.join(file), dir.join("data").join(file)).unwrap();
     }
     dir

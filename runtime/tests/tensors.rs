@@ -201,10 +201,10 @@ fn a_folder_per_class_gives_resized_channel_first_images() {
     write_images(&dir.join("pictures"), "cat", 4, [10, 20, 30], 8);
     write_images(&dir.join("pictures"), "dog", 4, [200, 100, 0], 5);
     std::fs::write(dir.join("pictures/notes.txt"), "not a class").unwrap();
-    let program = program(&dir, FOLDER_SPEC);
-    let schema = &program.sources[0].schema;
+    let rgb = program(&dir, FOLDER_SPEC);
+    let schema = &rgb.sources[0].schema;
     assert_eq!(schema.columns[0].ty, mlp_compiler::types::ColumnType::Image { channels: 3, height: 4, width: 4 });
-    let table = load(&program.sources[0]).expect("the images load");
+    let table = load(&rgb.sources[0]).expect("the images load");
     assert_eq!(table.rows, 8);
     let image = tensor(table.column("image").unwrap()).unwrap();
     assert_eq!(image.width, 48);
@@ -219,16 +219,12 @@ fn a_folder_per_class_gives_resized_channel_first_images() {
     assert_eq!((labels.value(0), labels.value(7)), ("cat", "dog"));
     assert!(table.origin(5).unwrap().path.ends_with("dog/1.JPG"));
 
-    let grey = program_with(&dir, &FOLDER_SPEC.replace("channels: 3", "channels: 1"));
+    let grey = program(&dir, &FOLDER_SPEC.replace("channels: 3", "channels: 1"));
     let table = load(&grey.sources[0]).unwrap();
     let image = tensor(table.column("image").unwrap()).unwrap();
     assert_eq!(image.width, 16);
     // Luma of (10, 20, 30) by the Rec. 709 weights the image crate uses.
     assert!((image.row(0)[0] - 18.0).abs() <= 1.0, "{:?}", image.row(0));
-}
-
-fn program_with(dir: &Path, spec: &str) -> Program {
-    program(dir, spec)
 }
 
 #[test]

@@ -156,8 +156,21 @@ fn label_type(ty: IdxType) -> ColumnType {
 
 /// `[N, F]`: one float column per feature, converted in parallel blocks of rows.
 fn table_columns(header: &IdxHeader, values: &[u8]) -> Vec<ColumnData> {
-    let (rows, features, ty) = (header.rows(), header.item_width(), header.ty);
-    let size = ty.size();
+    let columns = match header.ty {
+        IdxType::U8 => table::<1>(header, values, |b| f64::from(b[0])),
+        IdxType::I8 => table::<1>(header, values, |b| f64::from(b[0] as i8)),
+        IdxType::I16 => table::<2>(header, values, |b| f64::from(i16::from_be_bytes(b))),
+        IdxType::I32 => table::<4>(header, values, |b| f64::from(i32::from_be_bytes(b))),
+        IdxType::F32 => table::<4>(header, values, |b| f64::from(f32::from_be_bytes(b))),
+        IdxType::F64 => table::<8>(header, values, f64::from_be_bytes),
+    };
+    columns.into_iter().map(|v| ColumnData { values: Values::Float(v), nulls: Vec::new() }).collect()
+}
+
+/// The conversion of [`table_columns`] for values of `N` bytes: one monomorphic loop per type, so
+/// the compiler sees a fixed-size load and no per-cell type dispatch.
+fn table<const N: usize>(header: &IdxHeader, values: &[u8], read: fn([u8; N]) -> f64) -> Vec<Vec<f64>> {
+    let (rows, features) = (header.rows(), header.item_width());
     let mut columns: Vec<Vec<f64>> = (0..features).map(|_| vec![0.0; rows]).collect();
     let mut jobs: Vec<Vec<&mut [f64]>> = (0..rows.div_ceil(BLOCK)).map(|_| Vec::with_capacity(features)).collect();
     for column in &mut columns {
@@ -168,14 +181,14 @@ fn table_columns(header: &IdxHeader, values: &[u8]) -> Vec<ColumnData> {
     jobs.into_par_iter().enumerate().for_each(|(block, mut slices)| {
         let first = block * BLOCK;
         let count = slices.first().map_or(0, |s| s.len());
-        let bytes = &values[first * features * size..(first + count) * features * size];
-        for (i, item) in bytes.chunks_exact(features * size).enumerate() {
-            for (slice, cell) in slices.iter_mut().zip(item.chunks_exact(size)) {
-                slice[i] = ty.read(cell);
+        let bytes = &values[first * features * N..(first + count) * features * N];
+        for (i, item) in bytes.chunks_exact(features * N).enumerate() {
+            for (slice, cell) in slices.iter_mut().zip(item.chunks_exact(N)) {
+                slice[i] = read(cell.try_into().unwrap_or([0; N]));
             }
         }
     });
-    columns.into_iter().map(|v| ColumnData { values: Values::Float(v), nulls: Vec::new() }).collect()
+    columns
 }
 
 /// `[N, h, w]` or `[N, h, w, c]`: one tensor column, channel-first.
