@@ -250,3 +250,60 @@ fn broken_images_and_folders_fail_with_their_codes() {
     let compilation = compile_text(&FsWorld, &dir.join("spec.mlp"), FOLDER_SPEC);
     assert!(compilation.diagnostics.iter().any(|d| d.code == "E0312" && d.message.contains("only `cat`")));
 }
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_images_are_element_columns_or_one_list_column() {
+    use arrow_array::builder::{FixedSizeListBuilder, ListBuilder, UInt8Builder};
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt8Array};
+    let dir = scratch("parquet");
+    let write = |name: &str, columns: Vec<(&str, ArrayRef)>| {
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    };
+    let labels: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "a"]));
+    // u8 element columns px_0 … px_3.
+    let mut columns: Vec<(&str, ArrayRef)> = vec![("y", labels.clone())];
+    let names = ["px_0", "px_1", "px_2", "px_3"];
+    for (i, name) in names.iter().enumerate() {
+        let values: Vec<u8> = (0..3).map(|r| (r * 10 + i) as u8).collect();
+        columns.push((name, Arc::new(UInt8Array::from(values))));
+    }
+    write("elements.parquet", columns);
+    // The same images as one fixed-size list column, and as a variable list column.
+    let mut fixed = FixedSizeListBuilder::new(UInt8Builder::new(), 4);
+    let mut list = ListBuilder::new(UInt8Builder::new());
+    for r in 0..3u8 {
+        for i in 0..4u8 {
+            fixed.values().append_value(r * 10 + i);
+            list.values().append_value(r * 10 + i);
+        }
+        fixed.append(true);
+        list.append(true);
+    }
+    write("fixed.parquet", vec![("px", Arc::new(fixed.finish())), ("y", labels.clone())]);
+    write("list.parquet", vec![("px", Arc::new(list.finish())), ("y", labels.clone())]);
+    let spec = RGB_SPEC.replace("csv(\"data.csv\")", "parquet(\"FILE\")").replace("image(2, 1, 2)", "image(1, 2, 2)");
+    for file in ["elements.parquet", "fixed.parquet", "list.parquet"] {
+        let program = program(&dir, &spec.replace("FILE", file));
+        let table = load(&program.sources[0]).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        let image = tensor(table.column("px").unwrap()).expect("a tensor column");
+        assert_eq!(image.row(2), [20.0, 21.0, 22.0, 23.0], "{file}");
+    }
+    // A row of three values in a variable list is an error naming the row.
+    let mut short = ListBuilder::new(UInt8Builder::new());
+    for r in 0..3u8 {
+        for i in 0..if r == 1 { 3 } else { 4 } {
+            short.values().append_value(i);
+        }
+        short.append(true);
+    }
+    write("short.parquet", vec![("px", Arc::new(short.finish())), ("y", labels)]);
+    let program = program(&dir, &spec.replace("FILE", "short.parquet"));
+    let error = load(&program.sources[0]).expect_err("a short row");
+    assert_eq!(error.code, "E0717");
+    assert!(error.message.contains("row 2") && error.message.contains("3 values"), "{}", error.message);
+}

@@ -139,6 +139,16 @@ pub(crate) fn missing_element(path: &Path, line: u64, column: &Wanted) -> RunErr
     bad_element(at(path, Some(line), Some(&column.name), None), &column.name, &tensor, index, None)
 }
 
+/// A row of a list column holding an image or sequence that is missing, of the wrong length, or
+/// holds a missing or infinite value.
+pub(crate) fn bad_tensor_row(path: &Path, line: u64, column: &Wanted, problem: &str) -> RunError {
+    let tensor = column.element.as_ref().map_or(column.name.as_str(), |(t, _)| t.as_str());
+    RunError::new("E0717", problem.to_string()).at(at(path, Some(line), Some(tensor), None)).with_help(format!(
+        "every row of `{tensor}: {}` needs all its values, present and finite: fix the row, or drop it from the file",
+        column.ty
+    ))
+}
+
 /// A wanted column the file lacks: E0716 for a number of an image or sequence column.
 pub(crate) fn missing_wanted(path: &Path, line: u64, column: &Wanted) -> RunError {
     let Some((tensor, _)) = &column.element else { return missing_column(path, line, &column.name) };

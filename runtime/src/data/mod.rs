@@ -132,23 +132,31 @@ fn wanted(schema: &Schema, path: &Path) -> RunResult<Vec<Wanted>> {
 
 /// Joins the element columns of each image or sequence column of a part into one tensor column,
 /// so the part's columns follow the schema again. A missing element is an error (E0717): an
-/// image with a hole has no sensible fill.
+/// image with a hole has no sensible fill. A reader that already gives the whole tensor (a
+/// Parquet list column) gives one column for all of its elements.
 fn fuse(path: &Path, wanted: &[Wanted], part: Part) -> RunResult<Part> {
     if wanted.iter().all(|w| w.element.is_none()) {
         return Ok(part);
     }
     let rows = part.lines.len();
     let mut columns = Vec::new();
-    let mut read = part.columns.into_iter().zip(wanted).peekable();
-    while let Some((column, w)) = read.next() {
+    let mut read = part.columns.into_iter();
+    let mut at = 0;
+    while let (Some(column), Some(w)) = (read.next(), wanted.get(at)) {
         let Some(width) = w.element.as_ref().and_then(|_| tensor_width(&w.ty)) else {
             columns.push(column);
+            at += 1;
             continue;
         };
+        at += width;
+        if matches!(column.values, columns::Values::Tensor { .. }) {
+            columns.push(column);
+            continue;
+        }
         let mut values = vec![0f32; rows * width];
-        let mut element = Some((column, w));
-        for i in 0..width {
-            let Some((column, w)) = element.take().or_else(|| read.next()) else { break };
+        let mut next = Some(column);
+        for (i, w) in wanted[at - width..at].iter().enumerate() {
+            let Some(column) = next.take().or_else(|| read.next()) else { break };
             if let Some(&row) = column.nulls.first() {
                 return Err(diag::missing_element(path, part.lines.get(row).copied().unwrap_or(0), w));
             }
