@@ -32,7 +32,7 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn examples_check_clean_with_exit_zero() {
-    for example in ["breast_cancer", "iris", "titanic"] {
+    for example in ["breast_cancer", "iris", "titanic", "digits"] {
         let spec = format!("examples/{example}/{example}.mlp");
         let out = mlpc(&["check", &spec], &root());
         assert_eq!(out.status.code(), Some(0), "{spec}: {}", text(&out.stderr));
@@ -44,9 +44,9 @@ fn examples_check_clean_with_exit_zero() {
 fn globs_and_directories_expand_to_every_spec() {
     let out = mlpc(&["check", "examples/*/*.mlp"], &root());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("checked 3 files"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("checked 4 files"), "{}", text(&out.stderr));
     let out = mlpc(&["check", "examples"], &root());
-    assert!(text(&out.stderr).contains("checked 3 files"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("checked 4 files"), "{}", text(&out.stderr));
 }
 
 #[test]
