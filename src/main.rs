@@ -70,6 +70,9 @@ enum Command {
         /// Override the pipeline's `seed` (splits, initial weights, shuffling, search).
         #[arg(long)]
         seed: Option<i64>,
+        /// Train on this device, overriding the spec: `auto`, `cpu`, `cuda` or `cuda:N`.
+        #[arg(long, value_name = "DEVICE", value_parser = parse_device)]
+        device: Option<mlp_runtime::device::DeviceRequest>,
     },
     /// List past runs of the spec (or directory) given, newest first.
     Runs {
@@ -119,7 +122,9 @@ fn main() -> ExitCode {
             },
         ),
         Command::Fmt { files, check } => commands::fmt::run(&files, check),
-        Command::Run { file, json, runs_dir, seed } => commands::run::run(&file, json, runs_dir.as_deref(), seed),
+        Command::Run { file, json, runs_dir, seed, device } => {
+            commands::run::run(&file, json, runs_dir.as_deref(), seed, device)
+        }
         Command::Runs { path, json, limit } => commands::runs::run(&path, json, limit),
         Command::Explain { code } => commands::explain::run(&code),
         Command::StdlibDocs => {
@@ -128,4 +133,9 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(status)
+}
+
+fn parse_device(text: &str) -> Result<mlp_runtime::device::DeviceRequest, String> {
+    mlp_runtime::device::DeviceRequest::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a device: use `auto`, `cpu`, `cuda` or `cuda:N`"))
 }

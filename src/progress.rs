@@ -42,6 +42,10 @@ impl Bars {
 }
 
 impl Progress for Bars {
+    fn note(&self, text: &str) {
+        self.multi.suspend(|| eprintln!("note: {text}"));
+    }
+
     fn node_started(&self, id: &str) {
         if id.starts_with("train_model:") || id.starts_with("search_trial:") {
             return; // these get an epoch bar

@@ -206,8 +206,12 @@ const RUNTIME_CODES_WITHOUT_CASE: &[(&str, &str)] = &[
     ("E0718", "the checker reads IDX headers first (E0311): tests/images.rs writes bad files after the check"),
     ("E0720", "the checker compares the IDX headers' counts first (E0311): tests/images.rs"),
     ("E0721", "the checker reads the labels header first (E0311): tests/images.rs"),
-    ("E0723", "the checker lists the class folders first (E0312), and git keeps no empty folder: runtime/tests/tensors.rs"),
+    (
+        "E0723",
+        "the checker lists the class folders first (E0312), and git keeps no empty folder: runtime/tests/tensors.rs",
+    ),
     ("E0724", "the checker lists the class folders first (E0312): runtime/tests/tensors.rs"),
+    ("E0811", "needs a CUDA build on a machine whose GPU is missing or busy: runtime/src/device.rs"),
 ];
 
 fn run_failure_cases() -> Vec<String> {

@@ -237,7 +237,7 @@ fn runs_without_history_says_so() {
 /// The bundled examples run green: their gates pass (exit 0) from a clean directory.
 #[test]
 fn the_examples_pass_their_gates() {
-    for example in ["breast_cancer", "iris", "titanic"] {
+    for example in ["breast_cancer", "iris", "titanic", "digits"] {
         let dir = std::env::temp_dir().join(format!("mlpc-run-{}-example-{example}", std::process::id()));
         let out = mlpc(
             &["run", &format!("examples/{example}/{example}.mlp"), "--json", "--runs-dir", dir.to_str().unwrap()],

@@ -103,6 +103,8 @@ codes! {
     "E0805" => "inconsistent plan",
     "E0806" => "invalid search space",
     "E0809" => "expression cannot be evaluated",
+    "E0810" => "this build has no CUDA support",
+    "E0811" => "the CUDA device cannot be opened",
 }
 
 pub fn lookup(code: &str) -> Option<&'static Code> {

@@ -6,6 +6,7 @@
 
 use crate::baseline;
 use crate::data::{self, Table};
+use crate::device::Devices;
 use crate::error::{RunError, RunResult};
 use crate::evaluate::{self, Scores};
 use crate::gate::{self, GateResult};
@@ -14,7 +15,7 @@ use crate::prepare::{self, Prepared, SplitRows};
 use crate::progress::Progress;
 use crate::search;
 use crate::train::{self, TrainConfig};
-use arrow_array::{Array, ArrayRef};
+use arrow_array::ArrayRef;
 use mlp_compiler::plan::{Node, NodeKind, Plan};
 use mlp_compiler::program::{Program, Value};
 use rayon::prelude::*;
@@ -69,7 +70,7 @@ pub fn seed_of(program: &Program) -> u64 {
 
 /// Runs every node of `plan`. The first failure (in plan order among the nodes of a wave) stops
 /// the run.
-pub fn execute(program: &Program, plan: &Plan, progress: &dyn Progress) -> RunResult<Outputs> {
+pub fn execute(program: &Program, plan: &Plan, devices: &Devices, progress: &dyn Progress) -> RunResult<Outputs> {
     let order = plan.topological_order().map_err(|e| RunError::new("E0805", e.to_string()))?;
     let done: Mutex<BTreeMap<String, Done>> = Mutex::new(BTreeMap::new());
     let mut remaining: Vec<&Node> = order;
@@ -98,7 +99,7 @@ pub fn execute(program: &Program, plan: &Plan, progress: &dyn Progress) -> RunRe
                         .map(|i| (i.id.clone(), finished[&i.id].artifact.clone()))
                         .collect();
                     drop(finished);
-                    run_node(program, node, &inputs, progress)
+                    run_node(program, node, &inputs, devices, progress)
                 };
                 let seconds = started.elapsed().as_secs_f64();
                 progress.node_finished(&node.id, seconds);
@@ -136,6 +137,7 @@ fn run_node(
     program: &Program,
     node: &Node,
     inputs: &HashMap<String, Artifact>,
+    devices: &Devices,
     progress: &dyn Progress,
 ) -> RunResult<Artifact> {
     let name = node.name.as_str();
@@ -174,29 +176,21 @@ fn run_node(
             let search =
                 program.searches.iter().find(|s| s.model == name).ok_or_else(|| missing("search for model"))?;
             let data = prepared(inputs, &model.dataset)?;
-            Artifact::Params(Arc::new(search::run(program, model, search, &data, progress)?))
+            Artifact::Params(Arc::new(search::run(program, model, search, &data, devices.of(name), progress)?))
         }
         NodeKind::TrainModel => {
             let model = program.models.iter().find(|m| m.name == name).ok_or_else(|| missing("model"))?;
-            let architecture = model.architecture.as_str().unwrap_or_default();
-            if architecture != "mlp" {
-                return Err(RunError::new(
-                    "E0802",
-                    format!("`{architecture}` models are checked but not yet trained by this runtime"),
-                )
-                .with_help("CNN and LSTM training arrives with GPU support; use `mlp(...)` for tabular data")
-                .for_definition(name));
-            }
             let data = prepared(inputs, &model.dataset)?;
             let overrides = match inputs.get(&format!("search_trial:{name}")) {
                 Some(Artifact::Params(outcome)) => outcome.best.clone(),
                 _ => BTreeMap::new(),
             };
-            let config = TrainConfig::resolve(model, &overrides, seed_of(program));
+            let config = TrainConfig::resolve(program, model, &overrides);
             let watch = train::watch_of(program);
-            let mut trained = train::train_mlp(model, name, &config, &data, &watch, progress)?;
+            let placement = devices.of(name);
+            let mut trained = train::train_network(model, name, &config, &data, placement, &watch, progress)?;
             trained.hyperparameters = train::describe(&config);
-            Artifact::Model(Arc::new(Trained::Mlp(Box::new(trained))))
+            Artifact::Model(Arc::new(Trained::Network(Box::new(trained))))
         }
         NodeKind::Evaluate => {
             let (dataset, trained_id) = match program.models.iter().find(|m| m.name == name) {
@@ -277,47 +271,63 @@ fn derive(program: &Program, dataset: &mlp_compiler::program::Dataset, table: &T
 }
 
 /// 16 hex digits of blake3 over an artifact's content.
+/// Feeds numbers' little-endian bytes to the hasher in blocks: one `update` per number costs more
+/// than the hashing itself on a million-row matrix.
+fn hash_le<const N: usize>(hasher: &mut blake3::Hasher, values: impl Iterator<Item = [u8; N]>) {
+    let mut block = Vec::with_capacity(64 * 1024);
+    for bytes in values {
+        block.extend_from_slice(&bytes);
+        if block.len() >= 64 * 1024 {
+            hasher.update(&block);
+            block.clear();
+        }
+    }
+    hasher.update(&block);
+}
+
+/// Hashes an Arrow array's buffers and validity, and the values of a fixed-size list (an image or
+/// sequence column), which live in a child array rather than in the list's own buffers.
+fn hash_array(hasher: &mut blake3::Hasher, array: &dyn arrow_array::Array) {
+    for buffer in array.to_data().buffers() {
+        hasher.update(buffer.as_slice());
+    }
+    if let Some(nulls) = array.nulls() {
+        hasher.update(nulls.validity());
+    }
+    if let Some(list) = array.as_any().downcast_ref::<arrow_array::FixedSizeListArray>() {
+        hash_array(hasher, list.values().as_ref());
+    }
+}
+
 fn digest(artifact: &Artifact) -> String {
     let mut hasher = blake3::Hasher::new();
     match artifact {
         Artifact::Rows(table) => {
             for (name, column) in table.names.iter().zip(&table.columns) {
                 hasher.update(name.as_bytes());
-                let data = column.to_data();
-                for buffer in data.buffers() {
-                    hasher.update(buffer.as_slice());
-                }
-                if let Some(nulls) = column.nulls() {
-                    hasher.update(nulls.validity());
-                }
+                hash_array(&mut hasher, column.as_ref());
             }
         }
         Artifact::Splits(rows) => {
             for part in [&rows.split.train, &rows.split.val, &rows.split.test] {
                 hasher.update(&(part.len() as u64).to_le_bytes());
-                for &i in part {
-                    hasher.update(&(i as u64).to_le_bytes());
-                }
+                hash_le(&mut hasher, part.iter().map(|&i| (i as u64).to_le_bytes()));
             }
         }
         Artifact::Prepared(p) => {
             for split in &p.splits {
-                for v in &split.x.data {
-                    hasher.update(&v.to_le_bytes());
-                }
+                hash_le(&mut hasher, split.x.data.iter().map(|v| v.to_le_bytes()));
             }
         }
         Artifact::Params(outcome) => {
             hasher.update(serde_json::to_string(&outcome.best_json()).unwrap_or_default().as_bytes());
         }
         Artifact::Model(trained) => {
-            if let Trained::Mlp(m) = trained.as_ref() {
-                for (name, tensor) in m.mlp.named_tensors() {
+            if let Trained::Network(m) = trained.as_ref() {
+                for (name, tensor) in m.network.named_tensors() {
                     hasher.update(name.as_bytes());
                     if let Ok(values) = tensor.flatten_all().and_then(|t| t.to_vec1::<f32>()) {
-                        for v in values {
-                            hasher.update(&v.to_le_bytes());
-                        }
+                        hash_le(&mut hasher, values.iter().map(|v| v.to_le_bytes()));
                     }
                 }
             } else {

@@ -8,13 +8,17 @@
 #![allow(clippy::result_large_err)]
 
 pub mod baseline;
+mod batches;
 pub mod column_view;
 pub mod data;
+pub mod device;
 pub mod error;
 pub mod eval;
 pub mod evaluate;
 pub mod exec;
 pub mod gate;
+mod loss_scale;
+pub mod network;
 pub mod predict;
 pub mod prepare;
 pub mod progress;
@@ -30,6 +34,7 @@ pub use error::{Location, RunError, RunResult};
 pub use progress::{Progress, Silent};
 pub use report::RunReport;
 
+use device::{DeviceRequest, Devices};
 use mlp_compiler::plan::Plan;
 use mlp_compiler::program::Program;
 use std::path::PathBuf;
@@ -45,6 +50,8 @@ pub struct RunOptions<'a> {
     /// The run history database (`.mlp/runs.db`).
     pub db_path: PathBuf,
     pub progress: &'a dyn Progress,
+    /// The command line's `--device`, which overrides the spec's `device` settings.
+    pub device: Option<DeviceRequest>,
 }
 
 /// A run that failed: the error and, when the run had started, its id (recorded as failed).
@@ -59,7 +66,10 @@ pub struct RunFailure {
 /// partial directory and leaves earlier runs untouched.
 pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<RunReport, RunFailure> {
     let started_at = Instant::now();
-    check_devices(program).map_err(|error| RunFailure { error, run_id: None })?;
+    let devices = Devices::resolve(program, options.device).map_err(|error| RunFailure { error, run_id: None })?;
+    if let Some(note) = &devices.note {
+        options.progress.note(note);
+    }
     let store =
         RunStore::open(&options.runs_dir, &options.db_path).map_err(|error| RunFailure { error, run_id: None })?;
     let run_dir = store.begin(&program.pipeline.name).map_err(|error| RunFailure { error, run_id: None })?;
@@ -78,7 +88,7 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
         error: None,
         dir: None,
     };
-    let result = exec::execute(program, plan, options.progress).and_then(|outputs| {
+    let result = exec::execute(program, plan, &devices, options.progress).and_then(|outputs| {
         let (models, gates, skipped) = report::build(program, &outputs);
         let files = report::write_artifacts(program, plan, &outputs, &run_dir.partial)?;
         let passed = gates.iter().all(|g| g.passed);
@@ -99,6 +109,7 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
             timings: report::Timings {
                 total_seconds: 0.0,
                 nodes: outputs.done.iter().map(|(id, d)| (id.clone(), d.seconds)).collect(),
+                samples_per_second: report::throughput(program, &outputs),
             },
             skipped,
         };
@@ -124,32 +135,4 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
             Err(RunFailure { error, run_id: Some(run_dir.id.clone()) })
         }
     }
-}
-
-/// CUDA and reduced precision are declared (so specs for GPUs check) but this build runs on the
-/// CPU in f32 only: a spec that insists on either fails before any work, rather than silently
-/// training differently from what it says.
-fn check_devices(program: &Program) -> RunResult<()> {
-    let setting = |settings: &mlp_compiler::program::Config, key: &str| {
-        settings.get(key).and_then(|d| d.as_str()).map(str::to_string)
-    };
-    let places = std::iter::once((format!("pipeline `{}`", program.pipeline.name), &program.pipeline.settings))
-        .chain(program.models.iter().map(|m| (format!("model `{}`", m.name), &m.settings)));
-    for (what, settings) in places {
-        if setting(settings, "device").as_deref() == Some("cuda") {
-            return Err(RunError::new(
-                "E0802",
-                format!("{what} asks for `device = cuda`, but this mlpc has no CUDA support"),
-            )
-            .with_help("use `device = auto` (a GPU when available, else the CPU) or `device = cpu`"));
-        }
-        if let Some(precision) = setting(settings, "precision").filter(|p| p != "f32") {
-            return Err(RunError::new(
-                "E0802",
-                format!("{what} asks for `precision = {precision}`, but this mlpc trains in f32 only"),
-            )
-            .with_help("remove the setting or use `precision = f32`; reduced precision arrives with GPU support"));
-        }
-    }
-    Ok(())
 }

@@ -1,13 +1,13 @@
 //! [`Trained`]: a fitted baseline or model, and its predictions on a prepared split.
 
 use crate::error::{RunError, RunResult};
+use crate::network::{Network, NetworkInput};
 use crate::prepare::Prepared;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use candle_core::{D, Device, Tensor};
 use mlp_compiler::types::Task;
 use mlp_stdlib::Matrix;
 use mlp_stdlib::linear::LinearModel;
-use mlp_stdlib::mlp::Mlp;
 use mlp_stdlib::transform::Scaler;
 
 /// What a model or baseline predicts for some rows.
@@ -26,12 +26,23 @@ pub struct EpochLog {
     /// The validation objective (or the loss, without one) early stopping watched.
     pub val_score: Option<f64>,
     pub val_loss: Option<f64>,
+    /// Training time up to the end of this epoch, validation excluded (for time-to-accuracy).
+    pub seconds: f64,
 }
 
-pub struct TrainedMlp {
-    pub mlp: Mlp,
+/// A trained `mlp`, `cnn` or `lstm` model, on the device it trained on.
+pub struct TrainedNetwork {
+    pub network: Network,
+    /// The prepared columns it reads.
+    pub input: NetworkInput,
+    pub device: Device,
+    /// `cpu` or `cuda:N`, and `f32`, `bf16` or `f16`, for the run record.
+    pub device_name: String,
+    pub precision: &'static str,
     pub task: Task,
     pub target: Option<Scaler>,
+    /// Width of the output layer: 1 (binary with one logit, regression) or the class count.
+    pub outputs: usize,
     pub history: Vec<EpochLog>,
     /// The epoch whose weights were kept (the best on validation with early stopping).
     pub best_epoch: usize,
@@ -41,6 +52,8 @@ pub struct TrainedMlp {
     pub best_score: Option<crate::train::ValScore>,
     /// Hyperparameters actually used (after search), for the record.
     pub hyperparameters: serde_json::Value,
+    /// Training throughput over the epochs run (validation excluded).
+    pub samples_per_second: f64,
 }
 
 pub enum Trained {
@@ -62,7 +75,7 @@ pub enum Trained {
         values: ArrayRef,
         threshold: f64,
     },
-    Mlp(Box<TrainedMlp>),
+    Network(Box<TrainedNetwork>),
 }
 
 impl Trained {
@@ -92,7 +105,7 @@ impl Trained {
                 }
             }
             Trained::Rule { values, threshold } => rule_prediction(values, *threshold, prepared, &split.rows)?,
-            Trained::Mlp(trained) => mlp_prediction(trained, &split.x)?,
+            Trained::Network(trained) => network_prediction(trained, &split.x)?,
         }))
     }
 }
@@ -132,24 +145,47 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// Rows per forward pass when predicting: bounds the activations a CNN holds at once.
+pub const PREDICTION_CHUNK: usize = 4096;
+
+/// The network's logits for every row of `x` (only the columns it reads), computed on its device
+/// in chunks; `[rows, outputs]` f32.
+pub fn network_logits(trained: &TrainedNetwork, x: &Matrix) -> candle_core::Result<Tensor> {
+    let x = trained.input.select(x);
+    let mut parts = Vec::new();
+    for start in (0..x.rows).step_by(PREDICTION_CHUNK) {
+        let end = (start + PREDICTION_CHUNK).min(x.rows);
+        let rows = &x.data[start * x.cols..end * x.cols];
+        let data: Vec<f32> = rows.iter().map(|&v| v as f32).collect();
+        let input = Tensor::from_vec(data, (end - start, x.cols), &trained.device)?;
+        parts.push(trained.network.forward(&input)?);
+    }
+    Tensor::cat(&parts, 0)
+}
+
 /// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and
 /// regression outputs mapped back through the target scaler.
-pub fn mlp_prediction(trained: &TrainedMlp, x: &Matrix) -> RunResult<Prediction> {
+pub fn network_prediction(trained: &TrainedNetwork, x: &Matrix) -> RunResult<Prediction> {
     let failed = |e: candle_core::Error| RunError::new("E0803", format!("prediction failed: {e}"));
     let n = x.rows;
     if n == 0 {
         return Ok(match trained.task {
             Task::Regression => Prediction::Values(Vec::new()),
             Task::Binary => Prediction::Classes(Matrix::zeros(0, 2)),
-            Task::Multiclass => Prediction::Classes(Matrix::zeros(0, trained.mlp.spec().outputs)),
+            Task::Multiclass => Prediction::Classes(Matrix::zeros(0, trained.outputs)),
         });
     }
-    let input = to_tensor(x, &Device::Cpu).map_err(failed)?;
-    let out = trained.mlp.forward(&input).map_err(failed)?;
-    let outputs = trained.mlp.spec().outputs;
+    let logits = network_logits(trained, x).map_err(failed)?;
+    prediction_from_logits(trained, &logits).map_err(failed)
+}
+
+/// Probabilities or values from logits already computed (validation reuses its forward pass).
+pub fn prediction_from_logits(trained: &TrainedNetwork, out: &Tensor) -> candle_core::Result<Prediction> {
+    let n = out.dim(0)?;
+    let outputs = trained.outputs;
     let flat: Vec<f32> = match (trained.task, outputs) {
-        (Task::Regression, _) | (Task::Binary, 1) => out.flatten_all().and_then(|t| t.to_vec1()).map_err(failed)?,
-        _ => softmax(&out).and_then(|t| t.flatten_all()).and_then(|t| t.to_vec1()).map_err(failed)?,
+        (Task::Regression, _) | (Task::Binary, 1) => out.flatten_all()?.to_vec1()?,
+        _ => softmax(out)?.flatten_all()?.to_vec1()?,
     };
     Ok(match (trained.task, outputs) {
         (Task::Regression, _) => {

@@ -14,6 +14,8 @@ pub trait Progress: Send + Sync {
     fn epoch(&self, _model: &str, _epoch: usize, _train_loss: f64, _val_score: Option<f64>) {}
     /// Training ended (after `epochs` epochs).
     fn training_finished(&self, _model: &str, _epochs: usize) {}
+    /// A one-line remark for the user, e.g. that `device = auto` fell back to the CPU.
+    fn note(&self, _text: &str) {}
 }
 
 /// Reports nothing.

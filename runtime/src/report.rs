@@ -73,6 +73,24 @@ pub struct Artifacts {
 pub struct Timings {
     pub total_seconds: f64,
     pub nodes: BTreeMap<String, f64>,
+    /// Training throughput of each model (samples per second over its epochs, validation
+    /// excluded): a timing, so it lives here and not in the deterministic metrics.json.
+    pub samples_per_second: BTreeMap<String, f64>,
+}
+
+/// Each trained model's training throughput.
+pub fn throughput(program: &Program, outputs: &Outputs) -> BTreeMap<String, f64> {
+    program
+        .models
+        .iter()
+        .filter_map(|m| match outputs.get(&format!("train_model:{}", m.name)) {
+            Some(Artifact::Model(trained)) => match trained.as_ref() {
+                Trained::Network(n) => Some((m.name.clone(), n.samples_per_second)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// Assembles the report from the executed plan.
@@ -85,12 +103,14 @@ pub fn build(
         if let Some(Artifact::Scores(scores)) = outputs.get(&format!("evaluate:{}", model.name)) {
             let (training, search) = match outputs.get(&format!("train_model:{}", model.name)) {
                 Some(Artifact::Model(trained)) => match trained.as_ref() {
-                    Trained::Mlp(m) => (
+                    Trained::Network(m) => (
                         Some(serde_json::json!({
                             "epochs_run": m.history.len(),
                             "best_epoch": m.best_epoch,
                             "stopped_by": m.stopped_by,
                             "hyperparameters": m.hyperparameters,
+                            "device": m.device_name,
+                            "precision": m.precision,
                         })),
                         match outputs.get(&format!("search_trial:{}", model.name)) {
                             Some(Artifact::Params(p)) => Some(serde_json::json!({
@@ -203,9 +223,15 @@ pub fn write_artifacts(program: &Program, plan: &Plan, outputs: &Outputs, dir: &
         let Some(Artifact::Prepared(prepared)) = outputs.get(&format!("fit_transform:{}", model.dataset)) else {
             continue;
         };
-        if let Trained::Mlp(m) = trained.as_ref() {
-            let tensors: std::collections::HashMap<String, candle_core::Tensor> =
-                m.mlp.named_tensors().into_iter().collect();
+        if let Trained::Network(m) = trained.as_ref() {
+            // safetensors are written from host memory: weights trained on a GPU come back first.
+            let tensors: std::collections::HashMap<String, candle_core::Tensor> = m
+                .network
+                .named_tensors()
+                .into_iter()
+                .map(|(n, t)| Ok((n, t.to_device(&candle_core::Device::Cpu)?)))
+                .collect::<candle_core::Result<_>>()
+                .map_err(|e| RunError::new("E0804", format!("cannot copy the weights of `{}`: {e}", model.name)))?;
             let name = format!("models/{}.safetensors", model.name);
             let path = dir.join(&name);
             std::fs::create_dir_all(dir.join("models"))

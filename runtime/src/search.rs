@@ -3,6 +3,7 @@
 //! Every trial trains the model with the same seed and is scored by the objective on the
 //! validation split (or the validation loss), so trials differ only in their hyperparameters.
 
+use crate::device::Placement;
 use crate::error::{RunError, RunResult};
 use crate::prepare::Prepared;
 use crate::progress::Progress;
@@ -157,6 +158,7 @@ pub fn run(
     model: &Model,
     search: &Search,
     data: &Prepared,
+    placement: &Placement,
     progress: &dyn Progress,
 ) -> RunResult<SearchOutcome> {
     let space: Vec<(String, Dist)> = search
@@ -189,7 +191,7 @@ pub fn run(
         if strategy == "bayesian" {
             for t in 0..trials_per_round {
                 let params = propose(&current, &outcome.trials, watch.direction, t, &mut rng);
-                let val = trial(program, model, data, &params, outcome.trials.len(), progress)?;
+                let val = trial(program, model, data, placement, &params, outcome.trials.len(), progress)?;
                 outcome.trials.push(Trial { round, params, score: val.map(|v| v.objective.unwrap_or(v.loss)), val });
             }
         } else {
@@ -198,7 +200,7 @@ pub fn run(
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, params)| {
-                    let val = trial(program, model, data, &params, first + i, progress)?;
+                    let val = trial(program, model, data, placement, &params, first + i, progress)?;
                     Ok(Trial { round, params, score: val.map(|v| v.objective.unwrap_or(v.loss)), val })
                 })
                 .collect();
@@ -223,14 +225,15 @@ fn trial(
     program: &Program,
     model: &Model,
     data: &Prepared,
+    placement: &Placement,
     params: &BTreeMap<String, Value>,
     index: usize,
     progress: &dyn Progress,
 ) -> RunResult<Option<ValScore>> {
-    let config = TrainConfig::resolve(model, params, crate::exec::seed_of(program));
+    let config = TrainConfig::resolve(program, model, params);
     let watch = train::watch_of(program);
     let label = format!("{}#{}", model.name, index + 1);
-    match train::train_mlp(model, &label, &config, data, &watch, progress) {
+    match train::train_network(model, &label, &config, data, placement, &watch, progress) {
         Ok(trained) => Ok(trained.best_score),
         // A diverging trial is a bad trial, not a failed run: the search moves on.
         Err(e) if e.code == "E0801" => Ok(None),

@@ -2,16 +2,22 @@
 //! regularization and early stopping, deterministic for a seed, stopped by a diagnostic when the
 //! loss stops being a finite number.
 
+use crate::batches::Augmenter;
+use crate::device::Placement;
 use crate::error::{RunError, RunResult};
-use crate::predict::{EpochLog, TrainedMlp, mlp_prediction, to_tensor};
+use crate::loss_scale::LossScale;
+use crate::network::{Network, NetworkInput};
+use crate::predict::{EpochLog, PREDICTION_CHUNK, TrainedNetwork, prediction_from_logits, to_tensor};
 use crate::prepare::{Prepared, Target};
 use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
 use mlp_compiler::ast::Direction;
-use mlp_compiler::program::{Metric, Model, Value};
+use mlp_compiler::program::{Metric, Model, Program, Value};
 use mlp_compiler::types::Task;
+use mlp_stdlib::augment::Augmentation;
 use mlp_stdlib::loss::Loss;
 use mlp_stdlib::mlp::{Activation, Init, Mlp, MlpSpec};
+use mlp_stdlib::network::{Net, NetSpec};
 use mlp_stdlib::optim::{Optimizer, OptimizerKind};
 use mlp_stdlib::rng::Rng;
 use std::collections::BTreeMap;
@@ -34,6 +40,8 @@ pub struct TrainConfig {
     pub l2: f64,
     pub loss: String,
     pub seed: u64,
+    /// The dataset's `augment` list, applied to training batches of image inputs.
+    pub augment: Vec<Augmentation>,
 }
 
 fn int(v: Option<&Value>, default: i64) -> i64 {
@@ -50,7 +58,15 @@ fn float(v: Option<&Value>, default: f64) -> f64 {
 
 impl TrainConfig {
     /// Reads the model's settings, with `overrides` (a search's hyperparameters) taking precedence.
-    pub fn resolve(model: &Model, overrides: &BTreeMap<String, Value>, pipeline_seed: u64) -> TrainConfig {
+    pub fn resolve(program: &Program, model: &Model, overrides: &BTreeMap<String, Value>) -> TrainConfig {
+        let pipeline_seed = crate::exec::seed_of(program);
+        let augment = program
+            .datasets
+            .iter()
+            .find(|d| d.name == model.dataset)
+            .and_then(|d| d.settings.get("augment"))
+            .and_then(|v| Augmentation::from_setting(v).ok())
+            .unwrap_or_default();
         let settings = &model.settings;
         let arch_args = model.architecture.as_call().map(|(_, a)| a.clone()).unwrap_or_default();
         let get = |key: &str| overrides.get(key).or_else(|| settings.get(key)).or_else(|| arch_args.get(key));
@@ -94,6 +110,7 @@ impl TrainConfig {
             loss: get("loss").and_then(Value::as_str).unwrap_or("auto").to_string(),
             // The model's seed varies the run within the pipeline's seed.
             seed: pipeline_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(model_seed),
+            augment,
         }
     }
 
@@ -111,21 +128,28 @@ pub struct Watch<'a> {
     pub direction: Direction,
 }
 
-/// Trains `model` on `prepared`'s training split, watching the validation split.
-pub fn train_mlp(
+/// Trains `model` on `prepared`'s training split, watching the validation split, on the device
+/// and in the precision of `placement`.
+///
+/// The training inputs are uploaded to the device once; each step uploads only the batch's row
+/// indices (and dropout masks) and gathers the batch there. On the CPU the loss is read every
+/// step (a NaN stops at the exact batch); on a GPU it is summed on the device and read once per
+/// epoch, so steps never wait for the host.
+#[allow(clippy::too_many_arguments)]
+pub fn train_network(
     model: &Model,
     label: &str,
     config: &TrainConfig,
     prepared: &Prepared,
+    placement: &Placement,
     watch: &Watch<'_>,
     progress: &dyn Progress,
-) -> RunResult<TrainedMlp> {
-    let device = Device::Cpu;
+) -> RunResult<TrainedNetwork> {
+    let device = placement.device.clone();
     let failed = |e: candle_core::Error| {
         RunError::new("E0803", format!("training `{label}` failed inside Candle: {e}")).for_definition(&model.name)
     };
     let task = prepared.task;
-    let train = &prepared.splits[0];
     let classes = prepared.classes.len();
     let loss = match (task, config.loss.as_str()) {
         (Task::Regression, "huber") => Loss::Huber { delta: 1.0 },
@@ -138,67 +162,109 @@ pub fn train_mlp(
         (Task::Multiclass, _) | (Task::Binary, Loss::CrossEntropy) => classes,
         _ => 1,
     };
-    let spec = MlpSpec {
-        inputs: train.x.cols,
-        hidden: config.hidden.clone(),
-        outputs,
-        activation: config.activation,
-        init: Init::resolve(&config.init, config.activation),
-        dropout: config.dropout,
-        batch_norm: config.batch_norm,
-    };
+    let input = NetworkInput::of(model, prepared)?;
     let mut rng = Rng::new(config.seed);
-    let mlp = Mlp::new(spec, &mut rng, &device).map_err(failed)?;
-    let mut optimizer = Optimizer::new(config.optimizer, mlp.vars()).map_err(failed)?;
-    let x_all = to_tensor(&train.x, &device).map_err(failed)?;
+    let mut network = build(model, config, &input, outputs, &mut rng, &device).map_err(failed)?;
+    network.set_compute_dtype(placement.precision.dtype());
+    let mut optimizer = Optimizer::new(config.optimizer, network.vars()).map_err(failed)?;
+    let train = &prepared.splits[0];
+    let x_train = input.select(&train.x);
+    let x_all = to_tensor(&x_train, &device).map_err(failed)?;
     let target_scaler = prepared.state.target;
     let y_all = target_tensor(&train.y, loss, target_scaler, &device).map_err(failed)?;
+    let validation = Validation::new(prepared, &input, loss, &device).map_err(failed)?;
+    let augmentation = Augmenter::new(&config.augment, &input, config.seed);
     let n = train.rows.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    let weights = mlp.weights();
+    let weights = network.weights();
+    let read_every_step = device.is_cpu();
+    let mut scaler = LossScale::new(placement.precision);
 
-    let mut trained = TrainedMlp {
-        mlp,
+    let mut trained = TrainedNetwork {
+        network,
+        input: input.clone(),
+        device: device.clone(),
+        device_name: placement.name.clone(),
+        precision: placement.precision.name(),
         task,
         target: target_scaler,
+        outputs,
         history: Vec::new(),
         best_epoch: 0,
         stopped_by: "epochs".into(),
         best_score: None,
         hyperparameters: serde_json::Value::Null,
+        samples_per_second: 0.0,
     };
     let mut best: Option<(ValScore, Vec<(String, Tensor)>)> = None;
     let mut since_best = 0;
+    let mut training_seconds = 0.0;
+    let mut samples = 0usize;
     progress.training_started(label, config.epochs);
     let mut step = 0usize;
     for epoch in 1..=config.epochs {
+        let epoch_started = std::time::Instant::now();
         rng.shuffle(&mut order);
         let mut total = 0.0;
-        for (batch_index, chunk) in order.chunks(config.batch).enumerate() {
+        let mut device_total: Option<Tensor> = None;
+        let batches: Vec<&[u32]> = order.chunks(config.batch).collect();
+        let mut augmented = augmentation.as_ref().map(|a| a.epoch(&x_train, &batches, epoch));
+        for (batch_index, chunk) in batches.iter().enumerate() {
             step += 1;
-            let index = Tensor::new(chunk, &device).map_err(failed)?;
-            let x = x_all.index_select(&index, 0).map_err(failed)?;
+            let index = Tensor::new(*chunk, &device).map_err(failed)?;
+            let x = match augmented.as_mut() {
+                Some(batches) => {
+                    let rows = batches.next().expect("one augmented batch per batch");
+                    Tensor::from_vec(rows, (chunk.len(), x_train.cols), &device).map_err(failed)?
+                }
+                None => x_all.index_select(&index, 0).map_err(failed)?,
+            };
             let y = y_all.index_select(&index, 0).map_err(failed)?;
-            let out = trained.mlp.forward_train(&x, &mut rng).map_err(failed)?;
+            let out = trained.network.forward_train(&x, &mut rng).map_err(failed)?;
             let mut value = loss.compute(&out, &y).map_err(failed)?;
             value = add_penalties(value, &weights, config.l1, config.l2).map_err(failed)?;
-            let scalar: f32 = value.to_dtype(DType::F32).and_then(|t| t.to_scalar()).map_err(failed)?;
-            if !scalar.is_finite() {
-                return Err(diverged(model, label, epoch, batch_index + 1, step, scalar, config));
+            if read_every_step {
+                let scalar: f32 = value.to_dtype(DType::F32).and_then(|t| t.to_scalar()).map_err(failed)?;
+                if !scalar.is_finite() {
+                    return Err(diverged(model, label, epoch, Some(batch_index + 1), step, scalar, config));
+                }
+                total += scalar as f64 * chunk.len() as f64;
+            } else {
+                let weighted = (value.detach() * chunk.len() as f64).map_err(failed)?;
+                device_total = Some(match device_total {
+                    Some(sum) => (sum + weighted).map_err(failed)?,
+                    None => weighted,
+                });
             }
-            total += scalar as f64 * chunk.len() as f64;
-            let grads = value.backward().map_err(failed)?;
-            optimizer.step(&grads).map_err(failed)?;
+            let grads = scaler.backward(&value, &trained.network.vars()).map_err(failed)?;
+            if let Some(grads) = grads {
+                optimizer.step(&grads).map_err(failed)?;
+            }
         }
+        if let Some(sum) = device_total {
+            let sum: f32 = sum.to_dtype(DType::F32).and_then(|t| t.to_scalar()).map_err(failed)?;
+            if !sum.is_finite() {
+                return Err(diverged(model, label, epoch, None, step, sum, config));
+            }
+            total = sum as f64;
+        }
+        training_seconds += epoch_started.elapsed().as_secs_f64();
+        samples += n;
         let train_loss = total / n.max(1) as f64;
-        let watched = validation_score(&trained, prepared, loss, watch)?;
+        let watched = validation.score(&trained, watch).map_err(failed)?;
         let val_score = watched.map(|w| w.objective.unwrap_or(w.loss));
-        trained.history.push(EpochLog { epoch, train_loss, val_score, val_loss: watched.map(|w| w.loss) });
+        trained.history.push(EpochLog {
+            epoch,
+            train_loss,
+            val_score,
+            val_loss: watched.map(|w| w.loss),
+            seconds: training_seconds,
+        });
         progress.epoch(label, epoch, train_loss, val_score);
         match (config.patience, watched) {
             (Some(patience), Some(score)) => {
                 if best.as_ref().is_none_or(|(b, _)| score.better_than(b, watch.direction)) {
-                    best = Some((score, trained.mlp.snapshot().map_err(failed)?));
+                    best = Some((score, trained.network.snapshot().map_err(failed)?));
                     trained.best_epoch = epoch;
                     trained.best_score = Some(score);
                     since_best = 0;
@@ -217,10 +283,38 @@ pub fn train_mlp(
         }
     }
     if let Some((_, weights)) = best {
-        trained.mlp.load_from(&weights).map_err(failed)?;
+        trained.network.load_from(&weights).map_err(failed)?;
     }
+    trained.samples_per_second = if training_seconds > 0.0 { samples as f64 / training_seconds } else { 0.0 };
     progress.training_finished(label, trained.history.len());
     Ok(trained)
+}
+
+/// Builds the network the model's architecture names, with initial weights from `rng`.
+fn build(
+    model: &Model,
+    config: &TrainConfig,
+    input: &NetworkInput,
+    outputs: usize,
+    rng: &mut Rng,
+    device: &Device,
+) -> candle_core::Result<Network> {
+    // `cnn` and `lstm`: the layer list (or `lstm(hidden, layers)`) as the checker shaped it.
+    if let Some(mut spec) = NetSpec::from_model(model) {
+        debug_assert_eq!(spec.input, input.shape);
+        spec.outputs = outputs;
+        return Ok(Network::Layers(Box::new(Net::new(spec, rng, device)?)));
+    }
+    let spec = MlpSpec {
+        inputs: input.width,
+        hidden: config.hidden.clone(),
+        outputs,
+        activation: config.activation,
+        init: Init::resolve(&config.init, config.activation),
+        dropout: config.dropout,
+        batch_norm: config.batch_norm,
+    };
+    Ok(Network::Mlp(Mlp::new(spec, rng, device)?))
 }
 
 /// L2 adds `l2/2 · Σw²` and L1 adds `l1 · Σ|w|` over the weight matrices (not biases) to the
@@ -283,49 +377,69 @@ impl ValScore {
     }
 }
 
-/// The validation objective and loss, or `None` without validation rows.
-fn validation_score(
-    trained: &TrainedMlp,
-    prepared: &Prepared,
+/// The validation split on the device, uploaded once: each epoch scores it with one forward pass
+/// that gives both the loss and the predictions the objective needs.
+struct Validation<'a> {
+    x: Option<Tensor>,
+    y: Option<Tensor>,
+    truth: &'a Target,
     loss: Loss,
-    watch: &Watch<'_>,
-) -> RunResult<Option<ValScore>> {
-    let val = &prepared.splits[1];
-    if val.rows.is_empty() {
-        return Ok(None);
-    }
-    let mut objective = None;
-    if let Some((name, args)) = watch.metric.and_then(|m| m.builtin.as_call()) {
-        let prediction = mlp_prediction(trained, &val.x)?;
-        objective = crate::evaluate::compute(name, args, &prediction, &val.y).ok().filter(|v| v.is_finite());
-    }
-    let device = Device::Cpu;
-    let failed = |e: candle_core::Error| RunError::new("E0803", format!("validation failed: {e}"));
-    let x = to_tensor(&val.x, &device).map_err(failed)?;
-    let y = target_tensor(&val.y, loss, prepared.state.target, &device).map_err(failed)?;
-    let out = trained.mlp.forward(&x).map_err(failed)?;
-    let value: f32 = loss.compute(&out, &y).and_then(|t| t.to_scalar()).map_err(failed)?;
-    Ok(Some(ValScore { objective, loss: value as f64 }))
 }
 
+impl<'a> Validation<'a> {
+    fn new(prepared: &'a Prepared, input: &NetworkInput, loss: Loss, device: &Device) -> candle_core::Result<Self> {
+        let val = &prepared.splits[1];
+        let (x, y) = if val.rows.is_empty() {
+            (None, None)
+        } else {
+            (
+                Some(to_tensor(&input.select(&val.x), device)?),
+                Some(target_tensor(&val.y, loss, prepared.state.target, device)?),
+            )
+        };
+        Ok(Validation { x, y, truth: &val.y, loss })
+    }
+
+    /// The validation objective and loss, or `None` without validation rows.
+    fn score(&self, trained: &TrainedNetwork, watch: &Watch<'_>) -> candle_core::Result<Option<ValScore>> {
+        let (Some(x), Some(y)) = (&self.x, &self.y) else { return Ok(None) };
+        let rows = x.dim(0)?;
+        let mut parts = Vec::new();
+        for start in (0..rows).step_by(PREDICTION_CHUNK) {
+            parts.push(trained.network.forward(&x.narrow(0, start, (rows - start).min(PREDICTION_CHUNK))?)?);
+        }
+        let logits = Tensor::cat(&parts, 0)?;
+        let loss: f32 = self.loss.compute(&logits, y)?.to_dtype(DType::F32)?.to_scalar()?;
+        let mut objective = None;
+        if let Some((name, args)) = watch.metric.and_then(|m| m.builtin.as_call()) {
+            let prediction = prediction_from_logits(trained, &logits)?;
+            objective = crate::evaluate::compute(name, args, &prediction, self.truth).ok().filter(|v| v.is_finite());
+        }
+        Ok(Some(ValScore { objective, loss: loss as f64 }))
+    }
+}
+
+/// A loss that stopped being finite; `batch` is known when the loss is read every step (CPU),
+/// and only the epoch when it is summed on a GPU.
 fn diverged(
     model: &Model,
     label: &str,
     epoch: usize,
-    batch: usize,
+    batch: Option<usize>,
     step: usize,
     value: f32,
     config: &TrainConfig,
 ) -> RunError {
-    RunError::new(
-        "E0801",
-        format!("training `{label}` diverged: the loss became {value} at epoch {epoch}, batch {batch} (step {step})"),
-    )
-    .with_help(format!(
-        "lower the learning rate (now {}), normalize the inputs (`normalize = zscore`), or add `l2` regularization",
-        readable(config.learning_rate())
-    ))
-    .for_definition(&model.name)
+    let when = match batch {
+        Some(batch) => format!("at epoch {epoch}, batch {batch} (step {step})"),
+        None => format!("during epoch {epoch} (by step {step})"),
+    };
+    RunError::new("E0801", format!("training `{label}` diverged: the loss became {value} {when}"))
+        .with_help(format!(
+            "lower the learning rate (now {}), normalize the inputs (`normalize = zscore`), or add `l2` regularization",
+            readable(config.learning_rate())
+        ))
+        .for_definition(&model.name)
 }
 
 /// What early stopping and search watch for a program: its objective.

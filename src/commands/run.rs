@@ -16,7 +16,13 @@ pub fn record_paths(spec: &Path, runs_dir: Option<&Path>) -> (PathBuf, PathBuf) 
     (runs, home.join(".mlp").join("runs.db"))
 }
 
-pub fn run(file: &Path, json_output: bool, runs_dir: Option<&Path>, seed: Option<i64>) -> u8 {
+pub fn run(
+    file: &Path,
+    json_output: bool,
+    runs_dir: Option<&Path>,
+    seed: Option<i64>,
+    device: Option<mlp_runtime::device::DeviceRequest>,
+) -> u8 {
     let absolute = super::absolute(file);
     let compilation = match mlp_compiler::compile(&FsWorld, &absolute) {
         Ok(c) => c,
@@ -43,7 +49,7 @@ pub fn run(file: &Path, json_output: bool, runs_dir: Option<&Path>, seed: Option
     let plan = mlp_compiler::plan::lower(program);
     let (runs, db) = record_paths(&absolute, runs_dir);
     let bars = Bars::new();
-    let options = RunOptions { spec: file.to_path_buf(), runs_dir: runs, db_path: db, progress: &bars };
+    let options = RunOptions { spec: file.to_path_buf(), runs_dir: runs, db_path: db, progress: &bars, device };
     let result = mlp_runtime::run(program, &plan, &options);
     bars.finish();
     match result {

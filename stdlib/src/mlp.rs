@@ -97,8 +97,11 @@ impl Dense {
         Ok(Dense { weight: Var::from_tensor(&weight)?, bias: Var::zeros(fan_out, DType::F32, device)? })
     }
 
+    /// `x` is in the compute precision; the f32 weights are cast to it (a cast with a backward
+    /// pass, so the gradients reach the f32 master weights).
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.matmul(self.weight.as_tensor())?.broadcast_add(self.bias.as_tensor())
+        let dtype = x.dtype();
+        x.matmul(&self.weight.as_tensor().to_dtype(dtype)?)?.broadcast_add(&self.bias.as_tensor().to_dtype(dtype)?)
     }
 }
 
@@ -124,7 +127,11 @@ impl BatchNorm {
         })
     }
 
+    /// Batch statistics are computed in f32 whatever the compute precision: a variance in bf16
+    /// loses most of its digits.
     fn forward_train(&mut self, x: &Tensor) -> Result<Tensor> {
+        let dtype = x.dtype();
+        let x = &x.to_dtype(DType::F32)?;
         let rows = x.dim(0)?;
         let mean = x.mean_keepdim(0)?;
         let centred = x.broadcast_sub(&mean)?;
@@ -134,13 +141,15 @@ impl BatchNorm {
         self.running_mean = ((&self.running_mean * (1.0 - m))? + (mean.squeeze(0)?.detach() * m)?)?;
         self.running_var = ((&self.running_var * (1.0 - m))? + (unbiased.squeeze(0)?.detach() * m)?)?;
         let normalised = centred.broadcast_div(&(var + BATCH_NORM_EPSILON)?.sqrt()?)?;
-        self.scale_shift(&normalised)
+        self.scale_shift(&normalised)?.to_dtype(dtype)
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let dtype = x.dtype();
+        let x = x.to_dtype(DType::F32)?;
         let normalised =
             x.broadcast_sub(&self.running_mean)?.broadcast_div(&(&self.running_var + BATCH_NORM_EPSILON)?.sqrt()?)?;
-        self.scale_shift(&normalised)
+        self.scale_shift(&normalised)?.to_dtype(dtype)
     }
 
     fn scale_shift(&self, x: &Tensor) -> Result<Tensor> {
@@ -154,6 +163,8 @@ pub struct Mlp {
     hidden: Vec<Dense>,
     norms: Vec<BatchNorm>,
     head: Dense,
+    /// The precision of the passes (f32, or bf16/f16 for mixed precision); weights stay f32.
+    compute: DType,
 }
 
 impl Mlp {
@@ -171,16 +182,22 @@ impl Mlp {
         // The head is linear (its loss applies the sigmoid or softmax): Glorot keeps its logits
         // near zero at the start whatever the hidden activation.
         let head = Dense::new(width, spec.outputs, Init::Glorot, rng, device)?;
-        Ok(Mlp { spec, hidden, norms, head })
+        Ok(Mlp { spec, hidden, norms, head, compute: DType::F32 })
     }
 
     pub fn spec(&self) -> &MlpSpec {
         &self.spec
     }
 
+    /// Runs the forward and backward passes in `dtype` (mixed precision): inputs and weights are
+    /// cast on the way in, the logits come back in f32 for a stable loss.
+    pub fn set_compute_dtype(&mut self, dtype: DType) {
+        self.compute = dtype;
+    }
+
     /// Evaluation pass: no dropout, batch norm with running statistics.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = x.clone();
+        let mut h = x.to_dtype(self.compute)?;
         for (i, layer) in self.hidden.iter().enumerate() {
             h = layer.forward(&h)?;
             if let Some(norm) = self.norms.get(i) {
@@ -188,12 +205,12 @@ impl Mlp {
             }
             h = self.spec.activation.apply(&h)?;
         }
-        self.head.forward(&h)
+        self.head.forward(&h)?.to_dtype(DType::F32)
     }
 
     /// Training pass: dropout masks from `rng`, batch norm with batch statistics.
     pub fn forward_train(&mut self, x: &Tensor, rng: &mut Rng) -> Result<Tensor> {
-        let mut h = x.clone();
+        let mut h = x.to_dtype(self.compute)?;
         for i in 0..self.hidden.len() {
             h = self.hidden[i].forward(&h)?;
             if let Some(norm) = self.norms.get_mut(i) {
@@ -204,7 +221,7 @@ impl Mlp {
                 h = dropout(&h, self.spec.dropout, rng)?;
             }
         }
-        self.head.forward(&h)
+        self.head.forward(&h)?.to_dtype(DType::F32)
     }
 
     /// Every trainable variable.
@@ -279,7 +296,7 @@ fn dropout(x: &Tensor, rate: f64, rng: &mut Rng) -> Result<Tensor> {
     let keep = 1.0 - rate;
     let scale = (1.0 / keep) as f32;
     let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < keep { scale } else { 0.0 }).collect();
-    x * Tensor::from_vec(mask, x.shape(), x.device())?
+    x * Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?
 }
 
 #[cfg(test)]
@@ -325,6 +342,31 @@ mod tests {
                     assert!(values.iter().all(|v| v.is_finite()), "{what}: non-finite gradient");
                     assert!(values.iter().any(|v| *v != 0.0), "{what}: all-zero gradient");
                 }
+            }
+        }
+    }
+
+    /// Mixed precision: bf16 and f16 passes give logits close to f32's, and gradients in f32
+    /// reach the master weights.
+    #[test]
+    fn reduced_precision_passes_track_f32() {
+        for dtype in [DType::BF16, DType::F16] {
+            let mut rng = Rng::new(9);
+            let mut mlp = Mlp::new(spec(true, 0.0, Activation::Relu), &mut rng, &Device::Cpu).unwrap();
+            let (x, y) = batch(&mut rng);
+            let exact = mlp.forward(&x).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            mlp.set_compute_dtype(dtype);
+            let out = mlp.forward(&x).unwrap();
+            assert_eq!(out.dtype(), DType::F32);
+            let reduced = out.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            for (a, b) in exact.iter().zip(&reduced) {
+                assert!((a - b).abs() < 0.05 * (1.0 + a.abs()), "{dtype:?}: {a} vs {b}");
+            }
+            let loss = Loss::CrossEntropy.compute(&mlp.forward_train(&x, &mut rng).unwrap(), &y).unwrap();
+            let grads = loss.backward().unwrap();
+            for var in mlp.vars() {
+                let g = grads.get(var.as_tensor()).expect("a gradient for every variable");
+                assert_eq!(g.dtype(), DType::F32);
             }
         }
     }

@@ -139,12 +139,13 @@ pub const BUILTINS: &[(&str, &str, Status)] = &[
     ("loss", "huber", Implemented("mlp_stdlib::loss")),
     ("stopping", "never", Implemented("mlp_runtime::train")),
     ("stopping", "patience", Implemented("mlp_runtime::train")),
-    ("device", "auto", Implemented("mlp_runtime::exec")),
-    ("device", "cpu", Implemented("mlp_runtime::exec")),
-    ("device", "cuda", Deferred("this build has no CUDA support: the `cuda` feature arrives with GPU support")),
-    ("precision", "f32", Implemented("mlp_stdlib::mlp")),
-    ("precision", "bf16", Deferred("mixed precision arrives with GPU support; the CPU trains in f32")),
-    ("precision", "f16", Deferred("mixed precision arrives with GPU support; the CPU trains in f32")),
+    ("device", "auto", Implemented("mlp_runtime::device")),
+    ("device", "cpu", Implemented("mlp_runtime::device")),
+    // Resolved by the runtime in every build; a build without the `cuda` feature refuses it (E0810).
+    ("device", "cuda", Implemented("mlp_runtime::device")),
+    ("precision", "f32", Implemented("mlp_runtime::device")),
+    ("precision", "bf16", Implemented("mlp_runtime::device")),
+    ("precision", "f16", Implemented("mlp_runtime::loss_scale")),
 ];
 
 /// The status of a declared built-in, or `None` for an unknown one.

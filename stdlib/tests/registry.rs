@@ -47,9 +47,6 @@ fn deferred_built_ins_are_the_known_ones() {
         "action.retrain",
         "action.rollback",
         "settings.deploy",
-        "device.cuda",
-        "precision.bf16",
-        "precision.f16",
     ];
     assert_eq!(deferred, expected);
 }

@@ -9,8 +9,8 @@ mod expr;
 mod models;
 mod names;
 mod release;
-mod tensors;
 mod reshape;
+mod tensors;
 mod usage;
 mod values;
 

@@ -126,6 +126,8 @@ impl<'a> Checker<'a> {
                 ExprKind::Name(n) => Some(Value::Name(n.clone())),
                 ExprKind::String(s) => Some(Value::Name(s.clone())),
                 ExprKind::Bool(b) => Some(Value::Name(b.to_string())),
+                // Class levels may be numbers (`positive = 1` for a 0/1 label, digits 0..9).
+                ExprKind::Number { text, is_int: true, percent: false, .. } => Some(Value::Name(text.clone())),
                 _ => {
                     self.type_error(file, expr, ty, what);
                     None
