@@ -198,6 +198,7 @@ fn open(request: DeviceRequest, precision: Precision, what: &str) -> RunResult<(
 }
 
 enum CudaUnavailable {
+    #[cfg_attr(feature = "cuda", allow(dead_code))]
     NotBuilt,
     #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
     NoDevice(String),

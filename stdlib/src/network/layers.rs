@@ -366,6 +366,9 @@ pub(crate) fn pool2d(x: &Tensor, kind: PoolKind, window: (usize, usize), stride:
         }
         return covered.contiguous()?.avg_pool2d_with_stride(window, window);
     }
+    if kind == PoolKind::Max && (kh, kw) == (sh, sw) {
+        return max_pool_tiled(x, window, (oh, ow));
+    }
     let x = x.contiguous()?;
     let device = x.device();
     let rows =
@@ -389,6 +392,30 @@ pub(crate) fn pool2d(x: &Tensor, kind: PoolKind, window: (usize, usize), stride:
         PoolKind::Max => Ok(acc),
         PoolKind::Avg => acc * (1.0 / (kh * kw) as f64),
     }
+}
+
+/// Max pooling over non-overlapping windows from Candle's native pooling ops, with a correct
+/// gradient: Candle 0.11's own max-pool backward scales the gradient by 1/(window area). The
+/// forward value comes from `max_pool2d`; the differentiable path is
+/// `avg_pool(x · mask) / avg_pool(mask)`, where `mask` marks each window's maxima, which equals
+/// the maximum and sends the gradient to the maxima (split evenly between ties). Unlike the
+/// strided-gather form below it uploads no index tensors, so a GPU step never waits on the host.
+fn max_pool_tiled(x: &Tensor, window: (usize, usize), out: (usize, usize)) -> Result<Tensor> {
+    let (kh, kw) = window;
+    let (oh, ow) = out;
+    let (_, _, h, w) = x.dims4()?;
+    let mut covered = x.clone();
+    if oh * kh != h {
+        covered = covered.narrow(2, 0, oh * kh)?;
+    }
+    if ow * kw != w {
+        covered = covered.narrow(3, 0, ow * kw)?;
+    }
+    let covered = covered.contiguous()?;
+    let maxima = covered.detach().max_pool2d_with_stride(window, window)?;
+    let mask = covered.detach().eq(&maxima.upsample_nearest2d(oh * kh, ow * kw)?)?.to_dtype(x.dtype())?;
+    let count = mask.avg_pool2d_with_stride(window, window)?;
+    (covered * &mask)?.avg_pool2d_with_stride(window, window)?.div(&count)
 }
 
 /// Pooling over the steps of `[batch, steps, features]`: a 2-D pool of height 1.
