@@ -134,12 +134,10 @@ impl<'a> Checker<'a> {
                     }
                     schema
                 }
-                (None, _) => {
-                    match self.infer_schema(def, &builtin.name, &path, &path_text, path_span, delimiter) {
-                        Some(schema) => schema,
-                        None => continue,
-                    }
-                }
+                (None, _) => match self.infer_schema(def, &builtin.name, &path, &path_text, path_span, delimiter) {
+                    Some(schema) => schema,
+                    None => continue,
+                },
             };
             if let Some(excluded) = settings.values.get("exclude") {
                 self.check_columns_exist(
