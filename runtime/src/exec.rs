@@ -349,3 +349,29 @@ fn digest(artifact: &Artifact) -> String {
     }
     hasher.finalize().to_hex()[..16].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Table, tensor_array};
+
+    fn image_table(pixels: Vec<f32>) -> Artifact {
+        let column = tensor_array(4, pixels).expect("a 2x2 image column");
+        Artifact::Rows(Arc::new(Table {
+            names: vec!["pixels".into()],
+            columns: vec![column],
+            rows: 2,
+            files: Vec::new(),
+        }))
+    }
+
+    /// An image column keeps its numbers in a child array: two tables that differ only in one
+    /// pixel must not share a load hash (they once did, as only the list's own buffers were hashed).
+    #[test]
+    fn tables_differing_only_in_a_pixel_hash_differently() {
+        let a = image_table(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let b = image_table(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.5]);
+        assert_ne!(digest(&a), digest(&b));
+        assert_eq!(digest(&a), digest(&image_table(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])));
+    }
+}
