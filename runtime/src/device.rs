@@ -68,9 +68,10 @@ pub enum Precision {
 
 impl Precision {
     fn from_setting(value: Option<&Value>) -> Precision {
-        match value.and_then(|v| v.as_call().map(|(c, _)| c.to_string()).or_else(|| v.as_str().map(str::to_string))) {
-            Some(p) if p == "bf16" => Precision::Bf16,
-            Some(p) if p == "f16" => Precision::F16,
+        // A bare name or a call (`bf16()`): `as_str` gives the name of either.
+        match value.and_then(Value::as_str) {
+            Some("bf16") => Precision::Bf16,
+            Some("f16") => Precision::F16,
             _ => Precision::F32,
         }
     }

@@ -12,6 +12,9 @@ use mlp_stdlib::network::Net;
 use mlp_stdlib::rng::Rng;
 use std::borrow::Cow;
 
+/// Rows per evaluation forward pass.
+const PREDICTION_CHUNK: usize = 4096;
+
 pub enum Network {
     Mlp(Mlp),
     Layers(Box<Net>),
@@ -24,6 +27,17 @@ impl Network {
             Network::Mlp(m) => m.forward(x),
             Network::Layers(n) => n.forward(x),
         }
+    }
+
+    /// Evaluation pass over many rows, `PREDICTION_CHUNK` at a time: bounds the activations a CNN
+    /// holds at once.
+    pub fn forward_chunked(&self, x: &Tensor) -> Result<Tensor> {
+        let rows = x.dim(0)?;
+        let mut parts = Vec::with_capacity(rows.div_ceil(PREDICTION_CHUNK));
+        for start in (0..rows).step_by(PREDICTION_CHUNK) {
+            parts.push(self.forward(&x.narrow(0, start, (rows - start).min(PREDICTION_CHUNK))?)?);
+        }
+        if parts.len() == 1 { Ok(parts.remove(0)) } else { Tensor::cat(&parts, 0) }
     }
 
     /// Training pass: dropout and batch statistics, with masks from `rng`.

@@ -145,22 +145,10 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Rows per forward pass when predicting: bounds the activations a CNN holds at once.
-pub const PREDICTION_CHUNK: usize = 4096;
-
-/// The network's logits for every row of `x` (only the columns it reads), computed on its device
-/// in chunks; `[rows, outputs]` f32.
+/// The network's logits for every row of `x` (only the columns it reads), computed on its device;
+/// `[rows, outputs]` f32.
 pub fn network_logits(trained: &TrainedNetwork, x: &Matrix) -> candle_core::Result<Tensor> {
-    let x = trained.input.select(x);
-    let mut parts = Vec::new();
-    for start in (0..x.rows).step_by(PREDICTION_CHUNK) {
-        let end = (start + PREDICTION_CHUNK).min(x.rows);
-        let rows = &x.data[start * x.cols..end * x.cols];
-        let data: Vec<f32> = rows.iter().map(|&v| v as f32).collect();
-        let input = Tensor::from_vec(data, (end - start, x.cols), &trained.device)?;
-        parts.push(trained.network.forward(&input)?);
-    }
-    Tensor::cat(&parts, 0)
+    trained.network.forward_chunked(&to_tensor(&trained.input.select(x), &trained.device)?)
 }
 
 /// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and

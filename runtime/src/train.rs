@@ -7,7 +7,7 @@ use crate::device::Placement;
 use crate::error::{RunError, RunResult};
 use crate::loss_scale::LossScale;
 use crate::network::{Network, NetworkInput};
-use crate::predict::{EpochLog, PREDICTION_CHUNK, TrainedNetwork, prediction_from_logits, to_tensor};
+use crate::predict::{EpochLog, TrainedNetwork, prediction_from_logits, to_tensor};
 use crate::prepare::{Prepared, Target};
 use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
@@ -177,6 +177,7 @@ pub fn train_network(
     let n = train.rows.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let weights = network.weights();
+    let vars = network.vars();
     let read_every_step = device.is_cpu();
     let mut scaler = LossScale::new(placement.precision);
 
@@ -199,7 +200,6 @@ pub fn train_network(
     let mut best: Option<(ValScore, Vec<(String, Tensor)>)> = None;
     let mut since_best = 0;
     let mut training_seconds = 0.0;
-    let mut samples = 0usize;
     progress.training_started(label, config.epochs);
     let mut step = 0usize;
     for epoch in 1..=config.epochs {
@@ -236,7 +236,7 @@ pub fn train_network(
                     None => weighted,
                 });
             }
-            let grads = scaler.backward(&value, &trained.network.vars()).map_err(failed)?;
+            let grads = scaler.backward(&value, &vars).map_err(failed)?;
             if let Some(grads) = grads {
                 optimizer.step(&grads).map_err(failed)?;
             }
@@ -249,7 +249,6 @@ pub fn train_network(
             total = sum as f64;
         }
         training_seconds += epoch_started.elapsed().as_secs_f64();
-        samples += n;
         let train_loss = total / n.max(1) as f64;
         let watched = validation.score(&trained, watch).map_err(failed)?;
         let val_score = watched.map(|w| w.objective.unwrap_or(w.loss));
@@ -285,6 +284,7 @@ pub fn train_network(
     if let Some((_, weights)) = best {
         trained.network.load_from(&weights).map_err(failed)?;
     }
+    let samples = n * trained.history.len();
     trained.samples_per_second = if training_seconds > 0.0 { samples as f64 / training_seconds } else { 0.0 };
     progress.training_finished(label, trained.history.len());
     Ok(trained)
@@ -403,12 +403,7 @@ impl<'a> Validation<'a> {
     /// The validation objective and loss, or `None` without validation rows.
     fn score(&self, trained: &TrainedNetwork, watch: &Watch<'_>) -> candle_core::Result<Option<ValScore>> {
         let (Some(x), Some(y)) = (&self.x, &self.y) else { return Ok(None) };
-        let rows = x.dim(0)?;
-        let mut parts = Vec::new();
-        for start in (0..rows).step_by(PREDICTION_CHUNK) {
-            parts.push(trained.network.forward(&x.narrow(0, start, (rows - start).min(PREDICTION_CHUNK))?)?);
-        }
-        let logits = Tensor::cat(&parts, 0)?;
+        let logits = trained.network.forward_chunked(x)?;
         let loss: f32 = self.loss.compute(&logits, y)?.to_dtype(DType::F32)?.to_scalar()?;
         let mut objective = None;
         if let Some((name, args)) = watch.metric.and_then(|m| m.builtin.as_call()) {
