@@ -167,7 +167,19 @@ pub fn item_columns(header: &IdxHeader) -> Result<Vec<Column>, String> {
     let image = |channels, height, width| {
         vec![Column { name: "image".into(), ty: ColumnType::Image { channels, height, width }, nullable: false }]
     };
+    if header.dims[1..].contains(&0) {
+        return Err("an item has a size of 0".into());
+    }
+    let too_large =
+        |what: &str| Err(format!("its {what} hold more than {} numbers per item", crate::types::MAX_TENSOR_WIDTH));
     match header.dims.as_slice() {
+        [_, features] if *features > crate::types::MAX_TENSOR_WIDTH => too_large("rows"),
+        [_, h, w] if (ColumnType::Image { channels: 1, height: *h, width: *w }).tensor_width().is_none() => {
+            too_large("images")
+        }
+        [_, h, w, c] if (ColumnType::Image { channels: *c, height: *h, width: *w }).tensor_width().is_none() => {
+            too_large("images")
+        }
         [_, features] => Ok((0..*features)
             .map(|i| Column { name: format!("x_{i}"), ty: ColumnType::Float, nullable: false })
             .collect()),
@@ -215,6 +227,19 @@ pub fn label_column(header: &IdxHeader, bytes: &[u8]) -> Result<Column, String> 
 
 #[cfg(test)]
 mod tests {
+
+    /// Sizes come from a file's header: a crafted one must be refused, not allocated or
+    /// multiplied into an overflow.
+    #[test]
+    fn zero_and_oversized_items_are_refused() {
+        let header = |dims: Vec<usize>| IdxHeader { ty: IdxType::U8, dims, data_start: 0 };
+        assert!(item_columns(&header(vec![5, 0])).is_err());
+        assert!(item_columns(&header(vec![5, 28, 0])).is_err());
+        assert!(item_columns(&header(vec![1, u32::MAX as usize])).is_err());
+        assert!(item_columns(&header(vec![1, 1 << 31, 1 << 31, 1 << 31])).is_err());
+        assert_eq!(item_columns(&header(vec![5, 28, 28])).unwrap().len(), 1);
+        assert_eq!(item_columns(&header(vec![5, 3])).unwrap().len(), 3);
+    }
     use super::*;
 
     fn file(ty: u8, dims: &[u32], values: &[u8]) -> Vec<u8> {

@@ -28,7 +28,23 @@ pub enum ColumnType {
     },
 }
 
+/// The most numbers one row of an image or sequence column may hold (a 4096 × 4096 RGB image is
+/// about 50 million): sizes come from specs and file headers, and a crafted one must not make a
+/// check or a run allocate without bound or overflow.
+pub const MAX_TENSOR_WIDTH: usize = 1 << 26;
+
 impl ColumnType {
+    /// The numbers in one row of an image or sequence column; `None` for other types, and for
+    /// sizes whose product overflows or exceeds [`MAX_TENSOR_WIDTH`].
+    pub fn tensor_width(&self) -> Option<usize> {
+        let dims: &[usize] = match self {
+            ColumnType::Image { channels, height, width } => &[*channels, *height, *width],
+            ColumnType::Sequence { length, features } => &[*length, *features],
+            _ => return None,
+        };
+        dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)).filter(|&w| w <= MAX_TENSOR_WIDTH)
+    }
+
     pub fn is_numeric(&self) -> bool {
         matches!(self, ColumnType::Float | ColumnType::Int)
     }

@@ -65,7 +65,8 @@ impl TrainConfig {
             .iter()
             .find(|d| d.name == model.dataset)
             .and_then(|d| d.settings.get("augment"))
-            .and_then(|v| Augmentation::from_setting(v).ok())
+            // The checker validated the list against stdlib's declarations.
+            .map(|v| Augmentation::from_setting(v).expect("a checked `augment` list"))
             .unwrap_or_default();
         let settings = &model.settings;
         let arch_args = model.architecture.as_call().map(|(_, a)| a.clone()).unwrap_or_default();

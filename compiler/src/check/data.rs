@@ -243,6 +243,27 @@ impl<'a> Checker<'a> {
                 levels.dedup();
                 Some(ColumnType::Category { levels })
             }
+            "image" | "sequence"
+                if dims.iter().all(Option::is_some) && !dims.is_empty() && {
+                    let ty = match dims.as_slice() {
+                        [Some(c), Some(h), Some(w)] => Some(ColumnType::Image { channels: *c, height: *h, width: *w }),
+                        [Some(l), Some(f)] => Some(ColumnType::Sequence { length: *l, features: *f }),
+                        _ => None,
+                    };
+                    ty.is_some_and(|t| t.tensor_width().is_none())
+                } =>
+            {
+                bad(
+                    self,
+                    *span,
+                    format!(
+                        "an `{}` row of these sizes holds more than {} numbers",
+                        name.name,
+                        crate::types::MAX_TENSOR_WIDTH
+                    ),
+                    "downscale the images or shorten the sequences".into(),
+                )
+            }
             "image" => match dims.as_slice() {
                 [Some(c), Some(h), Some(w)] => Some(ColumnType::Image { channels: *c, height: *h, width: *w }),
                 _ => bad(
@@ -745,8 +766,7 @@ pub fn input_width(ty: &ColumnType, encode: &str) -> usize {
         ColumnType::Category { levels } if encode == "onehot" => levels.len(),
         ColumnType::Category { .. } => 1,
         ColumnType::Text => 0,
-        ColumnType::Image { channels, height, width } => channels * height * width,
-        ColumnType::Sequence { length, features } => length * features,
+        ColumnType::Image { .. } | ColumnType::Sequence { .. } => ty.tensor_width().unwrap_or(0),
     }
 }
 

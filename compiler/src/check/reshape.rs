@@ -108,6 +108,17 @@ impl<'a> Checker<'a> {
                     names.join(", ")
                 )),
             );
+        } else if !schema.columns.iter().any(|c| c.name != label) {
+            self.error(
+                Diagnostic::error(
+                    "E0317",
+                    def.file,
+                    window_span,
+                    format!("a window needs numeric inputs, but dataset `{name}` has none besides its label"),
+                )
+                .with_primary("a window over no columns")
+                .with_help("keep at least one numeric column out of `exclude`"),
+            );
         }
 
         // The split assigns whole windows by their target row.

@@ -22,15 +22,6 @@ pub fn is_image_file(name: &str) -> bool {
     !name.starts_with('.') && IMAGE_EXTENSIONS.iter().any(|e| lower.ends_with(&format!(".{e}")))
 }
 
-/// Numbers in one row of an image or sequence column.
-fn tensor_width(ty: &ColumnType) -> Option<usize> {
-    match ty {
-        ColumnType::Image { channels, height, width } => Some(channels * height * width),
-        ColumnType::Sequence { length, features } => Some(length * features),
-        _ => None,
-    }
-}
-
 /// Where a source's files are: the resolved path, the text as written and its span.
 pub(super) struct Located<'p> {
     pub path: &'p Path,
@@ -184,6 +175,22 @@ impl<'a> Checker<'a> {
     ) -> Option<Vec<Column>> {
         let size = |key: &str| args.get(key).and_then(Value::as_f64).map_or(0, |v| v as usize);
         let (channels, height, width) = (size("channels"), size("height"), size("width"));
+        if (ColumnType::Image { channels, height, width }).tensor_width().is_none() {
+            self.error(
+                Diagnostic::error(
+                    "E0314",
+                    def.file,
+                    at.span,
+                    format!("images of {height} × {width} pixels are too large to read"),
+                )
+                .with_primary("in this source")
+                .with_help(format!(
+                    "an image row holds at most {} numbers: choose a smaller `height` and `width`",
+                    crate::types::MAX_TENSOR_WIDTH
+                )),
+            );
+            return None;
+        }
         if channels != 1 && channels != 3 {
             self.error(
                 Diagnostic::error(
@@ -207,7 +214,14 @@ impl<'a> Checker<'a> {
         };
         let mut classes = Vec::new();
         for entry in entries.iter().filter(|e| e.is_dir && !e.name.starts_with('.')) {
-            let files = world.list_dir(&at.path.join(&entry.name)).unwrap_or_default();
+            let folder = at.path.join(&entry.name);
+            let files = match world.list_dir(&folder) {
+                Ok(files) => files,
+                Err(error) => {
+                    self.sample_error(def, at.span, at.text, &folder, error);
+                    return None;
+                }
+            };
             if !files.iter().any(|f| !f.is_dir && is_image_file(&f.name)) {
                 self.error(
                     Diagnostic::error(
@@ -271,13 +285,13 @@ impl<'a> Checker<'a> {
         at: &Located<'_>,
         delimiter: u8,
     ) {
-        if format != "csv" || !schema.columns.iter().any(|c| tensor_width(&c.ty).is_some()) {
+        if format != "csv" || !schema.columns.iter().any(|c| c.ty.tensor_width().is_some()) {
             return;
         }
         let Some(world) = self.world else { return };
         let Ok(sample) = world.sample(format, at.path, delimiter, 1) else { return };
         for column in &schema.columns {
-            let Some(width) = tensor_width(&column.ty) else { continue };
+            let Some(width) = column.ty.tensor_width() else { continue };
             let name = &column.name;
             let Some(missing) =
                 (0..width).map(|i| format!("{name}_{i}")).find(|element| !sample.columns.contains(element))

@@ -153,11 +153,7 @@ pub(crate) fn bad_tensor_row(path: &Path, line: u64, column: &Wanted, problem: &
 pub(crate) fn missing_wanted(path: &Path, line: u64, column: &Wanted) -> RunError {
     let Some((tensor, _)) = &column.element else { return missing_column(path, line, &column.name) };
     let name = &column.name;
-    let width = match &column.ty {
-        ColumnType::Image { channels, height, width } => channels * height * width,
-        ColumnType::Sequence { length, features } => length * features,
-        _ => 0,
-    };
+    let width = column.ty.tensor_width().unwrap_or(0);
     RunError::new("E0716", format!("column `{name}` of `{tensor}: {}` is missing from `{}`", column.ty, file_name(path)))
         .at(at(path, Some(line), Some(name), Some(0)))
         .with_help(format!(

@@ -95,13 +95,9 @@ pub fn parse_csv(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> R
     assemble(schema, vec![(path.to_path_buf(), part)])
 }
 
-/// The numbers in one row of an image or sequence column.
+/// The numbers in one row of an image or sequence column (the checker bounds them).
 pub(crate) fn tensor_width(ty: &ColumnType) -> Option<usize> {
-    match ty {
-        ColumnType::Image { channels, height, width } => Some(channels * height * width),
-        ColumnType::Sequence { length, features } => Some(length * features),
-        _ => None,
-    }
+    ty.tensor_width()
 }
 
 /// The schema's columns as the readers need them: an image or sequence column `pixels` of
