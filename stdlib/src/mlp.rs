@@ -29,16 +29,22 @@ impl Activation {
         }
     }
 
-    fn apply(self, x: &Tensor) -> Result<Tensor> {
+    pub(crate) fn apply(self, x: &Tensor) -> Result<Tensor> {
         match self {
             Activation::Relu => x.relu(),
             Activation::Tanh => x.tanh(),
-            // Written out rather than candle_nn::ops::sigmoid so the backward pass is plain ops.
-            Activation::Sigmoid => (x.neg()?.exp()? + 1.0)?.recip(),
+            Activation::Sigmoid => sigmoid(x),
             Activation::Gelu => x.gelu_erf(),
         }
     }
 }
+
+/// Written out rather than candle_nn::ops::sigmoid so the backward pass is plain ops.
+pub(crate) fn sigmoid(x: &Tensor) -> Result<Tensor> {
+    (x.neg()?.exp()? + 1.0)?.recip()
+}
+
+impl Activation {}
 
 /// Weight initialisation: `He` (normal, std √(2/fan_in)) suits ReLU and GELU; `Glorot` (uniform,
 /// ±√(6/(fan_in+fan_out))) suits tanh and sigmoid. `auto` in a spec picks by activation.
@@ -58,8 +64,9 @@ impl Init {
         }
     }
 
-    fn sample(self, fan_in: usize, fan_out: usize, rng: &mut Rng) -> Vec<f32> {
-        let count = fan_in * fan_out;
+    /// `count` initial weights of a layer with this fan-in and fan-out (a convolution has more
+    /// weights than fan_in × fan_out), from our seeded generator.
+    pub(crate) fn sample(self, fan_in: usize, fan_out: usize, count: usize, rng: &mut Rng) -> Vec<f32> {
         match self {
             Init::He => {
                 let std = (2.0 / fan_in.max(1) as f64).sqrt();
@@ -93,7 +100,7 @@ struct Dense {
 
 impl Dense {
     fn new(fan_in: usize, fan_out: usize, init: Init, rng: &mut Rng, device: &Device) -> Result<Self> {
-        let weight = Tensor::from_vec(init.sample(fan_in, fan_out, rng), (fan_in, fan_out), device)?;
+        let weight = Tensor::from_vec(init.sample(fan_in, fan_out, fan_in * fan_out, rng), (fan_in, fan_out), device)?;
         Ok(Dense { weight: Var::from_tensor(&weight)?, bias: Var::zeros(fan_out, DType::F32, device)? })
     }
 
@@ -292,7 +299,10 @@ impl Mlp {
 
 /// Inverted dropout: zero each unit with probability `rate`, scale the rest by 1/(1-rate) so the
 /// evaluation pass needs no rescaling.
-fn dropout(x: &Tensor, rate: f64, rng: &mut Rng) -> Result<Tensor> {
+pub(crate) fn dropout(x: &Tensor, rate: f64, rng: &mut Rng) -> Result<Tensor> {
+    if rate <= 0.0 {
+        return Ok(x.clone());
+    }
     let keep = 1.0 - rate;
     let scale = (1.0 / keep) as f32;
     let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < keep { scale } else { 0.0 }).collect();

@@ -36,7 +36,7 @@ use crate::mlp::{Activation, Init};
 use crate::rng::Rng;
 use blocks::{Embedding, ResBlock};
 use candle_core::{DType, Device, Result, Tensor, Var};
-use layers::{BatchNorm, Conv1d, Conv2d, Dense, Param, PoolKind, Role, apply_activation, dropout, pool1d, pool2d};
+use layers::{BatchNorm, Conv1d, Conv2d, Dense, Param, PoolKind, Role, dropout, pool1d, pool2d};
 use lstm::Lstm;
 use mlp_compiler::program::{Model, Value};
 
@@ -432,7 +432,7 @@ impl Net {
                         l.forward(&h)?
                     }
                 }
-                Node::Activation(a) => apply_activation(*a, &h)?,
+                Node::Activation(a) => a.apply(&h)?,
                 Node::Lstm(l) => l.forward(&h)?,
                 Node::ResBlock(l) => l.forward(&h, train)?,
                 Node::Embedding(l) => l.forward(&h, self.compute)?,

@@ -5,7 +5,7 @@
 //! Activations travel in batch-first layouts: images as `[batch, channels, height, width]`,
 //! sequences as `[batch, steps, features]`, vectors as `[batch, width]`.
 
-use crate::mlp::{Activation, Init};
+use crate::mlp::Init;
 use crate::rng::Rng;
 use candle_core::{DType, Device, Result, Tensor, Var};
 
@@ -38,51 +38,11 @@ pub(crate) fn cast(var: &Var, dtype: DType) -> Result<Tensor> {
     var.as_tensor().to_dtype(dtype)
 }
 
-/// `count` initial weights of a layer with the given fan-in and fan-out, drawn from our seeded
-/// generator: He normal (std √(2/fan_in)) or Glorot uniform (±√(6/(fan_in+fan_out))), the same
-/// formulas as the `mlp` model.
-pub(crate) fn sample(init: Init, fan_in: usize, fan_out: usize, count: usize, rng: &mut Rng) -> Vec<f32> {
-    match init {
-        Init::He => {
-            let std = (2.0 / fan_in.max(1) as f64).sqrt();
-            (0..count).map(|_| (rng.normal() * std) as f32).collect()
-        }
-        Init::Glorot => {
-            let limit = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
-            (0..count).map(|_| ((rng.next_f64() * 2.0 - 1.0) * limit) as f32).collect()
-        }
-    }
-}
-
 pub(crate) fn var_from(values: Vec<f32>, shape: &[usize], device: &Device) -> Result<Var> {
     Var::from_tensor(&Tensor::from_vec(values, shape, device)?)
 }
 
-pub(crate) fn apply_activation(activation: Activation, x: &Tensor) -> Result<Tensor> {
-    match activation {
-        Activation::Relu => x.relu(),
-        Activation::Tanh => x.tanh(),
-        Activation::Sigmoid => sigmoid(x),
-        Activation::Gelu => x.gelu_erf(),
-    }
-}
-
-/// Written out rather than candle_nn::ops::sigmoid so the backward pass is plain ops.
-pub(crate) fn sigmoid(x: &Tensor) -> Result<Tensor> {
-    (x.neg()?.exp()? + 1.0)?.recip()
-}
-
-/// Inverted dropout with a mask from our generator: zero each unit with probability `rate`, scale
-/// the rest by 1/(1-rate), so evaluation needs no rescaling (as in the `mlp` model).
-pub(crate) fn dropout(x: &Tensor, rate: f64, rng: &mut Rng) -> Result<Tensor> {
-    if rate <= 0.0 {
-        return Ok(x.clone());
-    }
-    let keep = 1.0 - rate;
-    let scale = (1.0 / keep) as f32;
-    let mask: Vec<f32> = (0..x.elem_count()).map(|_| if rng.next_f64() < keep { scale } else { 0.0 }).collect();
-    x * Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?
-}
+pub(crate) use crate::mlp::{dropout, sigmoid};
 
 /// A fully connected layer: `x · W + b`, `W` of shape `[in, out]`.
 pub(crate) struct Dense {
@@ -92,7 +52,7 @@ pub(crate) struct Dense {
 
 impl Dense {
     pub fn new(fan_in: usize, fan_out: usize, init: Init, rng: &mut Rng, device: &Device) -> Result<Self> {
-        let weight = var_from(sample(init, fan_in, fan_out, fan_in * fan_out, rng), &[fan_in, fan_out], device)?;
+        let weight = var_from(init.sample(fan_in, fan_out, fan_in * fan_out, rng), &[fan_in, fan_out], device)?;
         Ok(Dense { weight, bias: Var::zeros(fan_out, DType::F32, device)? })
     }
 
@@ -174,7 +134,7 @@ impl Conv2d {
         let area = kernel * kernel;
         let count = filters * inputs * area;
         let weight = var_from(
-            sample(init, inputs * area, filters * area, count, rng),
+            init.sample(inputs * area, filters * area, count, rng),
             &[filters, inputs, kernel, kernel],
             device,
         )?;
@@ -226,7 +186,7 @@ impl Conv1d {
     ) -> Result<Self> {
         let count = filters * inputs * kernel;
         let weight =
-            var_from(sample(init, inputs * kernel, filters * kernel, count, rng), &[filters, inputs, kernel], device)?;
+            var_from(init.sample(inputs * kernel, filters * kernel, count, rng), &[filters, inputs, kernel], device)?;
         Ok(Conv1d { weight, bias: Var::zeros(filters, DType::F32, device)?, stride: stride.max(1), padding })
     }
 

@@ -11,7 +11,7 @@
 //! normal draws from our generator), and the forget-gate bias starts at 1 so that early training
 //! remembers rather than forgets.
 
-use super::layers::{Param, Role, cast, param, sample, sigmoid, var_from};
+use super::layers::{Param, Role, cast, param, sigmoid, var_from};
 use crate::mlp::Init;
 use crate::rng::Rng;
 use candle_core::{Device, Result, Tensor, Var};
@@ -29,7 +29,7 @@ pub(crate) struct Lstm {
 impl Lstm {
     pub fn new(features: usize, hidden: usize, sequences: bool, rng: &mut Rng, device: &Device) -> Result<Self> {
         let gates = 4 * hidden;
-        let w_ih = var_from(sample(Init::Glorot, features, gates, features * gates, rng), &[features, gates], device)?;
+        let w_ih = var_from(Init::Glorot.sample(features, gates, features * gates, rng), &[features, gates], device)?;
         // [hidden, 4·hidden]: column block k holds gate k's orthogonal matrix.
         let blocks: Vec<Vec<f64>> = (0..4).map(|_| orthogonal(hidden, rng)).collect();
         let mut recurrent = vec![0f32; hidden * gates];
