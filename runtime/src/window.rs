@@ -19,7 +19,7 @@ use mlp_compiler::program::{Dataset, Value};
 use std::sync::Arc;
 
 /// The column the windows go to, as the checker names it.
-pub const WINDOW_COLUMN: &str = "window";
+pub use mlp_compiler::check::WINDOW_COLUMN;
 
 /// `table` with its rows turned into windows when `dataset` sets `window`; the table itself
 /// otherwise.

@@ -15,6 +15,7 @@ mod usage;
 mod values;
 
 pub use names::did_you_mean;
+pub use reshape::WINDOW_COLUMN;
 
 use crate::ast::{Ast, DefKind, Definition, Item, Objective};
 use crate::diagnostic::{Diagnostic, FileId, SourceFile};
