@@ -46,6 +46,10 @@ impl Progress for Bars {
         self.multi.suspend(|| eprintln!("note: {text}"));
     }
 
+    fn warning(&self, text: &str) {
+        self.multi.suspend(|| eprintln!("warning: {text}"));
+    }
+
     fn node_started(&self, id: &str) {
         if id.starts_with("train_model:") || id.starts_with("search_trial:") {
             return; // these get an epoch bar

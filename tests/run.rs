@@ -234,18 +234,30 @@ fn runs_without_history_says_so() {
     assert!(text(&out.stderr).contains("no runs recorded"), "{}", text(&out.stderr));
 }
 
-/// The bundled examples run green: their gates pass (exit 0) from a clean directory.
+/// The bundled examples run green: their gates pass (exit 0) from a clean directory. Those
+/// with features or rules run again on the reference evaluator (`MLPC_JIT=0`) and must write
+/// the same metrics.json to the byte.
 #[test]
 fn the_examples_pass_their_gates() {
     for example in ["breast_cancer", "iris", "titanic", "digits"] {
-        let dir = std::env::temp_dir().join(format!("mlpc-run-{}-example-{example}", std::process::id()));
-        let out = mlpc(
-            &["run", &format!("examples/{example}/{example}.mlp"), "--json", "--runs-dir", dir.to_str().unwrap()],
-            &root(),
-        );
-        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
-        assert_eq!(out.status.code(), Some(0), "{example}: {}\n{}", text(&out.stderr), json["gates"]);
-        let _ = std::fs::remove_dir_all(&dir);
+        let mut metrics = Vec::new();
+        let engines: &[&str] = if example == "digits" { &["1"] } else { &["1", "0"] };
+        for jit in engines {
+            let dir = std::env::temp_dir().join(format!("mlpc-run-{}-example-{example}-{jit}", std::process::id()));
+            let spec = format!("examples/{example}/{example}.mlp");
+            let out = Command::new(env!("CARGO_BIN_EXE_mlpc"))
+                .args(["run", &spec, "--json", "--runs-dir", dir.to_str().unwrap()])
+                .env("MLPC_JIT", jit)
+                .current_dir(root())
+                .output()
+                .expect("mlpc runs");
+            let json: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+            assert_eq!(out.status.code(), Some(0), "{example}: {}\n{}", text(&out.stderr), json["gates"]);
+            let run_dir = Path::new(json["artifacts"]["dir"].as_str().expect("run directory"));
+            metrics.push(std::fs::read(run_dir.join("metrics.json")).expect("metrics.json"));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        assert!(metrics.windows(2).all(|w| w[0] == w[1]), "{example}: metrics.json differs with MLPC_JIT=0");
     }
 }
 

@@ -2,6 +2,7 @@
 //! class, mean, linear, rule, fixed) on the training split.
 
 use crate::error::{RunError, RunResult};
+use crate::expressions::Expressions;
 use crate::predict::Trained;
 use crate::prepare::{Prepared, Target};
 use mlp_compiler::ast::Expr;
@@ -9,7 +10,12 @@ use mlp_compiler::program::{Baseline, Value};
 use mlp_stdlib::linear;
 
 /// Fits `baseline`. `rule` is the parsed expression of a `rule(...)` baseline.
-pub fn fit(baseline: &Baseline, prepared: &Prepared, rule: Option<&Expr>) -> RunResult<Trained> {
+pub fn fit(
+    baseline: &Baseline,
+    prepared: &Prepared,
+    rule: Option<&Expr>,
+    expressions: &Expressions,
+) -> RunResult<Trained> {
     let (kind, args) =
         baseline.kind.as_call().map(|(c, a)| (c, Some(a))).unwrap_or((baseline.kind.as_str().unwrap_or(""), None));
     let arg = |key: &str| args.and_then(|a| a.get(key)).and_then(Value::as_f64);
@@ -54,7 +60,7 @@ pub fn fit(baseline: &Baseline, prepared: &Prepared, rule: Option<&Expr>) -> Run
             })?;
             let threshold = baseline.settings.get("threshold").and_then(Value::as_f64).unwrap_or(0.5);
             let values =
-                crate::eval::evaluate(expr, &prepared.table, &[]).map_err(|e| e.for_definition(&baseline.name))?;
+                expressions.evaluate(expr, &prepared.table, &[]).map_err(|e| e.for_definition(&baseline.name))?;
             Trained::Rule { values, threshold }
         }
         "fixed" => Trained::Fixed { score: arg("score").unwrap_or(0.0) },

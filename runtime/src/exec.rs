@@ -9,6 +9,7 @@ use crate::data::{self, Table};
 use crate::device::Devices;
 use crate::error::{RunError, RunResult};
 use crate::evaluate::{self, Scores};
+use crate::expressions::Expressions;
 use crate::gate::{self, GateResult};
 use crate::predict::Trained;
 use crate::prepare::{self, Prepared, SplitRows};
@@ -70,7 +71,13 @@ pub fn seed_of(program: &Program) -> u64 {
 
 /// Runs every node of `plan`. The first failure (in plan order among the nodes of a wave) stops
 /// the run.
-pub fn execute(program: &Program, plan: &Plan, devices: &Devices, progress: &dyn Progress) -> RunResult<Outputs> {
+pub fn execute(
+    program: &Program,
+    plan: &Plan,
+    devices: &Devices,
+    expressions: &Expressions,
+    progress: &dyn Progress,
+) -> RunResult<Outputs> {
     let order = plan.topological_order().map_err(|e| RunError::new("E0805", e.to_string()))?;
     let done: Mutex<BTreeMap<String, Done>> = Mutex::new(BTreeMap::new());
     let mut remaining: Vec<&Node> = order;
@@ -99,7 +106,7 @@ pub fn execute(program: &Program, plan: &Plan, devices: &Devices, progress: &dyn
                         .map(|i| (i.id.clone(), finished[&i.id].artifact.clone()))
                         .collect();
                     drop(finished);
-                    run_node(program, node, &inputs, devices, progress)
+                    run_node(program, node, &inputs, devices, expressions, progress)
                 };
                 let seconds = started.elapsed().as_secs_f64();
                 progress.node_finished(&node.id, seconds);
@@ -138,6 +145,7 @@ fn run_node(
     node: &Node,
     inputs: &HashMap<String, Artifact>,
     devices: &Devices,
+    expressions: &Expressions,
     progress: &dyn Progress,
 ) -> RunResult<Artifact> {
     let name = node.name.as_str();
@@ -153,7 +161,7 @@ fn run_node(
         NodeKind::Derive => {
             let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
             let rows = rows_input(inputs)?;
-            Artifact::Rows(Arc::new(derive(program, dataset, &rows)?))
+            Artifact::Rows(Arc::new(derive(program, dataset, &rows, expressions)?))
         }
         NodeKind::Split => {
             let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
@@ -169,7 +177,7 @@ fn run_node(
         NodeKind::TrainBaseline => {
             let b = program.baselines.iter().find(|b| b.name == name).ok_or_else(|| missing("baseline"))?;
             let data = prepared(inputs, &b.dataset)?;
-            Artifact::Model(Arc::new(baseline::fit(b, &data, b.rule.as_ref())?))
+            Artifact::Model(Arc::new(baseline::fit(b, &data, b.rule.as_ref(), expressions)?))
         }
         NodeKind::SearchTrial => {
             let model = program.models.iter().find(|m| m.name == name).ok_or_else(|| missing("model"))?;
@@ -232,7 +240,12 @@ fn run_node(
 }
 
 /// Adds the dataset's derived features to its rows, each feature after those it reads.
-fn derive(program: &Program, dataset: &mlp_compiler::program::Dataset, table: &Table) -> RunResult<Table> {
+fn derive(
+    program: &Program,
+    dataset: &mlp_compiler::program::Dataset,
+    table: &Table,
+    expressions: &Expressions,
+) -> RunResult<Table> {
     let wanted: Vec<&mlp_compiler::program::Feature> = program
         .features
         .iter()
@@ -246,7 +259,8 @@ fn derive(program: &Program, dataset: &mlp_compiler::program::Dataset, table: &T
         for feature in pending {
             let ready = feature.reads.iter().all(|r| table.column(r).is_some() || computed.iter().any(|(n, _)| n == r));
             if ready {
-                let values = crate::eval::evaluate(&feature.expr, table, &computed)
+                let values = expressions
+                    .evaluate(&feature.expr, table, &computed)
                     .map_err(|e| e.for_definition(&feature.name))?;
                 computed.push((feature.name.clone(), values));
             } else {

@@ -13,9 +13,9 @@ pub mod column_view;
 pub mod data;
 pub mod device;
 pub mod error;
-pub mod eval;
 pub mod evaluate;
 pub mod exec;
+pub mod expressions;
 pub mod gate;
 mod loss_scale;
 pub mod network;
@@ -61,6 +61,11 @@ pub struct RunFailure {
     pub run_id: Option<String>,
 }
 
+/// Whether the program evaluates any column expression (a feature or a rule).
+fn has_expressions(program: &Program) -> bool {
+    !program.features.is_empty() || program.baselines.iter().any(|b| b.rule.is_some())
+}
+
 /// Executes `plan`, writes `runs/<run-id>/` and records the run. A failed gate still completes
 /// the run (its report says `gate_failed`); any other failure records a failed run, removes its
 /// partial directory and leaves earlier runs untouched.
@@ -69,6 +74,10 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
     let devices = Devices::resolve(program, options.device).map_err(|error| RunFailure { error, run_id: None })?;
     if let Some(note) = &devices.note {
         options.progress.note(note);
+    }
+    let (expressions, warning) = expressions::Expressions::for_run();
+    if let (Some(warning), true) = (warning, has_expressions(program)) {
+        options.progress.warning(&warning);
     }
     let store =
         RunStore::open(&options.runs_dir, &options.db_path).map_err(|error| RunFailure { error, run_id: None })?;
@@ -88,7 +97,7 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
         error: None,
         dir: None,
     };
-    let result = exec::execute(program, plan, &devices, options.progress).and_then(|outputs| {
+    let result = exec::execute(program, plan, &devices, &expressions, options.progress).and_then(|outputs| {
         let (models, gates, skipped) = report::build(program, &outputs);
         let files = report::write_artifacts(program, plan, &outputs, &run_dir.partial)?;
         let passed = gates.iter().all(|g| g.passed);

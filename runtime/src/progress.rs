@@ -16,6 +16,8 @@ pub trait Progress: Send + Sync {
     fn training_finished(&self, _model: &str, _epochs: usize) {}
     /// A one-line remark for the user, e.g. that `device = auto` fell back to the CPU.
     fn note(&self, _text: &str) {}
+    /// A one-line warning, e.g. that column expressions cannot be compiled on this machine.
+    fn warning(&self, _text: &str) {}
 }
 
 /// Reports nothing.

@@ -38,9 +38,11 @@ fn every_declared_function_evaluates_on_real_data() {
     assert!(errors.is_empty(), "{errors:?}");
     let program = compilation.program.expect("a program");
     let table = mlp_runtime::data::load(&program.sources[0]).expect("iris loads");
+    let expressions = mlp_runtime::expressions::Expressions::new(mlp_expr::Engine::Jit);
     for name in &names {
         let feature = program.features.iter().find(|f| &f.name == name).expect("feature checked");
-        let values = mlp_runtime::eval::evaluate(&feature.expr, &table, &[])
+        let values = expressions
+            .evaluate(&feature.expr, &table, &[])
             .unwrap_or_else(|e| panic!("{name} = {}: {e}", feature.text));
         assert_eq!(values.len(), 150, "{name}");
     }

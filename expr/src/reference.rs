@@ -1,5 +1,5 @@
 //! The reference evaluator of column expressions (`feature` definitions and `rule(...)`
-//! baselines): a tree walk, one row at a time, over a [`Table`]'s Arrow columns. It is the
+//! baselines): a tree walk, one row at a time, over named Arrow [`Columns`]. It is the
 //! specification a compiled evaluator must match, so its semantics are kept simple and are all
 //! stated here.
 //!
@@ -28,37 +28,38 @@
 //! `min(max(x, low), high)`, so `high` wins when `low > high`; `is_missing(x)` is true exactly
 //! when `x` is missing (never missing itself).
 //!
-//! **Errors** (code E0809, "expression cannot be evaluated"): a name that is neither a column of
-//! the table nor one of the `extra` columns, a column of an unsupported Arrow type or length, an
-//! unknown function or wrong number of arguments, and operand types the checker would have
-//! refused (for expressions that did not come through it). Type errors found in a row name
-//! the row.
+//! **Results.** Every NaN in a numeric result is the one canonical quiet NaN (`f64::NAN`), and a
+//! missing row's slot holds 0 (`false` for conditions), so two results that mean the same are the
+//! same bits.
+//!
+//! **Errors** (the runtime reports them as E0809, "expression cannot be evaluated"): a name that
+//! is not one of the columns, a column of an unsupported Arrow type or length, an unknown
+//! function or wrong number of arguments, and operand types the checker would have refused (for
+//! expressions that did not come through it). Type errors found in a row name the row.
 
-use crate::data::Table;
-use crate::error::{RunError, RunResult};
+use crate::math;
+use crate::{Columns, ExprError, ExprResult};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use mlp_compiler::ast::{BinOp, Expr, ExprKind, UnOp};
 use std::sync::Arc;
 
-/// The error code of every failure here.
-pub const CODE: &str = "E0809";
 /// Deeper expression trees are refused instead of risking the stack (the checker allows 256).
-const MAX_DEPTH: usize = 512;
+pub const MAX_DEPTH: usize = 512;
 
-/// Evaluates `expr` on every row of `table`. `extra` holds further named columns (features
-/// derived earlier), each with one value per row; they hide table columns of the same name.
-pub fn evaluate(expr: &Expr, table: &Table, extra: &[(String, ArrayRef)]) -> RunResult<ArrayRef> {
-    let scope = Scope { table, extra };
+/// Evaluates `expr` on every row of `columns`.
+pub fn evaluate(expr: &Expr, columns: &Columns) -> ExprResult<ArrayRef> {
+    let scope = Scope { columns };
     let node = lower(expr, &scope, 0)?;
+    let rows = columns.rows();
     match node.kind() {
-        Kind::Number => collect(&node, table.rows, as_number).map(|v| Arc::new(Float64Array::from(v)) as ArrayRef),
-        Kind::Bool => collect(&node, table.rows, as_bool).map(|v| Arc::new(BooleanArray::from(v)) as ArrayRef),
-        Kind::Text => collect(&node, table.rows, as_text).map(|v| Arc::new(StringArray::from(v)) as ArrayRef),
+        Kind::Number => collect(&node, rows, as_number).map(|v| Arc::new(Float64Array::from(v)) as ArrayRef),
+        Kind::Bool => collect(&node, rows, as_bool).map(|v| Arc::new(BooleanArray::from(v)) as ArrayRef),
+        Kind::Text => collect(&node, rows, as_text).map(|v| Arc::new(StringArray::from(v)) as ArrayRef),
     }
 }
 
-fn error(message: impl Into<String>) -> RunError {
-    RunError::new(CODE, message)
+fn error(message: impl Into<String>) -> ExprError {
+    ExprError::new(message)
 }
 
 /// Evaluates every row and converts its value with `convert` (which refuses other kinds).
@@ -66,7 +67,7 @@ fn collect<'a, T>(
     node: &Node<'a>,
     rows: usize,
     convert: fn(Value<'a>) -> Option<Option<T>>,
-) -> RunResult<Vec<Option<T>>> {
+) -> ExprResult<Vec<Option<T>>> {
     (0..rows)
         .map(|row| {
             let value = node.eval(row).map_err(|m| in_row(m, row))?;
@@ -75,14 +76,14 @@ fn collect<'a, T>(
         .collect()
 }
 
-fn in_row(message: String, row: usize) -> RunError {
+fn in_row(message: String, row: usize) -> ExprError {
     error(format!("{message} (row {})", row + 1))
         .with_help("check the expression's types with `mlpc check`; column expressions are typed before they run")
 }
 
 fn as_number(value: Value) -> Option<Option<f64>> {
     match value {
-        Value::Number(x) => Some(Some(x)),
+        Value::Number(x) => Some(Some(math::canonical(x))),
         Value::Missing => Some(None),
         _ => None,
     }
@@ -131,7 +132,7 @@ enum Column<'a> {
 }
 
 impl<'a> Column<'a> {
-    fn of(name: &str, array: &'a ArrayRef, rows: usize) -> RunResult<Self> {
+    fn of(name: &str, array: &'a ArrayRef, rows: usize) -> ExprResult<Self> {
         if array.len() != rows {
             return Err(error(format!("column `{name}` has {} values for {rows} rows", array.len())));
         }
@@ -173,16 +174,14 @@ impl<'a> Column<'a> {
 }
 
 /// Where names are looked up.
-struct Scope<'a> {
-    table: &'a Table,
-    extra: &'a [(String, ArrayRef)],
+struct Scope<'s, 'a> {
+    columns: &'s Columns<'a>,
 }
 
-impl<'a> Scope<'a> {
-    fn column(&self, name: &str) -> RunResult<Column<'a>> {
-        let extra = self.extra.iter().find(|(n, _)| n == name).map(|(_, a)| a);
-        match extra.or_else(|| self.table.column(name)) {
-            Some(array) => Column::of(name, array, self.table.rows),
+impl<'a> Scope<'_, 'a> {
+    fn column(&self, name: &str) -> ExprResult<Column<'a>> {
+        match self.columns.get(name) {
+            Some(array) => Column::of(name, array, self.columns.rows()),
             None => Err(error(format!("no column or feature named `{name}` in the data"))
                 .with_help("the data read at run time lacks a column the spec's schema declared")),
         }
@@ -191,7 +190,7 @@ impl<'a> Scope<'a> {
 
 /// The built-in functions of stdlib/functions.mlp.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Function {
+pub(crate) enum Function {
     Abs,
     Min,
     Max,
@@ -208,7 +207,8 @@ enum Function {
 }
 
 impl Function {
-    fn named(name: &str) -> Option<(Function, usize)> {
+    /// The function called `name` and its number of arguments.
+    pub(crate) fn named(name: &str) -> Option<(Function, usize)> {
         Some(match name {
             "abs" => (Function::Abs, 1),
             "min" => (Function::Min, 2),
@@ -231,14 +231,14 @@ impl Function {
     fn apply(self, args: &[f64]) -> f64 {
         match (self, args) {
             (Function::Abs, [x]) => x.abs(),
-            (Function::Min, [a, b]) => nan_or(*a, *b, f64::min),
-            (Function::Max, [a, b]) => nan_or(*a, *b, f64::max),
-            (Function::Clamp, [x, low, high]) => nan_or(nan_or(*x, *low, f64::max), *high, f64::min),
-            (Function::Log, [x]) => x.ln(),
-            (Function::Log1p, [x]) => x.ln_1p(),
-            (Function::Exp, [x]) => x.exp(),
+            (Function::Min, [a, b]) => math::min(*a, *b),
+            (Function::Max, [a, b]) => math::max(*a, *b),
+            (Function::Clamp, [x, low, high]) => math::min(math::max(*x, *low), *high),
+            (Function::Log, [x]) => math::ln(*x),
+            (Function::Log1p, [x]) => math::ln_1p(*x),
+            (Function::Exp, [x]) => math::exp(*x),
             (Function::Sqrt, [x]) => x.sqrt(),
-            (Function::Pow, [x, y]) => x.powf(*y),
+            (Function::Pow, [x, y]) => math::pow(*x, *y),
             (Function::Floor, [x]) => x.floor(),
             (Function::Ceil, [x]) => x.ceil(),
             // Rust's `round` rounds halves away from zero, as the language promises.
@@ -246,11 +246,6 @@ impl Function {
             _ => f64::NAN, // unreachable: arities are checked when lowering
         }
     }
-}
-
-/// `f(a, b)`, or NaN when either is NaN (Rust's `min`/`max` would silently drop a NaN).
-fn nan_or(a: f64, b: f64, f: fn(f64, f64) -> f64) -> f64 {
-    if a.is_nan() || b.is_nan() { f64::NAN } else { f(a, b) }
 }
 
 /// An expression with its names resolved to columns and its functions to [`Function`]s.
@@ -266,7 +261,7 @@ enum Node<'a> {
 }
 
 /// Resolves names and functions, refusing what cannot be evaluated.
-fn lower<'a>(expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> RunResult<Node<'a>> {
+fn lower<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, depth: usize) -> ExprResult<Node<'a>> {
     if depth > MAX_DEPTH {
         return Err(error(format!("expression is nested more than {MAX_DEPTH} levels deep")));
     }
@@ -283,7 +278,7 @@ fn lower<'a>(expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> RunResult<Node<
             let ExprKind::List(items) = &rhs.kind else {
                 return Err(error(format!("`in` needs a list on the right, found `{rhs}`")));
             };
-            let items = items.iter().map(|i| lower(i, scope, depth + 1)).collect::<RunResult<_>>()?;
+            let items = items.iter().map(|i| lower(i, scope, depth + 1)).collect::<ExprResult<_>>()?;
             Node::In(sub(lhs)?, items)
         }
         ExprKind::Binary { op, lhs, rhs, .. } => Node::Binary(*op, sub(lhs)?, sub(rhs)?),
@@ -299,7 +294,7 @@ fn lower<'a>(expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> RunResult<Node<
     })
 }
 
-fn lower_call<'a>(expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> RunResult<Node<'a>> {
+fn lower_call<'a>(expr: &'a Expr, scope: &Scope<'_, 'a>, depth: usize) -> ExprResult<Node<'a>> {
     let Some((name, _, args)) = expr.as_call() else {
         return Err(error(format!("`{expr}` calls something that is not a function")));
     };
@@ -309,7 +304,7 @@ fn lower_call<'a>(expr: &'a Expr, scope: &Scope<'a>, depth: usize) -> RunResult<
     if args.len() != arity || args.iter().any(|a| a.name.is_some()) {
         return Err(error(format!("`{name}` takes {arity} positional argument(s), found `{expr}`")));
     }
-    let args = args.iter().map(|a| lower(&a.value, scope, depth + 1)).collect::<RunResult<_>>()?;
+    let args = args.iter().map(|a| lower(&a.value, scope, depth + 1)).collect::<ExprResult<_>>()?;
     Ok(Node::Call(function, args))
 }
 
@@ -480,14 +475,22 @@ mod tests {
         }
     }
 
-    fn table(columns: Vec<(&str, ArrayRef)>) -> Table {
-        let rows = columns.first().map_or(0, |(_, c)| c.len());
-        Table {
-            names: columns.iter().map(|(n, _)| n.to_string()).collect(),
-            columns: columns.into_iter().map(|(_, c)| c).collect(),
-            rows,
-            files: Vec::new(),
+    /// Named columns of equal length, owned (tests build them inline).
+    struct Table(Vec<(String, ArrayRef)>);
+
+    impl Table {
+        fn columns(&self) -> Columns<'_> {
+            let rows = self.0.first().map_or(0, |(_, c)| c.len());
+            self.0.iter().fold(Columns::new(rows), |columns, (n, a)| columns.with(n, a))
         }
+    }
+
+    fn table(columns: Vec<(&str, ArrayRef)>) -> Table {
+        Table(columns.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
+    }
+
+    fn eval(expr: &str, table: &Table) -> ExprResult<ArrayRef> {
+        evaluate(&parse(expr), &table.columns())
     }
 
     fn floats(values: &[Option<f64>]) -> ArrayRef {
@@ -499,13 +502,13 @@ mod tests {
     }
 
     fn numbers_of(expr: &str, table: &Table) -> Vec<Option<f64>> {
-        let array = evaluate(&parse(expr), table, &[]).unwrap();
+        let array = eval(expr, table).unwrap();
         let array = array.as_any().downcast_ref::<Float64Array>().expect("a Float64Array");
         array.iter().collect()
     }
 
     fn bools_of(expr: &str, table: &Table) -> Vec<Option<bool>> {
-        let array = evaluate(&parse(expr), table, &[]).unwrap();
+        let array = eval(expr, table).unwrap();
         let array = array.as_any().downcast_ref::<BooleanArray>().expect("a BooleanArray");
         array.iter().collect()
     }
@@ -608,7 +611,7 @@ mod tests {
     #[test]
     fn categories_numbers_and_conditionals() {
         let t = titanic();
-        let array = evaluate(&parse(r#"if sex == "women" then age else class"#), &t, &[]).unwrap();
+        let array = eval(r#"if sex == "women" then age else class"#, &t).unwrap();
         let strings = array.as_any().downcast_ref::<StringArray>().expect("a StringArray");
         assert_eq!(
             strings.iter().collect::<Vec<_>>(),
@@ -626,26 +629,28 @@ mod tests {
 
     #[test]
     fn extra_columns_hide_table_columns() {
-        let t = table(vec![("x", floats(&[Some(1.0), Some(2.0)]))]);
-        let extra =
-            vec![("x".to_string(), floats(&[Some(10.0), Some(20.0)])), ("y".to_string(), floats(&[Some(1.0), None]))];
-        let array = evaluate(&parse("x + y"), &t, &extra).unwrap();
+        let t = table(vec![
+            ("x", floats(&[Some(1.0), Some(2.0)])),
+            ("x", floats(&[Some(10.0), Some(20.0)])),
+            ("y", floats(&[Some(1.0), None])),
+        ]);
+        let array = eval("x + y", &t).unwrap();
         let array = array.as_any().downcast_ref::<Float64Array>().unwrap();
         assert_eq!(array.iter().collect::<Vec<_>>(), vec![Some(11.0), None]);
     }
 
     #[test]
-    fn what_cannot_be_evaluated_is_e0809() {
+    fn what_cannot_be_evaluated_is_an_error() {
         let t = table(vec![("x", floats(&[Some(1.0)])), ("s", texts(&[Some("a")]))]);
         for expr in ["y + 1", "nope(x)", "min(x)", "a.b", r#"s + 1"#, "not x", r#"x == "a""#] {
-            let err = evaluate(&parse(expr), &t, &[]).unwrap_err();
-            assert_eq!(err.code, CODE, "{expr}");
+            assert!(eval(expr, &t).is_err(), "{expr}");
         }
-        assert!(evaluate(&parse("y"), &t, &[]).unwrap_err().message.contains("`y`"));
-        assert!(evaluate(&parse("s + 1"), &t, &[]).unwrap_err().message.contains("row 1"));
-        let short = vec![("z".to_string(), floats(&[]))];
-        assert_eq!(evaluate(&parse("z"), &t, &short).unwrap_err().code, CODE);
+        assert!(eval("y", &t).unwrap_err().message.contains("`y`"));
+        assert!(eval("s + 1", &t).unwrap_err().message.contains("row 1"));
+        let short = floats(&[]);
+        let columns = t.columns().with("z", &short);
+        assert!(evaluate(&parse("z"), &columns).is_err());
         let empty = table(vec![("x", floats(&[]))]);
-        assert_eq!(evaluate(&parse("x > 1"), &empty, &[]).unwrap().len(), 0);
+        assert_eq!(eval("x > 1", &empty).unwrap().len(), 0);
     }
 }
