@@ -1,12 +1,12 @@
-//! The JIT against the reference evaluator, bit for bit: thousands of random well-typed
-//! expressions over random columns full of NaN, ±inf, ±0, extremes and missing values, with
+//! The JIT (both tiers) against the reference evaluator, bit for bit: thousands of random
+//! well-typed expressions over random columns full of NaN, ±inf, ±0, extremes and missing values, with
 //! row counts around block (8) and chunk (16,384) boundaries and columns sliced at odd offsets.
 
 #![cfg(feature = "jit")]
 
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use mlp_compiler::ast::{DefKind, Expr, Item};
-use mlp_expr::jit::Kernel;
+use mlp_expr::jit::{Kernel, Tier};
 use mlp_expr::{Columns, reference};
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -239,10 +239,14 @@ fn check(text: &str, table: &Table) -> Result<(), TestCaseError> {
     let arrays = table.arrays();
     let columns = arrays.iter().fold(Columns::new(table.rows), |c, (n, a)| c.with(n, a));
     let type_of = |name: &str| columns.data_type(name).cloned();
-    let kernel = Kernel::compile(&expr, &type_of).map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?;
-    let jit = kernel.evaluate(&columns).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
     let reference = reference::evaluate(&expr, &columns).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
-    same(&jit, &reference).map_err(|why| TestCaseError::fail(format!("{text}: {why}")))
+    for tier in [Tier::Quick, Tier::Optimized] {
+        let fail = |why: String| TestCaseError::fail(format!("{text} ({tier:?}): {why}"));
+        let kernel = Kernel::compile(&expr, &type_of, tier).map_err(|e| fail(format!("{e:?}")))?;
+        let jit = kernel.evaluate(&columns).map_err(|e| fail(e.to_string()))?;
+        same(&jit, &reference).map_err(fail)?;
+    }
+    Ok(())
 }
 
 proptest! {

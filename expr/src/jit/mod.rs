@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use typed::Typed;
 
-pub use codegen::BLOCK_ROWS;
+pub use codegen::{BLOCK_ROWS, Tier};
 
 /// Why an expression was not compiled.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,33 +64,48 @@ impl Drop for Code {
     }
 }
 
-/// The host's instruction set, detected once (SSE4.1/AVX on x86-64 when present).
-fn isa() -> Result<OwnedTargetIsa, String> {
-    static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
-    ISA.get_or_init(|| {
-        let mut flags = settings::builder();
-        let settings = [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")];
-        for (name, value) in settings {
-            flags.set(name, value).map_err(|e| e.to_string())?;
-        }
-        let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
-        builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
-    })
-    .clone()
+/// The host's instruction set (SSE4.1/AVX on x86-64 when present) with a tier's settings,
+/// detected once.
+fn isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
+    static ISAS: OnceLock<[Result<OwnedTargetIsa, String>; 2]> = OnceLock::new();
+    let isas = ISAS.get_or_init(|| [make_isa(Tier::Quick), make_isa(Tier::Optimized)]);
+    isas[tier as usize].clone()
+}
+
+fn make_isa(tier: Tier) -> Result<OwnedTargetIsa, String> {
+    let (opt_level, regalloc) = match tier {
+        Tier::Quick => ("none", "single_pass"),
+        Tier::Optimized => ("speed", "backtracking"),
+    };
+    let mut flags = settings::builder();
+    let settings = [
+        ("opt_level", opt_level),
+        ("regalloc_algorithm", regalloc),
+        // The IR comes from one generator that the differential test exercises; verifying it
+        // again on every compile cost a tenth of the compile time.
+        ("enable_verifier", "false"),
+        ("is_pic", "false"),
+        ("use_colocated_libcalls", "false"),
+    ];
+    for (name, value) in settings {
+        flags.set(name, value).map_err(|e| e.to_string())?;
+    }
+    let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+    builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
 }
 
 /// Whether this machine can run compiled expressions (`Err` says why not).
 pub fn available() -> Result<(), String> {
-    isa().map(|_| ())
+    isa(Tier::Quick).map(|_| ())
 }
 
 impl Kernel {
-    /// Compiles `expr` for columns whose Arrow types `type_of` gives.
-    pub fn compile(expr: &Expr, type_of: &dyn Fn(&str) -> Option<DataType>) -> Result<Kernel, Refusal> {
+    /// Compiles `expr` for columns whose Arrow types `type_of` gives, with the tier's effort.
+    pub fn compile(expr: &Expr, type_of: &dyn Fn(&str) -> Option<DataType>, tier: Tier) -> Result<Kernel, Refusal> {
         let started = Instant::now();
-        let isa = isa().map_err(Refusal::Platform)?;
+        let isa = isa(tier).map_err(Refusal::Platform)?;
         let typed = typed::lower(expr, type_of).map_err(Refusal::Expression)?;
-        let code = generate(isa, &typed).map_err(|e| Refusal::Expression(ExprError::new(e)))?;
+        let code = generate(isa, &typed, tier).map_err(|e| Refusal::Expression(ExprError::new(e)))?;
         Ok(Kernel { code, typed, compile_time: started.elapsed() })
     }
 
@@ -122,7 +137,7 @@ impl Kernel {
 }
 
 /// Builds the function: load the base pointers, then loop over the blocks.
-fn generate(isa: OwnedTargetIsa, typed: &Typed) -> Result<Code, String> {
+fn generate(isa: OwnedTargetIsa, typed: &Typed, tier: Tier) -> Result<Code, String> {
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let pointer = module.target_config().pointer_type();
     let mut context = module.make_context();
@@ -157,16 +172,22 @@ fn generate(isa: OwnedTargetIsa, typed: &Typed) -> Result<Code, String> {
         let out_values = load_pointer(&mut b, 2 * typed.inputs.len());
         let out_validity = load_pointer(&mut b, 2 * typed.inputs.len() + 1);
         let zero = b.ins().iconst(types::I64, 0);
+
+        let step_rows = if tier == Tier::Quick { Emitter::<1>::STEP_ROWS } else { Emitter::<4>::STEP_ROWS };
+        let steps = b.ins().imul_imm_s(blocks, (BLOCK_ROWS / step_rows) as i64);
         b.ins().jump(header, &[zero.into()]);
 
         b.switch_to_block(header);
-        let block = b.block_params(header)[0];
-        let done = b.ins().icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, block, blocks);
+        let step = b.block_params(header)[0];
+        let done = b.ins().icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, step, steps);
         b.ins().brif(done, exit, &[], body, &[]);
 
         b.switch_to_block(body);
-        Emitter::new(&mut b, typed, bases, block).emit_block(out_values, out_validity);
-        let next = b.ins().iadd_imm_s(block, 1);
+        match tier {
+            Tier::Quick => Emitter::<1>::new(&mut b, typed, bases, step).emit_block(out_values, out_validity),
+            Tier::Optimized => Emitter::<4>::new(&mut b, typed, bases, step).emit_block(out_values, out_validity),
+        }
+        let next = b.ins().iadd_imm_s(step, 1);
         b.ins().jump(header, &[next.into()]);
 
         b.switch_to_block(exit);
