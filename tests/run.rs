@@ -253,6 +253,12 @@ fn the_examples_pass_their_gates() {
                 .expect("mlpc runs");
             let json: Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
             assert_eq!(out.status.code(), Some(0), "{example}: {}\n{}", text(&out.stderr), json["gates"]);
+            let engine = &json["timings"]["expressions"]["engine"];
+            if example == "digits" {
+                assert!(engine.is_null(), "digits has no features or rules: {engine}");
+            } else {
+                assert_eq!(engine, if *jit == "0" { "reference" } else { "jit" }, "{example}");
+            }
             let run_dir = Path::new(json["artifacts"]["dir"].as_str().expect("run directory"));
             metrics.push(std::fs::read(run_dir.join("metrics.json")).expect("metrics.json"));
             let _ = std::fs::remove_dir_all(&dir);

@@ -87,6 +87,15 @@ impl Expression {
         Engine::Reference
     }
 
+    /// How long compiling took, when the expression was compiled.
+    pub fn compile_time(&self) -> Option<std::time::Duration> {
+        #[cfg(feature = "jit")]
+        if let Some(kernel) = &self.kernel {
+            return Some(kernel.compile_time());
+        }
+        None
+    }
+
     /// Evaluates on every row of `columns`. The compiled kernel runs when the columns have the
     /// types it was compiled for; otherwise, and for expressions the JIT declined (ones that
     /// would fail to type), the reference evaluator does, and reports any error by row.

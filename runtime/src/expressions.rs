@@ -5,6 +5,7 @@
 
 use crate::data::Table;
 use crate::error::{RunError, RunResult};
+use crate::report::ExpressionTimings;
 use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 use mlp_compiler::ast::Expr;
@@ -42,6 +43,21 @@ impl Expressions {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// What evaluating the run's expressions took: the engine, and how many were compiled.
+    pub fn timings(&self) -> ExpressionTimings {
+        let compiled = self.compiled.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let compile_times: Vec<_> = compiled.values().filter_map(|e| e.compile_time()).collect();
+        ExpressionTimings {
+            engine: match self.engine {
+                Engine::Jit if Engine::unavailable().is_none() => "jit",
+                _ => "reference",
+            },
+            compiled: compile_times.len(),
+            interpreted: compiled.len() - compile_times.len(),
+            compile_seconds: compile_times.iter().fold(0.0, |total, t| total + t.as_secs_f64()),
+        }
     }
 
     /// Evaluates `expr` on every row of `table`, with `extra` columns (features derived before)

@@ -119,6 +119,7 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
                 total_seconds: 0.0,
                 nodes: outputs.done.iter().map(|(id, d)| (id.clone(), d.seconds)).collect(),
                 samples_per_second: report::throughput(program, &outputs),
+                expressions: has_expressions(program).then(|| expressions.timings()),
             },
             skipped,
         };

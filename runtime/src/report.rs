@@ -76,6 +76,21 @@ pub struct Timings {
     /// Training throughput of each model (samples per second over its epochs, validation
     /// excluded): a timing, so it lives here and not in the deterministic metrics.json.
     pub samples_per_second: BTreeMap<String, f64>,
+    /// How the run's features and rules were evaluated; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expressions: Option<ExpressionTimings>,
+}
+
+/// The engine that evaluated the run's column expressions and what compiling them cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpressionTimings {
+    /// `jit` or `reference` (`MLPC_JIT=0`, or a machine Cranelift cannot generate code for).
+    pub engine: &'static str,
+    /// Expressions compiled to native code (each once per run and column types).
+    pub compiled: usize,
+    /// Expressions the JIT declined, evaluated by the reference evaluator instead.
+    pub interpreted: usize,
+    pub compile_seconds: f64,
 }
 
 /// Each trained model's training throughput.
