@@ -59,11 +59,12 @@ pub struct Emitter<'a, 'f, const P: usize> {
     typed: &'a Typed,
     /// Per input slot: values base and validity base.
     bases: Vec<(Value, Value)>,
-    /// The step index (i64).
-    step: Value,
     /// The byte of bits this step's rows are in, and the bit position of its first row there.
     bit_byte: Value,
     bit_shift: Value,
+    /// This step's byte offset into 8-byte value buffers (computed once: the quick tier has no
+    /// optimiser to merge repeats).
+    values_offset: Value,
     /// Inputs loaded in this block.
     loaded: Vec<Option<(Values<P>, Validity)>>,
     /// The lane masks that condition bits were made from, so that an `if` on a comparison
@@ -95,6 +96,13 @@ fn trusted() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// Reads of the inputs and the mask table, which nothing writes while the kernel runs: pure, so
+/// the optimiser may place each next to its first use instead of all at the top of the loop
+/// body, where sixteen live vectors spill.
+fn input() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
 /// Lane-reinterpreting casts between `i64x2` and `f64x2` (same lanes, so the order is moot,
 /// but Cranelift asks for it on vector bitcasts).
 fn lanes() -> MemFlagsData {
@@ -116,13 +124,14 @@ impl<'a, 'f, const P: usize> Emitter<'a, 'f, P> {
             let within = b.ins().urem_imm_u(step, steps_per_byte);
             (b.ins().udiv_imm_u(step, steps_per_byte), b.ins().imul_imm_s(within, Self::STEP_ROWS as i64))
         };
-        Emitter { b, typed, bases, step, bit_byte, bit_shift, loaded, lane_masks: HashMap::new() }
+        let values_offset = b.ins().imul_imm_s(step, Self::STEP_BYTES);
+        Emitter { b, typed, bases, bit_byte, bit_shift, values_offset, loaded, lane_masks: HashMap::new() }
     }
 
     /// This step's bits of a bit-packed buffer, in the low bits of an i64.
     fn load_bits(&mut self, base: Value) -> Value {
         let at = self.b.ins().iadd(base, self.bit_byte);
-        let byte = self.b.ins().uload8(types::I64, trusted(), at, 0);
+        let byte = self.b.ins().uload8(types::I64, input(), at, 0);
         if Self::STEP_ROWS == 8 { byte } else { self.b.ins().ushr(byte, self.bit_shift) }
     }
 
@@ -143,7 +152,7 @@ impl<'a, 'f, const P: usize> Emitter<'a, 'f, P> {
     /// Emits the whole expression for this block and stores it through the output bases.
     pub fn emit_block(&mut self, out_values: Value, out_validity: Value) {
         let (values, validity) = self.node(&self.typed.root);
-        let offset = self.b.ins().imul_imm_s(self.step, Self::STEP_BYTES);
+        let offset = self.values_offset;
         let values_at = self.b.ins().iadd(out_values, offset);
         let bits = match validity {
             Validity::All => None,
@@ -207,7 +216,7 @@ impl<'a, 'f, const P: usize> Emitter<'a, 'f, P> {
         let index = self.b.ins().band_imm_u(bits, 0xFF);
         let offset = self.b.ins().ishl_imm_u(index, 6);
         let at = self.b.ins().iadd(table, offset);
-        self.b.ins().load(types::I64X2, trusted().with_readonly(), at, (q * 16) as i32)
+        self.b.ins().load(types::I64X2, input(), at, (q * 16) as i32)
     }
 
     fn i64x2(&mut self, low: i64, high: i64) -> Value {
@@ -253,19 +262,19 @@ impl<'a, 'f, const P: usize> Emitter<'a, 'f, P> {
         let values = match layout {
             Layout::Bool => Values::Bits(self.load_bits(values_base)),
             Layout::Float64 | Layout::Text => {
-                let offset = self.b.ins().imul_imm_s(self.step, Self::STEP_BYTES);
+                let offset = self.values_offset;
                 let at = self.b.ins().iadd(values_base, offset);
                 let ty = if layout == Layout::Float64 { types::F64X2 } else { types::I64X2 };
-                let pairs = std::array::from_fn(|q| self.b.ins().load(ty, trusted(), at, (q * 16) as i32));
+                let pairs = std::array::from_fn(|q| self.b.ins().load(ty, input(), at, (q * 16) as i32));
                 if layout == Layout::Float64 { Values::Numbers(pairs) } else { Values::Codes(pairs) }
             }
             Layout::Int64 => {
                 // Each i64 converted on its own: x86-64 has no vector i64 → f64 before AVX-512.
-                let offset = self.b.ins().imul_imm_s(self.step, Self::STEP_BYTES);
+                let offset = self.values_offset;
                 let at = self.b.ins().iadd(values_base, offset);
                 Values::Numbers(std::array::from_fn(|q| {
-                    let low = self.b.ins().load(types::I64, trusted(), at, (q * 16) as i32);
-                    let high = self.b.ins().load(types::I64, trusted(), at, (q * 16 + 8) as i32);
+                    let low = self.b.ins().load(types::I64, input(), at, (q * 16) as i32);
+                    let high = self.b.ins().load(types::I64, input(), at, (q * 16 + 8) as i32);
                     let low = self.b.ins().fcvt_from_sint(types::F64, low);
                     let high = self.b.ins().fcvt_from_sint(types::F64, high);
                     let pair = self.b.ins().scalar_to_vector(types::F64X2, low);
