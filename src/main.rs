@@ -86,6 +86,8 @@ enum Command {
     },
     /// Print the long explanation of a diagnostic code, e.g. `mlpc explain E0102`.
     Explain { code: String },
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
     /// Print the standard library reference (docs/stdlib.md) generated from stdlib/*.mlp.
     #[command(hide = true)]
     StdlibDocs,
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
         }
         Command::Runs { path, json, limit } => commands::runs::run(&path, json, limit),
         Command::Explain { code } => commands::explain::run(&code),
+        Command::Lsp => commands::lsp::run(),
         Command::StdlibDocs => {
             print!("{}", mlp_compiler::stdlib::reference_markdown());
             0

@@ -1,0 +1,6 @@
+[
+  (block)
+  (parameters)
+  (arguments)
+  (list)
+] @fold

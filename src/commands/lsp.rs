@@ -1,0 +1,15 @@
+//! `mlpc lsp`: the language server on stdin/stdout, reading files and data samples from disk.
+
+use mlp_runtime::world::FsWorld;
+
+pub fn run() -> u8 {
+    // The server needs the runtime's file-system world (CSV and JSON-lines samples for schemas),
+    // which mlp-lsp cannot depend on without pulling in Candle, so the CLI hands it over.
+    match mlp_lsp::run_stdio(Box::new(FsWorld)) {
+        Ok(()) => 0,
+        Err(reason) => {
+            eprintln!("mlpc lsp: {reason}");
+            2
+        }
+    }
+}
