@@ -2,7 +2,9 @@
 //! are checked, loaded, split and normalized per channel; malformed IDX files fail with their codes.
 
 use mlp_compiler::check::compile_text;
+use mlp_compiler::plan::{FitStep, LoadStep, SplitStep};
 use mlp_compiler::program::Program;
+use mlp_compiler::program::Seed;
 use mlp_compiler::types::ColumnType;
 use mlp_runtime::column_view::{ColumnView, tensor, view};
 use mlp_runtime::data::load;
@@ -47,7 +49,7 @@ fn idx_digits_load_as_8x8_grey_images_with_ten_classes() {
     let digits: Vec<String> = (0..10).map(|d| d.to_string()).collect();
     assert_eq!(source.schema.columns[1].ty, ColumnType::Category { levels: digits.clone() });
 
-    let table = load(source).expect("the IDX files load");
+    let table = load(&LoadStep::of(source)).expect("the IDX files load");
     assert_eq!(table.rows, 1797);
     let image = tensor(table.column("image").unwrap()).expect("a tensor column");
     assert_eq!(image.width, 64);
@@ -56,9 +58,9 @@ fn idx_digits_load_as_8x8_grey_images_with_ten_classes() {
     assert!(image.values.iter().all(|&v| (0.0..=16.0).contains(&v)));
 
     let dataset = &program.datasets[0];
-    let rows = prepare::split(dataset, Arc::new(table), 3).expect("split");
+    let rows = prepare::split(&SplitStep::of(dataset, Seed(3)), Arc::new(table)).expect("split");
     assert_eq!(rows.classes, digits);
-    let prepared = prepare::fit_transform(dataset, &rows).expect("fit_transform");
+    let prepared = prepare::fit_transform(&FitStep::of(dataset), &rows).expect("fit_transform");
     let input = prepared.tensor.as_ref().expect("the image is the tensor input");
     assert_eq!((input.column.as_str(), input.offset, input.width), ("image", 0, 64));
     assert_eq!(input.shape, [1, 8, 8]);
@@ -104,7 +106,7 @@ fn rgb_items_are_read_channel_first_and_tables_as_float_columns() {
     let spec = SPEC.replace("digits-images.idx", "rgb.idx").replace("digits-labels.idx", "two.idx");
     let program = compile(&dir, &spec).expect("checks");
     assert_eq!(program.sources[0].schema.columns[0].ty, ColumnType::Image { channels: 3, height: 1, width: 2 });
-    let table = load(&program.sources[0]).unwrap();
+    let table = load(&LoadStep::of(&program.sources[0])).unwrap();
     let image = tensor(table.column("image").unwrap()).unwrap();
     assert_eq!(image.row(0), [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
 
@@ -115,7 +117,7 @@ fn rgb_items_are_read_channel_first_and_tables_as_float_columns() {
     let program = compile(&dir, &spec).expect("checks");
     let names: Vec<&str> = program.sources[0].schema.names().collect();
     assert_eq!(names, ["x_0", "x_1", "label"]);
-    let table = load(&program.sources[0]).unwrap();
+    let table = load(&LoadStep::of(&program.sources[0])).unwrap();
     let ColumnView::Numbers(x1) = view(&table, "x_1").unwrap() else { panic!("x_1 is numeric") };
     assert_eq!(x1, [Some(-2.0), Some(4.0)]);
 }
@@ -130,7 +132,7 @@ fn malformed_idx_files_fail_with_their_codes() {
     let code = |items: &[u8], labels: &[u8]| {
         std::fs::write(dir.join("digits-images.idx"), items).unwrap();
         std::fs::write(dir.join("digits-labels.idx"), labels).unwrap();
-        load(source).map(|_| ()).expect_err("fails").code
+        load(&LoadStep::of(source)).map(|_| ()).expect_err("fails").code
     };
     assert_eq!(code(b"PK\x03\x04 not idx", &labels), "E0718");
     assert_eq!(code(&images[..1000], &labels), "E0719");

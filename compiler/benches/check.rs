@@ -12,6 +12,7 @@
 //! docs/benchmarks.md for the figures and the 100 ms goal at 10,000 definitions.
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use mlp_compiler::program::Format;
 use mlp_compiler::world::{Sample, SampleError, World};
 use mlp_compiler::{FileId, compile_text};
 use std::fmt::Write as _;
@@ -57,9 +58,9 @@ impl World for MemoryWorld {
         Err(format!("no file `{}` in the benchmark's world", path.display()))
     }
 
-    fn sample(&self, format: &str, _path: &Path, _delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
-        if format != "csv" {
-            return Err(SampleError::Unsupported(format!("{format} in the benchmark's world")));
+    fn sample(&self, format: &Format, _path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
+        if !matches!(format, Format::Csv { .. }) {
+            return Err(SampleError::Unsupported(format!("{} in the benchmark's world", format.name())));
         }
         let mut sample = self.sample.clone();
         sample.rows.truncate(max_rows);

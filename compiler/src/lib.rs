@@ -18,6 +18,7 @@ pub mod codes;
 pub mod program;
 pub mod stdlib;
 pub mod types;
+pub mod value;
 pub mod world;
 
 pub use check::{Compilation, compile, compile_text};

@@ -33,6 +33,8 @@ pub enum ParamType {
     Fraction,
     /// An integer of at least 1.
     Count,
+    /// An integer of at least 0 (sizes and indices where 0 means something).
+    Natural,
     /// A float above 0.
     Rate,
     /// An expression over columns (rules).
@@ -57,6 +59,7 @@ impl ParamType {
                 "name" => ParamType::Name,
                 "fraction" => ParamType::Fraction,
                 "count" => ParamType::Count,
+                "natural" => ParamType::Natural,
                 "rate" => ParamType::Rate,
                 "expr" => ParamType::Expr,
                 "any" => ParamType::Any,
@@ -77,6 +80,7 @@ impl ParamType {
             ParamType::Name => "names".into(),
             ParamType::Fraction => "fractions in [0, 1]".into(),
             ParamType::Count => "whole numbers of at least 1".into(),
+            ParamType::Natural => "whole numbers of at least 0".into(),
             ParamType::Rate => "numbers above 0".into(),
             ParamType::List(inner) => format!("lists of {}", inner.plural()),
             ParamType::Kind(kind) => format!("{kind}s"),
@@ -94,6 +98,7 @@ impl ParamType {
             ParamType::Name => "a name".into(),
             ParamType::Fraction => "a fraction in [0, 1]".into(),
             ParamType::Count => "a whole number of at least 1".into(),
+            ParamType::Natural => "a whole number of at least 0".into(),
             ParamType::Rate => "a number above 0".into(),
             ParamType::Expr => "an expression".into(),
             ParamType::Bound(metric) => format!("a bound such as `{metric} >= 0.6`"),

@@ -1,10 +1,10 @@
 //! Value and column types, dataset schemas, and the learning task a label implies.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The type of a column or of an expression over columns.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum ColumnType {
     Float,
@@ -75,7 +75,7 @@ impl fmt::Display for ColumnType {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     pub ty: ColumnType,
@@ -84,7 +84,7 @@ pub struct Column {
 }
 
 /// The columns of a source or dataset, in file order.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub columns: Vec<Column>,
     /// True when read from the data, false when declared in a `schema { ... }` block.
@@ -102,7 +102,7 @@ impl Schema {
 }
 
 /// What a label asks the model to learn.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     Binary,

@@ -2,6 +2,7 @@
 //! through [`World`], which the CLI, the language server and tests implement. This keeps the
 //! compiler free of I/O and makes every check reproducible from in-memory inputs.
 
+use crate::program::Format;
 use std::path::{Path, PathBuf};
 
 /// A header and the first rows of a data file, as text cells (`None` for an empty cell).
@@ -37,9 +38,10 @@ pub trait World {
     /// The text of a source file.
     fn read_source(&self, path: &Path) -> Result<String, String>;
 
-    /// Header and up to `max_rows` rows of the data file(s) at `path` (a path or a glob) in the
-    /// given format (`csv`, `parquet`, `jsonl`), with format options such as `delimiter`.
-    fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError>;
+    /// Header and up to `max_rows` rows of the data file(s) at `path` (a path or a glob, resolved
+    /// from the format's own path) in a table format (`csv`, `parquet`, `jsonl`) with its
+    /// options, such as a CSV delimiter.
+    fn sample(&self, format: &Format, path: &Path, max_rows: usize) -> Result<Sample, SampleError>;
 
     /// Up to `max_bytes` bytes from the start of the file at `path` (an `idx` source's header, its
     /// labels). Worlds without data files keep the default.

@@ -1,6 +1,7 @@
 //! The checker never panics on user input: mutated versions of the examples (tokens deleted,
 //! duplicated, swapped and replaced by other tokens of the language) all compile to diagnostics.
 
+use mlp_compiler::program::Format;
 use mlp_compiler::world::{Sample, SampleError, World};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,11 @@ impl World for ExampleWorld {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
 
-    fn sample(&self, _format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
+    fn sample(&self, format: &Format, path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
+        let Format::Csv { delimiter, .. } = format else {
+            return Err(SampleError::Unsupported(format!("{} in this test's world", format.name())));
+        };
+        let delimiter = delimiter.byte();
         let text = std::fs::read_to_string(path).map_err(|_| SampleError::NotFound)?;
         let split = |line: &str| line.split(delimiter as char).map(str::to_string).collect::<Vec<_>>();
         let mut lines = text.lines();

@@ -3,25 +3,17 @@
 
 use mlp_compiler::Span;
 use mlp_compiler::ast::{BinOp, Direction, Expr, ExprKind};
-use mlp_compiler::plan::{Edge, NodeKind, Plan, lower};
+use mlp_compiler::plan::{Edge, NodeConfig, NodeKind, Plan, lower};
 use mlp_compiler::program::{
-    Baseline, Config, Dataset, Deploy, Feature, Gate, GateCheck, Metric, Model, Monitor, MonitorRule, Objective,
-    Pipeline, Program, Search, Source, Value,
+    Action, Activation, Architecture, Baseline, BaselineKind, BaselineSettings, Bound, BoundOp, BoundedMetric,
+    Comparison, Dataset, DatasetSettings, Delimiter, Deploy, DeploySettings, Device, Distribution, Encoding,
+    Expression, Feature, Format, Gate, GateCheck, Init, InputKind, Loss, Metric, MetricKind, Missing, Model,
+    ModelSettings, Monitor, MonitorRule, NetworkSpec, Normalizer, Objective, Optimizer, Pipeline, PipelineSettings,
+    Precision, Program, Refinement, Sampling, Search, SearchSettings, Seed, Source, SourceSettings, Split, Statistic,
+    Stopping, Strategy, Target, Value, Watch, Window,
 };
 use mlp_compiler::types::{Column, ColumnType, Schema, Task};
 use std::collections::{BTreeMap, BTreeSet};
-
-fn name(n: &str) -> Value {
-    Value::Name(n.into())
-}
-
-fn call(callee: &str, args: &[(&str, Value)]) -> Value {
-    Value::Call { call: callee.into(), args: args.iter().map(|(k, v)| (k.to_string(), v.clone())).collect() }
-}
-
-fn config(entries: &[(&str, Value)]) -> Config {
-    entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
-}
 
 fn column(n: &str, ty: ColumnType) -> Column {
     Column { name: n.into(), ty, nullable: false }
@@ -45,6 +37,24 @@ fn diagnosis() -> ColumnType {
     ColumnType::Category { levels: vec!["benign".into(), "malignant".into()] }
 }
 
+fn mlp_settings() -> ModelSettings {
+    ModelSettings {
+        data: None,
+        epochs: 50,
+        batch: 32,
+        dropout: 0.1,
+        optimizer: Optimizer::Adam { lr: 3e-4, beta1: 0.9, beta2: 0.999 },
+        early_stop: Stopping::Never,
+        l1: 0.0,
+        l2: 0.0,
+        batch_norm: false,
+        loss: Loss::Auto,
+        seed: 0,
+        device: Device::Auto,
+        precision: Precision::F32,
+    }
+}
+
 /// One source, one dataset, one feature, two baselines, a searched MLP, a gate, two deploys of
 /// the MLP and a monitor: every node kind, as the checker would hand it over.
 fn breast_cancer() -> Program {
@@ -56,17 +66,26 @@ fn breast_cancer() -> Program {
     ];
     let mut dataset_columns = columns.clone();
     dataset_columns.push(column("area_ratio", ColumnType::Float));
+    let architecture = Architecture::Mlp { hidden: vec![64], activation: Activation::Relu, init: Init::Auto };
+    let network = NetworkSpec::of(&architecture, None, 0.1, false, &[4], 1).expect("an mlp always shapes");
+    let deploy_settings =
+        DeploySettings { port: 8080, host: "127.0.0.1".into(), input: None, output: None, path: None };
     Program {
         pipeline: Pipeline {
             name: "breast_cancer".into(),
-            settings: config(&[("seed", Value::Int(42)), ("device", name("auto"))]),
+            settings: PipelineSettings { seed: Seed(42), device: Device::Auto, precision: Precision::F32 },
         },
         sources: vec![Source {
             name: "tumors".into(),
-            format: call("csv", &[("path", Value::String("data/breast_cancer.csv".into()))]),
+            format: Format::Csv { path: "data/breast_cancer.csv".into(), delimiter: Delimiter(b',') },
             path: "data/breast_cancer.csv".into(),
+            labels: None,
             schema: Schema { columns, inferred: true },
-            settings: config(&[("label", name("diagnosis")), ("positive", name("malignant"))]),
+            settings: SourceSettings {
+                label: Some("diagnosis".into()),
+                positive: Some("malignant".into()),
+                exclude: vec![],
+            },
         }],
         datasets: vec![Dataset {
             name: "cells".into(),
@@ -78,32 +97,33 @@ fn breast_cancer() -> Program {
             positive: Some("malignant".into()),
             inputs: vec!["mean_radius".into(), "mean_area".into(), "mean_perimeter".into(), "area_ratio".into()],
             input_width: 4,
-            settings: config(&[
-                (
-                    "split",
-                    call(
-                        "stratified",
-                        &[("train", Value::Float(0.7)), ("val", Value::Float(0.15)), ("test", Value::Float(0.15))],
-                    ),
-                ),
-                ("normalize", call("zscore", &[])),
-                ("encode", call("onehot", &[])),
-                ("missing", call("drop", &[])),
-                ("sample", call("all", &[])),
-            ]),
+            settings: DatasetSettings {
+                label: Some("diagnosis".into()),
+                positive: Some("malignant".into()),
+                exclude: vec![],
+                split: Split::Stratified { train: 0.7, val: 0.15, test: 0.15 },
+                normalize: Normalizer::Zscore,
+                encode: Encoding::Onehot,
+                missing: Missing::Drop,
+                sample: Sampling::All,
+                augment: vec![],
+                window: None,
+                tokenize: None,
+            },
         }],
         features: vec![Feature {
             name: "area_ratio".into(),
-            expr: ratio_expr(),
-            text: "mean_area / mean_perimeter".into(),
+            expression: Expression::new(ratio_expr()),
             ty: ColumnType::Float,
             reads: vec!["mean_area".into(), "mean_perimeter".into()],
         }],
         metrics: vec![
-            Metric { name: "accuracy".into(), builtin: call("accuracy", &[]), direction: Direction::Maximize },
+            Metric { name: "accuracy".into(), kind: MetricKind::Accuracy, direction: Direction::Maximize },
             Metric {
                 name: "p_at_r".into(),
-                builtin: call("precision_at", &[("bound", Value::Expr("recall >= 0.6".into()))]),
+                kind: MetricKind::PrecisionAt {
+                    bound: Bound { metric: BoundedMetric::Recall, op: BoundOp::AtLeast, value: 0.6 },
+                },
                 direction: Direction::Maximize,
             },
         ],
@@ -112,43 +132,44 @@ fn breast_cancer() -> Program {
             Baseline {
                 name: "majority".into(),
                 dataset: "cells".into(),
-                kind: call("majority_class", &[]),
-                settings: config(&[("threshold", Value::Float(0.5))]),
-                rule: None,
+                kind: BaselineKind::MajorityClass,
+                settings: BaselineSettings { data: None, threshold: 0.5 },
             },
             Baseline {
                 name: "size_rule".into(),
                 dataset: "cells".into(),
-                kind: call("rule", &[("when", Value::Expr("mean_radius > 15".into()))]),
-                settings: config(&[("threshold", Value::Float(0.5))]),
-                rule: None,
+                kind: BaselineKind::Rule {
+                    when: Expression::new(expr(ExprKind::Binary {
+                        op: BinOp::Gt,
+                        op_span: Span::default(),
+                        lhs: Box::new(expr(ExprKind::Name("mean_radius".into()))),
+                        rhs: Box::new(expr(ExprKind::Number {
+                            text: "15".into(),
+                            value: 15.0,
+                            is_int: true,
+                            percent: false,
+                        })),
+                    })),
+                },
+                settings: BaselineSettings { data: None, threshold: 0.5 },
             },
         ],
         models: vec![Model {
             name: "mlp".into(),
             dataset: "cells".into(),
-            architecture: call("mlp", &[("hidden", Value::List(vec![Value::Int(64)])), ("activation", name("relu"))]),
-            settings: config(&[
-                ("epochs", Value::Int(50)),
-                ("batch", Value::Int(32)),
-                ("dropout", Value::Float(0.1)),
-                ("optimizer", call("adam", &[("lr", Value::Float(3e-4))])),
-                ("loss", name("auto")),
-            ]),
-            layers: vec![],
-            input_shape: vec![4],
-            outputs: 1,
-            loss: "binary_cross_entropy".into(),
+            architecture,
+            settings: mlp_settings(),
+            input: InputKind::Tabular,
+            layers: None,
+            network,
+            loss: Loss::Bce,
         }],
         searches: vec![Search {
             model: "mlp".into(),
-            settings: config(&[
-                ("strategy", call("bayesian", &[("trials", Value::Int(30))])),
-                ("refine", call("none", &[])),
-            ]),
+            settings: SearchSettings { strategy: Strategy::Bayesian { trials: 30 }, refine: Refinement::None },
             space: [
-                ("lr".to_string(), call("loguniform", &[("low", Value::Float(1e-4)), ("high", Value::Float(1e-2))])),
-                ("epochs".to_string(), call("int_range", &[("low", Value::Int(10)), ("high", Value::Int(50))])),
+                ("lr".to_string(), Distribution::Loguniform { low: 1e-4, high: 1e-2 }),
+                ("epochs".to_string(), Distribution::IntRange { low: 10, high: 50, step: 1 }),
             ]
             .into(),
         }],
@@ -159,7 +180,7 @@ fn breast_cancer() -> Program {
                     model: "mlp".into(),
                     metric: "p_at_r".into(),
                     split: "test".into(),
-                    op: ">=".into(),
+                    op: Comparison::Ge,
                     bound: 0.9,
                 },
                 GateCheck::Beats {
@@ -174,35 +195,31 @@ fn breast_cancer() -> Program {
         deploys: vec![
             Deploy {
                 name: "api".into(),
-                target: "http".into(),
-                model: "mlp".into(),
-                settings: config(&[("port", Value::Int(8080)), ("host", Value::String("127.0.0.1".into()))]),
+                target: Target::Http { model: "mlp".into() },
+                settings: deploy_settings.clone(),
             },
             Deploy {
                 name: "daily".into(),
-                target: "batch".into(),
-                model: "mlp".into(),
-                settings: config(&[("output", Value::String("predictions/".into()))]),
+                target: Target::Batch { model: "mlp".into() },
+                settings: DeploySettings { output: Some("predictions/".into()), ..deploy_settings },
             },
         ],
         monitors: vec![Monitor {
             deploy: "api".into(),
             rules: vec![
                 MonitorRule {
-                    watch: "drift".into(),
-                    subject: name("psi"),
-                    op: ">".into(),
+                    watch: Watch::Drift { statistic: Statistic::Psi { column: "all".into() } },
+                    op: Comparison::Gt,
                     threshold: 0.2,
                     window: None,
-                    action: "warn".into(),
+                    action: Action::Warn,
                 },
                 MonitorRule {
-                    watch: "metric".into(),
-                    subject: name("p_at_r"),
-                    op: "<".into(),
+                    watch: Watch::Metric { metric: "p_at_r".into() },
+                    op: Comparison::Lt,
                     threshold: 0.85,
-                    window: Some((500, "labelled".into())),
-                    action: "alert".into(),
+                    window: Some(Window { count: 500, unit: "labelled".into() }),
+                    action: Action::Alert,
                 },
             ],
         }],
@@ -227,8 +244,21 @@ fn small() -> Program {
     p
 }
 
+/// The configuration a node executes, as a value (what its fingerprint hashes).
+fn config(plan: &Plan, id: &str) -> Value {
+    plan.node(id).unwrap_or_else(|| panic!("no node {id}")).config.to_value()
+}
+
+/// One field of a node's configuration.
+fn field(plan: &Plan, id: &str, key: &str) -> Value {
+    match config(plan, id) {
+        Value::Call { args, .. } => args.get(key).cloned().unwrap_or_else(|| panic!("{id} has no `{key}`")),
+        other => panic!("{id}: {other:?}"),
+    }
+}
+
 fn ids(plan: &Plan) -> BTreeSet<String> {
-    plan.nodes().map(|n| n.id.clone()).collect()
+    plan.nodes().map(|n| n.id.to_string()).collect()
 }
 
 fn edge_set(plan: &Plan) -> BTreeSet<(String, String)> {
@@ -236,7 +266,7 @@ fn edge_set(plan: &Plan) -> BTreeSet<(String, String)> {
 }
 
 fn fingerprints(plan: &Plan) -> BTreeMap<String, String> {
-    plan.nodes().map(|n| (n.id.clone(), n.fingerprint.clone())).collect()
+    plan.nodes().map(|n| (n.id.to_string(), n.fingerprint.clone())).collect()
 }
 
 /// Ids whose fingerprint differs between two plans of the same shape.
@@ -331,7 +361,7 @@ fn without_features_split_reads_validated_rows() {
     // Without a search the final fit reads only the prepared data.
     let inputs: Vec<&str> = plan.inputs("train_model:mlp").iter().map(|n| n.id.as_str()).collect();
     assert_eq!(inputs, ["fit_transform:cells"]);
-    assert!(!plan.node("train_model:mlp").unwrap().config.contains_key("tuned"));
+    assert_eq!(field(&plan, "train_model:mlp", "tuned"), Value::List(vec![]), "nothing is tuned");
 }
 
 #[test]
@@ -343,7 +373,7 @@ fn export_waits_for_every_gate() {
             model: "majority".into(),
             metric: "accuracy".into(),
             split: "val".into(),
-            op: ">".into(),
+            op: Comparison::Gt,
             bound: 0.5,
         }],
     });
@@ -353,7 +383,10 @@ fn export_waits_for_every_gate() {
     // The gate on the baseline alone still holds back the model's release.
     assert!(edges.contains(&("gate:sanity".into(), "export:mlp".into())));
     assert!(edges.contains(&("gate:release".into(), "export:mlp".into())));
-    assert_eq!(plan.node("export:mlp").unwrap().config["gates"], Value::List(vec![name("release"), name("sanity")]));
+    assert_eq!(
+        field(&plan, "export:mlp", "gates"),
+        Value::List(vec![Value::String("release".into()), Value::String("sanity".into())])
+    );
 }
 
 #[test]
@@ -425,7 +458,7 @@ fn fingerprints_are_stable_and_distinct() {
 fn a_model_setting_changes_only_what_depends_on_the_model() {
     let p = breast_cancer();
     let mut q = p.clone();
-    q.models[0].settings.insert("epochs".into(), Value::Int(80));
+    q.models[0].settings.epochs = 80;
     assert_eq!(
         changed(&lower(&p), &lower(&q)),
         set(&[
@@ -447,7 +480,7 @@ fn a_model_setting_without_search_or_deploy_reaches_the_gate() {
     let mut p = small();
     p.deploys.clear();
     let mut q = p.clone();
-    q.models[0].settings.insert("dropout".into(), Value::Float(0.3));
+    q.models[0].settings.dropout = 0.3;
     assert_eq!(changed(&lower(&p), &lower(&q)), set(&["train_model:mlp", "evaluate:mlp", "gate:release"]));
 }
 
@@ -472,19 +505,21 @@ fn dataset_settings_change_the_node_that_uses_them() {
 
     // Normalization is fitted after the split: the split keeps its fingerprint.
     let mut q = p.clone();
-    q.datasets[0].settings.insert("normalize".into(), call("minmax", &[]));
+    q.datasets[0].settings.normalize = Normalizer::Minmax;
     assert_eq!(changed(&lower(&p), &lower(&q)), set(&downstream_of_fit));
 
     // The seed picks the rows of each split: load, validate and derive are unaffected.
     let mut q = p.clone();
-    q.pipeline.settings.insert("seed".into(), Value::Int(7));
+    q.pipeline.settings.seed = Seed(7);
     let mut expected = set(&downstream_of_fit);
     expected.insert("split:cells".into());
     assert_eq!(changed(&lower(&p), &lower(&q)), expected);
 
     // Derived features are computed before the split.
     let mut q = p.clone();
-    q.features[0].text = "mean_area * mean_perimeter".into();
+    let ExprKind::Binary { op, .. } = &mut q.features[0].expression.expr.kind else { unreachable!() };
+    *op = BinOp::Mul;
+    q.features[0].expression = Expression::new(q.features[0].expression.expr.clone());
     expected.insert("derive:cells".into());
     assert_eq!(changed(&lower(&p), &lower(&q)), expected);
 }
@@ -494,28 +529,25 @@ fn source_changes_reach_everything_and_deploy_changes_nothing_upstream() {
     let p = breast_cancer();
     let mut q = p.clone();
     q.sources[0].path = "data/other.csv".into();
-    q.sources[0].format = call("csv", &[("path", Value::String("data/other.csv".into()))]);
+    q.sources[0].format = Format::Csv { path: "data/other.csv".into(), delimiter: Delimiter(b',') };
     assert_eq!(changed(&lower(&p), &lower(&q)), ids(&lower(&p)));
 
     // The same spec in another checkout: the resolved path moves, the written one does not.
     let mut q = p.clone();
     q.sources[0].path = "/elsewhere/data/breast_cancer.csv".into();
     assert_eq!(changed(&lower(&p), &lower(&q)), set(&[]));
-    assert_eq!(
-        lower(&q).node("load:tumors").unwrap().config["path"],
-        Value::String("/elsewhere/data/breast_cancer.csv".into()),
-        "the runtime still reads the resolved path"
-    );
+    let plan = lower(&q);
+    let NodeConfig::Load(load) = &plan.node("load:tumors").unwrap().config else { panic!("a load step") };
+    let resolved = std::path::PathBuf::from("/elsewhere/data/breast_cancer.csv");
+    assert_eq!(load.path, resolved, "the runtime still reads the resolved path");
 
-    // Without a written path in the format, the resolved one is all there is: it is hashed.
-    let mut p = p.clone();
-    p.sources[0].format = call("parquet", &[]);
+    // A delimiter is part of what the spec says about the file.
     let mut q = p.clone();
-    q.sources[0].path = "data/other.parquet".into();
+    q.sources[0].format = Format::Csv { path: "data/breast_cancer.csv".into(), delimiter: Delimiter(b';') };
     assert_eq!(changed(&lower(&p), &lower(&q)), ids(&lower(&p)));
 
     let mut q = p.clone();
-    q.deploys[0].settings.insert("port".into(), Value::Int(9090));
+    q.deploys[0].settings.port = 9090;
     assert_eq!(changed(&lower(&p), &lower(&q)), set(&["deploy:api", "monitor:api"]));
 
     let mut q = p.clone();
@@ -539,98 +571,86 @@ fn a_gate_check_changes_the_gate_and_the_release_only() {
 #[test]
 fn configs_carry_the_settings_each_step_needs() {
     let plan = lower(&breast_cancer());
-    let load = &plan.node("load:tumors").unwrap().config;
-    assert_eq!(load["path"], Value::String("data/breast_cancer.csv".into()));
-    assert_eq!(load["format"].as_call().unwrap().0, "csv");
+    let NodeConfig::Load(load) = &plan.node("load:tumors").unwrap().config else { panic!("a load step") };
+    assert_eq!(load.format.path(), "data/breast_cancer.csv");
+    assert_eq!(load.format.name(), "csv");
+    assert_eq!(load.schema.columns.len(), 4, "the loader types the columns");
 
-    let validate = &plan.node("validate:tumors").unwrap().config;
-    assert_eq!(validate["label"], name("diagnosis"));
-    let Value::List(columns) = &validate["columns"] else { panic!("columns is a list") };
-    assert_eq!(columns.len(), 4);
+    assert_eq!(field(&plan, "validate:tumors", "label"), Value::String("diagnosis".into()));
+    let NodeConfig::Validate(validate) = &plan.node("validate:tumors").unwrap().config else { panic!("validate") };
+    assert_eq!(validate.schema.columns.len(), 4);
     assert_eq!(
-        columns[3].canonical(),
-        "column(name: diagnosis, nullable: false, type: category(levels: [\"benign\", \"malignant\"]))"
+        Value::from_typed(&validate.schema.columns[3]).unwrap().canonical(),
+        "Column(name: \"diagnosis\", nullable: false, ty: ColumnType(levels: [\"benign\", \"malignant\"], type: \"category\"))"
     );
 
-    let derive = &plan.node("derive:cells").unwrap().config;
-    assert_eq!(derive["features"], Value::List(vec![Value::Expr("area_ratio = mean_area / mean_perimeter".into())]));
+    let NodeConfig::Derive(derive) = &plan.node("derive:cells").unwrap().config else { panic!("a derive step") };
+    assert_eq!(derive.features.len(), 1);
+    assert_eq!(derive.features[0].expression.text, "mean_area / mean_perimeter");
 
-    let split = &plan.node("split:cells").unwrap().config;
-    assert_eq!(split.keys().collect::<Vec<_>>(), ["label", "sample", "seed", "split"]);
-    assert_eq!(split["seed"], Value::Int(42));
+    let NodeConfig::Split(split) = &plan.node("split:cells").unwrap().config else { panic!("a split step") };
+    assert_eq!(split.seed, Seed(42));
+    assert_eq!(split.split, Split::Stratified { train: 0.7, val: 0.15, test: 0.15 });
+    assert_eq!(split.missing, Missing::Drop, "`missing = drop` removes rows, so the split reads it");
 
-    let fit = &plan.node("fit_transform:cells").unwrap().config;
-    assert_eq!(fit["fit_on"], name("train"));
-    assert_eq!(fit["normalize"], call("zscore", &[]));
-    assert!(!fit.contains_key("split"), "the split's settings are not refitted");
+    let NodeConfig::FitTransform(fit) = &plan.node("fit_transform:cells").unwrap().config else { panic!("fit") };
+    assert_eq!(fit.normalize, Normalizer::Zscore);
+    let Value::Call { args, .. } = config(&plan, "fit_transform:cells") else { panic!("a struct") };
+    assert!(!args.contains_key("split"), "the split's settings are not refitted");
 
-    let search = &plan.node("search_trial:mlp").unwrap().config;
-    assert_eq!(search["trials"], Value::Int(30));
-    assert_eq!(search["rank_on"], name("val"));
-    assert_eq!(search["objective"].as_call().unwrap().0, "maximize");
-    assert_eq!(search["train"].as_call().unwrap().1["epochs"], Value::Int(50));
+    let NodeConfig::SearchTrial(search) = &plan.node("search_trial:mlp").unwrap().config else { panic!("a search") };
+    assert_eq!(search.search.trials_per_round(), Some(30));
+    let watch = search.train.watch.as_ref().expect("trials are ranked by the objective");
+    assert_eq!((watch.metric.name.as_str(), watch.direction), ("p_at_r", Direction::Maximize));
+    assert_eq!(search.train.model.settings.epochs, 50, "every trial trains the model as the final fit does");
 
-    let train = &plan.node("train_model:mlp").unwrap().config;
-    assert_eq!(train["loss"], name("binary_cross_entropy"), "the resolved loss replaces `auto`");
-    assert_eq!(train["tuned"], Value::List(vec![name("epochs"), name("lr")]));
-    assert_eq!(train["optimizer"], call("adam", &[("lr", Value::Float(3e-4))]));
+    let NodeConfig::TrainModel(train) = &plan.node("train_model:mlp").unwrap().config else { panic!("training") };
+    assert_eq!(train.model.loss, Loss::Bce, "the resolved loss replaces `auto`");
+    assert_eq!(train.tuned, ["epochs", "lr"]);
+    assert_eq!(train.model.settings.optimizer, Optimizer::Adam { lr: 3e-4, beta1: 0.9, beta2: 0.999 });
+    assert_eq!((train.device, train.precision, train.seed), (Device::Auto, Precision::F32, Seed(42)));
 
-    let evaluate = &plan.node("evaluate:mlp").unwrap().config;
-    assert_eq!(evaluate["splits"].canonical(), "[train, val, test]");
-    let Value::List(metrics) = &evaluate["metrics"] else { panic!("metrics is a list") };
-    assert_eq!(metrics.len(), 2);
+    let NodeConfig::Evaluate(evaluate) = &plan.node("evaluate:mlp").unwrap().config else { panic!("evaluate") };
+    let names: Vec<&str> = evaluate.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["accuracy", "p_at_r"], "the task's plain metric first, then the program's");
 
-    let gate = &plan.node("gate:release").unwrap().config;
-    assert_eq!(
-        gate["checks"].canonical(),
-        "[threshold(bound: 0.9, metric: p_at_r, model: mlp, op: \">=\", split: test), \
-         beats(baseline: size_rule, margin: 0.02, metric: p_at_r, model: mlp, relative: false)]"
-    );
+    let NodeConfig::Gate(gate) = &plan.node("gate:release").unwrap().config else { panic!("a gate") };
+    assert_eq!(gate.gate.checks.len(), 2);
+    assert_eq!(gate.metrics.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["p_at_r"]);
 
-    let deploy = &plan.node("deploy:api").unwrap().config;
-    assert_eq!((&deploy["target"], &deploy["port"]), (&name("http"), &Value::Int(8080)));
+    let NodeConfig::Deploy(deploy) = &plan.node("deploy:api").unwrap().config else { panic!("a deploy step") };
+    assert_eq!((deploy.deploy.target.name(), deploy.deploy.settings.port), ("http", 8080));
 
-    let monitor = &plan.node("monitor:api").unwrap().config;
-    assert_eq!(
-        monitor["rules"].canonical(),
-        "[drift(action: warn, op: \">\", subject: psi, threshold: 0.2), \
-         metric(action: alert, op: \"<\", subject: p_at_r, threshold: 0.85, window: [500, labelled])]"
-    );
+    let NodeConfig::Monitor(monitor) = &plan.node("monitor:api").unwrap().config else { panic!("a monitor") };
+    assert_eq!(monitor.monitor.rules.len(), 2);
+    assert_eq!(monitor.monitor.rules[1].window, Some(Window { count: 500, unit: "labelled".into() }));
 }
 
 #[test]
 fn grid_search_counts_its_combinations() {
     let mut p = breast_cancer();
-    p.searches[0].settings.insert("strategy".into(), call("grid", &[]));
+    p.searches[0].settings.strategy = Strategy::Grid;
     p.searches[0].space = [
         (
             "hidden".to_string(),
-            call(
-                "choice",
-                &[(
-                    "values",
-                    Value::List(vec![
-                        Value::List(vec![Value::Int(32)]),
-                        Value::List(vec![Value::Int(64)]),
-                        Value::List(vec![Value::Int(128), Value::Int(64)]),
-                    ]),
-                )],
-            ),
+            Distribution::Choice {
+                values: vec![
+                    Value::List(vec![Value::Int(32)]),
+                    Value::List(vec![Value::Int(64)]),
+                    Value::List(vec![Value::Int(128), Value::Int(64)]),
+                ],
+            },
         ),
-        (
-            "epochs".to_string(),
-            call("int_range", &[("low", Value::Int(10)), ("high", Value::Int(50)), ("step", Value::Int(10))]),
-        ),
+        ("epochs".to_string(), Distribution::IntRange { low: 10, high: 50, step: 10 }),
     ]
     .into();
     let plan = lower(&p);
-    assert_eq!(plan.node("search_trial:mlp").unwrap().config["trials"], Value::Int(15));
+    let NodeConfig::SearchTrial(search) = &plan.node("search_trial:mlp").unwrap().config else { panic!("a search") };
+    assert_eq!(search.search.trials_per_round(), Some(15));
 
     // A continuous range has no grid size: the count is left to the runtime.
-    p.searches[0]
-        .space
-        .insert("lr".into(), call("uniform", &[("low", Value::Float(0.1)), ("high", Value::Float(0.2))]));
-    assert!(!lower(&p).node("search_trial:mlp").unwrap().config.contains_key("trials"));
+    p.searches[0].space.insert("lr".into(), Distribution::Uniform { low: 0.1, high: 0.2 });
+    assert_eq!(p.searches[0].trials_per_round(), None);
 }
 
 #[test]
@@ -652,12 +672,12 @@ fn references_the_checker_would_reject_lower_without_panicking() {
     let mut p = small();
     p.baselines[0].dataset = "missing".into();
     p.datasets[0].source = "nowhere".into();
-    p.deploys[0].model = "ghost".into();
+    p.deploys[0].target = Target::Http { model: "ghost".into() };
     p.gates[0].checks.push(GateCheck::Threshold {
         model: "ghost".into(),
         metric: "p_at_r".into(),
         split: "test".into(),
-        op: ">".into(),
+        op: Comparison::Gt,
         bound: 0.5,
     });
     // Same name for a model and a baseline: ids stay unique.
@@ -673,7 +693,20 @@ fn references_the_checker_would_reject_lower_without_panicking() {
 
 #[test]
 fn an_empty_program_is_an_empty_plan() {
-    let plan = lower(&Program::default());
+    let mut empty = breast_cancer();
+    empty.pipeline.name = String::new();
+    empty.sources.clear();
+    empty.datasets.clear();
+    empty.features.clear();
+    empty.metrics.clear();
+    empty.objective = None;
+    empty.baselines.clear();
+    empty.models.clear();
+    empty.searches.clear();
+    empty.gates.clear();
+    empty.deploys.clear();
+    empty.monitors.clear();
+    let plan = lower(&empty);
     assert!(plan.is_empty());
     assert_eq!(plan.to_dot(), "digraph \"plan\" {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=11];\n}\n");
     assert_eq!(plan.to_mermaid(), "flowchart TD\n");

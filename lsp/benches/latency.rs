@@ -5,6 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use lsp_server::{Request, RequestId};
 use lsp_types::Url;
+use mlp_compiler::program::Format;
 use mlp_compiler::world::{Sample, SampleError, World};
 use mlp_lsp::Server;
 use serde_json::json;
@@ -17,7 +18,11 @@ impl World for BenchWorld {
     fn read_source(&self, path: &Path) -> Result<String, String> {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
-    fn sample(&self, _format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
+    fn sample(&self, format: &Format, path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
+        let Format::Csv { delimiter, .. } = format else {
+            return Err(SampleError::Unsupported(format!("{} in this test's world", format.name())));
+        };
+        let delimiter = delimiter.byte();
         let text = std::fs::read_to_string(path).map_err(|_| SampleError::NotFound)?;
         let split = |line: &str| line.split(delimiter as char).map(|c| c.trim().to_string()).collect::<Vec<_>>();
         let mut lines = text.lines();

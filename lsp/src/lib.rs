@@ -26,7 +26,7 @@ mod tests {
         fn read_source(&self, _: &Path) -> Result<String, String> {
             Err("no such file".into())
         }
-        fn sample(&self, _: &str, _: &Path, _: u8, _: usize) -> Result<Sample, SampleError> {
+        fn sample(&self, _: &mlp_compiler::program::Format, _: &Path, _: usize) -> Result<Sample, SampleError> {
             Err(SampleError::NotFound)
         }
     }

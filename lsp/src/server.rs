@@ -61,8 +61,13 @@ impl World for Overlay<'_> {
             None => self.inner.read_source(path),
         }
     }
-    fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
-        self.inner.sample(format, path, delimiter, max_rows)
+    fn sample(
+        &self,
+        format: &mlp_compiler::program::Format,
+        path: &Path,
+        max_rows: usize,
+    ) -> Result<Sample, SampleError> {
+        self.inner.sample(format, path, max_rows)
     }
     fn read_bytes(&self, path: &Path, max_bytes: usize) -> Result<Vec<u8>, SampleError> {
         self.inner.read_bytes(path, max_bytes)

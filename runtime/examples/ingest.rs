@@ -4,9 +4,9 @@
 //! `ingest load PATH [THREADS] [REPEATS]` loads it with every column declared `float`, as a
 //! source with a `schema { }` block would, and prints the best wall time, MB/s and peak RSS.
 
-use mlp_compiler::program::{Source, Value};
+use mlp_compiler::plan::LoadStep;
+use mlp_compiler::program::{Delimiter, Format};
 use mlp_compiler::types::{Column, ColumnType, Schema};
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -96,14 +96,12 @@ fn load(args: &[String]) -> Result<(), String> {
         .split(',')
         .map(|name| Column { name: name.to_string(), ty: ColumnType::Float, nullable: false })
         .collect();
-    let mut args = BTreeMap::new();
-    args.insert("path".to_string(), Value::String(path.display().to_string()));
-    let source = Source {
-        name: "bench".into(),
-        format: Value::Call { call: "csv".into(), args },
-        path: path.clone(),
+    let source = LoadStep {
+        source: "bench".into(),
+        format: Format::Csv { path: path.display().to_string(), delimiter: Delimiter(b',') },
         schema: Schema { columns, inferred: false },
-        settings: Default::default(),
+        path: path.clone(),
+        labels: None,
     };
     let bytes = std::fs::metadata(&path).map_err(|e| e.to_string())?.len() as f64;
     let mut best = f64::INFINITY;

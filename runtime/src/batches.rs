@@ -4,8 +4,9 @@
 //! seed, the epoch and the batch's position, so the result does not depend on thread timing.
 
 use crate::network::NetworkInput;
+use mlp_compiler::program::Augmentation;
 use mlp_stdlib::Matrix;
-use mlp_stdlib::augment::{Augmentation, augment};
+use mlp_stdlib::augment::augment;
 use mlp_stdlib::rng::Rng;
 use rayon::prelude::*;
 use std::collections::VecDeque;

@@ -5,7 +5,8 @@
 
 use crate::error::{RunError, RunResult};
 use candle_core::{DType, Device};
-use mlp_compiler::program::{Config, Program, Value};
+use mlp_compiler::plan::{NodeConfig, Plan};
+use mlp_compiler::program::{self, Pipeline, Precision};
 use std::fmt;
 
 /// A device as a spec or the command line names it.
@@ -30,19 +31,12 @@ impl DeviceRequest {
     }
 
     /// Reads a spec's `device` setting: `auto`, `cpu`, `cuda` or `cuda(index: N)`.
-    fn from_setting(value: Option<&Value>) -> DeviceRequest {
-        match value {
-            Some(Value::Name(n)) if n == "cpu" => DeviceRequest::Cpu,
-            Some(Value::Name(n)) if n == "cuda" => DeviceRequest::Cuda(0),
-            Some(Value::Call { call, args }) if call == "cuda" => {
-                let index = match args.get("index") {
-                    Some(Value::Int(i)) => (*i).max(0) as usize,
-                    _ => 0,
-                };
-                DeviceRequest::Cuda(index)
-            }
-            Some(Value::Call { call, .. }) if call == "cpu" => DeviceRequest::Cpu,
-            _ => DeviceRequest::Auto,
+    /// The request a typed `device` setting makes.
+    pub fn of(device: program::Device) -> DeviceRequest {
+        match device {
+            program::Device::Auto => DeviceRequest::Auto,
+            program::Device::Cpu => DeviceRequest::Cpu,
+            program::Device::Cuda { index } => DeviceRequest::Cuda(index),
         }
     }
 }
@@ -59,41 +53,24 @@ impl fmt::Display for DeviceRequest {
 
 /// The numeric precision of a model's forward and backward passes. The weights and the optimizer
 /// always stay in f32 (the master copy); `Bf16` and `F16` cast them for the computation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Precision {
-    F32,
-    Bf16,
-    F16,
-}
-
-impl Precision {
-    fn from_setting(value: Option<&Value>) -> Precision {
-        // A bare name or a call (`bf16()`): `as_str` gives the name of either.
-        match value.and_then(Value::as_str) {
-            Some("bf16") => Precision::Bf16,
-            Some("f16") => Precision::F16,
-            _ => Precision::F32,
-        }
-    }
-
-    pub fn dtype(self) -> DType {
-        match self {
-            Precision::F32 => DType::F32,
-            Precision::Bf16 => DType::BF16,
-            Precision::F16 => DType::F16,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::F32 => "f32",
-            Precision::Bf16 => "bf16",
-            Precision::F16 => "f16",
-        }
+/// The dtype the forward and backward passes compute in.
+pub fn dtype(precision: Precision) -> DType {
+    match precision {
+        Precision::F32 => DType::F32,
+        Precision::Bf16 => DType::BF16,
+        Precision::F16 => DType::F16,
     }
 }
 
-/// Where and how one model trains.
+/// The precision's name in the run record.
+pub fn precision_name(precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => "f32",
+        Precision::Bf16 => "bf16",
+        Precision::F16 => "f16",
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Placement {
     pub device: Device,
@@ -118,10 +95,10 @@ impl Devices {
 
     /// Resolves every model's device: the command line's `--device` overrides the spec; a model's
     /// own `device` setting (other than `auto`) overrides the pipeline's.
-    pub fn resolve(program: &Program, command_line: Option<DeviceRequest>) -> RunResult<Devices> {
-        let pipeline = &program.pipeline.settings;
-        let pipeline_device = DeviceRequest::from_setting(pipeline.get("device"));
-        let pipeline_precision = Precision::from_setting(pipeline.get("precision"));
+    /// Opens every device the pipeline and the plan's training steps ask for (the command line's
+    /// `--device` overrides them all), once each, before any work starts: a spec that asks for a
+    /// GPU this build or machine lacks fails before it trains anything.
+    pub fn resolve(pipeline: &Pipeline, plan: &Plan, command_line: Option<DeviceRequest>) -> RunResult<Devices> {
         let mut opened: Vec<(DeviceRequest, Placement)> = Vec::new();
         let mut note = None;
         let mut place = |request: DeviceRequest, precision: Precision, what: &str| -> RunResult<Placement> {
@@ -135,30 +112,21 @@ impl Devices {
             opened.push((request, placement.clone()));
             Ok(placement)
         };
-        let default_request = command_line.unwrap_or(pipeline_device);
-        let default = place(default_request, pipeline_precision, &format!("pipeline `{}`", program.pipeline.name))?;
+        let settings = &pipeline.settings;
+        let request = command_line.unwrap_or(DeviceRequest::of(settings.device));
+        let default = place(request, settings.precision, &format!("pipeline `{}`", pipeline.name))?;
         let mut models = Vec::new();
-        for model in &program.models {
-            let request = command_line.unwrap_or_else(|| model_request(&model.settings, pipeline_device));
-            let precision = match Precision::from_setting(model.settings.get("precision")) {
-                Precision::F32 => pipeline_precision,
-                other => other,
-            };
-            models.push((model.name.clone(), place(request, precision, &format!("model `{}`", model.name))?));
+        for node in plan.nodes() {
+            let NodeConfig::TrainModel(step) = &node.config else { continue };
+            let request = command_line.unwrap_or(DeviceRequest::of(step.device));
+            let placement = place(request, step.precision, &format!("model `{}`", step.model.name))?;
+            models.push((step.model.name.clone(), placement));
         }
         Ok(Devices { models, default, note })
     }
 
-    /// The placement of a model (the pipeline's for names not in the program).
     pub fn of(&self, model: &str) -> &Placement {
         self.models.iter().find(|(n, _)| n == model).map_or(&self.default, |(_, p)| p)
-    }
-}
-
-fn model_request(settings: &Config, pipeline: DeviceRequest) -> DeviceRequest {
-    match DeviceRequest::from_setting(settings.get("device")) {
-        DeviceRequest::Auto => pipeline,
-        explicit => explicit,
     }
 }
 
@@ -241,15 +209,11 @@ mod tests {
     }
 
     #[test]
-    fn spec_settings_read_names_and_calls() {
-        let call = |index| Value::Call {
-            call: "cuda".into(),
-            args: [("index".to_string(), Value::Int(index))].into_iter().collect(),
-        };
-        assert_eq!(DeviceRequest::from_setting(Some(&call(2))), DeviceRequest::Cuda(2));
-        assert_eq!(DeviceRequest::from_setting(Some(&Value::Name("cpu".into()))), DeviceRequest::Cpu);
-        assert_eq!(DeviceRequest::from_setting(None), DeviceRequest::Auto);
-        assert_eq!(Precision::from_setting(Some(&Value::Name("bf16".into()))), Precision::Bf16);
+    fn spec_settings_are_requests() {
+        assert_eq!(DeviceRequest::of(program::Device::Cuda { index: 2 }), DeviceRequest::Cuda(2));
+        assert_eq!(DeviceRequest::of(program::Device::Cpu), DeviceRequest::Cpu);
+        assert_eq!(DeviceRequest::of(program::Device::Auto), DeviceRequest::Auto);
+        assert_eq!(dtype(Precision::Bf16), DType::BF16);
     }
 
     #[cfg(not(feature = "cuda"))]

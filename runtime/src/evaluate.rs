@@ -1,12 +1,11 @@
 //! The `evaluate` step: every metric of the program on the train, validation and test splits for
-//! one model or baseline, plus `accuracy` for classification and `r2` for regression, and the
-//! test split's confusion matrix.
+//! one model or baseline (the plan adds `accuracy` for classification and `r2` for regression),
+//! and the test split's confusion matrix.
 
 use crate::error::RunResult;
 use crate::predict::{Prediction, Trained};
 use crate::prepare::{Prepared, SPLIT_NAMES, Target};
-use mlp_compiler::program::{Metric, Value};
-use mlp_compiler::types::Task;
+use mlp_compiler::program::{Metric, MetricKind};
 use mlp_stdlib::Outcome;
 use mlp_stdlib::outcome::predicted_classes;
 use serde::Serialize;
@@ -34,35 +33,19 @@ impl Scores {
     }
 }
 
-/// The metrics to report for a task: the program's (those fitting the task) plus the default.
-pub fn metrics_for(program_metrics: &[Metric], task: Task) -> Vec<(String, String, BTreeMap<String, Value>)> {
-    let mut out: Vec<(String, String, BTreeMap<String, Value>)> = Vec::new();
-    let default = if task == Task::Regression { "r2" } else { "accuracy" };
-    out.push((default.to_string(), default.to_string(), BTreeMap::new()));
-    for metric in program_metrics {
-        if let Some((call, args)) = metric.builtin.as_call() {
-            if !out.iter().any(|(n, _, _)| *n == metric.name) {
-                out.push((metric.name.clone(), call.to_string(), args.clone()));
-            }
-        }
-    }
-    out
-}
-
-pub fn evaluate(
-    trained: &Trained,
-    prepared: &Prepared,
-    metrics: &[(String, String, BTreeMap<String, Value>)],
-) -> RunResult<Scores> {
+/// Every metric of `metrics` (the plan adds the task's default, `accuracy` or `r2`) on the train,
+/// validation and test splits.
+pub fn evaluate(trained: &Trained, prepared: &Prepared, metrics: &[Metric]) -> RunResult<Scores> {
     let mut scores = Scores::default();
     for (index, split) in SPLIT_NAMES.iter().enumerate() {
         let mut values = BTreeMap::new();
         let prediction = trained.predict(prepared, index)?;
         let truth = &prepared.splits[index].y;
-        for (name, call, args) in metrics {
+        for metric in metrics {
+            let name = &metric.name;
             let value = match (&prediction, trained) {
                 (None, Trained::Fixed { score }) => Ok(*score),
-                (Some(p), _) => compute(call, args, p, truth),
+                (Some(p), _) => compute(&metric.kind, p, truth),
                 (None, _) => Err("no prediction".to_string()),
             };
             match value {
@@ -88,12 +71,7 @@ pub fn evaluate(
 }
 
 /// One metric of a prediction against the truth, or why it has no value.
-pub fn compute(
-    call: &str,
-    args: &BTreeMap<String, Value>,
-    prediction: &Prediction,
-    truth: &Target,
-) -> Result<f64, String> {
+pub fn compute(metric: &MetricKind, prediction: &Prediction, truth: &Target) -> Result<f64, String> {
     if truth.is_empty() {
         return Err("the split has no rows".into());
     }
@@ -102,5 +80,5 @@ pub fn compute(
         (Prediction::Values(p), Target::Values(t)) => Outcome::Values { truth: t, predicted: p },
         _ => return Err("prediction and truth are of different kinds".into()),
     };
-    mlp_stdlib::metrics::compute(call, args, &outcome, 0.5).map_err(|e| e.to_string())
+    mlp_stdlib::metrics::compute(metric, &outcome, 0.5).map_err(|e| e.to_string())
 }

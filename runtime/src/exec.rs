@@ -1,8 +1,8 @@
 //! Executes a [`Plan`]: nodes in dependency order, every node whose inputs are ready running in
 //! parallel on rayon's pool, each output kept as an [`Artifact`] with a blake3 content hash.
 //!
-//! Nodes look up the definitions they act on in the checked [`Program`] by name; the plan says
-//! what runs, in which order, and what each node reads.
+//! A node runs from its own typed configuration ([`NodeConfig`]) and the artifacts of its inputs,
+//! found by what flows along each edge ([`Edge`]); nothing here looks a definition up by name.
 
 use crate::baseline;
 use crate::data::{self, Table};
@@ -17,10 +17,9 @@ use crate::progress::Progress;
 use crate::search;
 use crate::train::{self, TrainConfig};
 use arrow_array::ArrayRef;
-use mlp_compiler::plan::{Node, NodeKind, Plan};
-use mlp_compiler::program::{Program, Value};
+use mlp_compiler::plan::{DeriveStep, Edge, Node, NodeConfig, NodeId, NodeKind, Plan};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -52,34 +51,87 @@ pub struct Done {
 
 /// Every node's output after a run.
 pub struct Outputs {
-    pub done: BTreeMap<String, Done>,
+    pub done: BTreeMap<NodeId, Done>,
 }
 
 impl Outputs {
-    pub fn get(&self, id: &str) -> Option<&Artifact> {
+    pub fn get(&self, id: &NodeId) -> Option<&Artifact> {
         self.done.get(id).map(|d| &d.artifact)
+    }
+
+    /// The artifact of the node of `kind` acting on `name`.
+    pub fn of(&self, kind: NodeKind, name: &str) -> Option<&Artifact> {
+        self.get(&NodeId::new(kind, name))
     }
 }
 
-/// The pipeline's seed (the `--seed` override is already in the program).
-pub fn seed_of(program: &Program) -> u64 {
-    match program.pipeline.settings.get("seed") {
-        Some(Value::Int(i)) => *i as u64,
-        _ => 0,
+/// A node's inputs: each input node's artifact and what flows along its edge.
+struct Inputs {
+    artifacts: Vec<(NodeId, Edge, Artifact)>,
+}
+
+impl Inputs {
+    fn along(&self, edge: Edge) -> impl Iterator<Item = (&NodeId, &Artifact)> {
+        self.artifacts.iter().filter(move |(_, e, _)| *e == edge).map(|(id, _, a)| (id, a))
+    }
+
+    fn missing(what: &str) -> RunError {
+        RunError::new("E0805", format!("this step received no {what}"))
+    }
+
+    fn rows(&self) -> RunResult<Arc<Table>> {
+        self.along(Edge::Rows)
+            .find_map(|(_, a)| if let Artifact::Rows(t) = a { Some(t.clone()) } else { None })
+            .ok_or_else(|| Inputs::missing("rows"))
+    }
+
+    fn splits(&self) -> RunResult<Arc<SplitRows>> {
+        self.along(Edge::Splits)
+            .find_map(|(_, a)| if let Artifact::Splits(s) = a { Some(s.clone()) } else { None })
+            .ok_or_else(|| Inputs::missing("splits"))
+    }
+
+    fn prepared(&self) -> RunResult<Arc<Prepared>> {
+        self.along(Edge::Prepared)
+            .find_map(|(_, a)| if let Artifact::Prepared(p) = a { Some(p.clone()) } else { None })
+            .ok_or_else(|| Inputs::missing("prepared data"))
+    }
+
+    fn model(&self) -> RunResult<Arc<Trained>> {
+        self.along(Edge::Model)
+            .find_map(|(_, a)| if let Artifact::Model(m) = a { Some(m.clone()) } else { None })
+            .ok_or_else(|| Inputs::missing("trained model"))
+    }
+
+    /// The best hyperparameters of the model's search, when it has one.
+    fn params(&self) -> Option<&search::SearchOutcome> {
+        self.along(Edge::Params).find_map(|(_, a)| if let Artifact::Params(p) = a { Some(&**p) } else { None })
+    }
+
+    /// Scores by the name of the model or baseline evaluated.
+    fn scores(&self) -> BTreeMap<String, Scores> {
+        self.along(Edge::Scores)
+            .filter_map(
+                |(id, a)| if let Artifact::Scores(s) = a { Some((id.name().to_string(), (**s).clone())) } else { None },
+            )
+            .collect()
+    }
+
+    fn verdicts(&self) -> impl Iterator<Item = &GateResult> {
+        self.along(Edge::Verdict).filter_map(|(_, a)| if let Artifact::Verdict(v) = a { Some(&**v) } else { None })
     }
 }
 
 /// Runs every node of `plan`. The first failure (in plan order among the nodes of a wave) stops
 /// the run.
 pub fn execute(
-    program: &Program,
     plan: &Plan,
     devices: &Devices,
     expressions: &Expressions,
     progress: &dyn Progress,
 ) -> RunResult<Outputs> {
     let order = plan.topological_order().map_err(|e| RunError::new("E0805", e.to_string()))?;
-    let done: Mutex<BTreeMap<String, Done>> = Mutex::new(BTreeMap::new());
+    let done: Mutex<BTreeMap<NodeId, Done>> = Mutex::new(BTreeMap::new());
     let mut remaining: Vec<&Node> = order;
     while !remaining.is_empty() {
         let ready: Vec<&Node> = {
@@ -93,23 +145,23 @@ pub fn execute(
         if ready.is_empty() {
             return Err(RunError::new("E0805", "the plan has nodes whose inputs never complete"));
         }
-        let results: Vec<(String, RunResult<Done>)> = ready
+        let results: Vec<(NodeId, RunResult<Done>)> = ready
             .par_iter()
             .map(|node| {
-                progress.node_started(&node.id);
+                progress.node_started(node.id.as_str());
                 let started = Instant::now();
                 let result = {
                     let finished = done.lock().expect("no panics while holding the lock");
-                    let inputs: HashMap<String, Artifact> = plan
-                        .inputs(&node.id)
-                        .iter()
-                        .map(|i| (i.id.clone(), finished[&i.id].artifact.clone()))
+                    let artifacts = plan
+                        .inputs_with_edges(&node.id)
+                        .into_iter()
+                        .map(|(input, edge)| (input.id.clone(), edge, finished[&input.id].artifact.clone()))
                         .collect();
                     drop(finished);
-                    run_node(program, node, &inputs, devices, expressions, progress)
+                    run_node(node, &Inputs { artifacts }, devices, expressions, progress)
                 };
                 let seconds = started.elapsed().as_secs_f64();
-                progress.node_finished(&node.id, seconds);
+                progress.node_finished(node.id.as_str(), seconds);
                 (node.id.clone(), result.map(|artifact| Done { hash: digest(&artifact), artifact, seconds }))
             })
             .collect();
@@ -122,135 +174,58 @@ pub fn execute(
     Ok(Outputs { done: done.into_inner().expect("no panics while holding the lock") })
 }
 
-fn input<'a>(inputs: &'a HashMap<String, Artifact>, id: &str) -> RunResult<&'a Artifact> {
-    inputs.get(id).ok_or_else(|| RunError::new("E0805", format!("the plan gives no `{id}` to this step")))
-}
-
-fn rows_input(inputs: &HashMap<String, Artifact>) -> RunResult<Arc<Table>> {
-    inputs
-        .values()
-        .find_map(|a| if let Artifact::Rows(t) = a { Some(t.clone()) } else { None })
-        .ok_or_else(|| RunError::new("E0805", "this step received no rows"))
-}
-
-fn prepared(inputs: &HashMap<String, Artifact>, dataset: &str) -> RunResult<Arc<Prepared>> {
-    match input(inputs, &format!("fit_transform:{dataset}"))? {
-        Artifact::Prepared(p) => Ok(p.clone()),
-        _ => Err(RunError::new("E0805", format!("`fit_transform:{dataset}` gave no prepared data"))),
-    }
-}
-
 fn run_node(
-    program: &Program,
     node: &Node,
-    inputs: &HashMap<String, Artifact>,
+    inputs: &Inputs,
     devices: &Devices,
     expressions: &Expressions,
     progress: &dyn Progress,
 ) -> RunResult<Artifact> {
-    let name = node.name.as_str();
-    let missing = |what: &str| RunError::new("E0805", format!("the program has no {what} `{name}`"));
-    Ok(match node.kind {
-        NodeKind::Load => {
-            let source = program.sources.iter().find(|s| s.name == name).ok_or_else(|| missing("source"))?;
-            Artifact::Rows(Arc::new(data::load(source).map_err(|e| e.for_definition(name))?))
-        }
+    Ok(match &node.config {
+        NodeConfig::Load(step) => Artifact::Rows(Arc::new(data::load(step)?)),
         // Types, ragged rows and every cell were validated while loading; this step hands the
         // validated rows on under its own id so downstream fingerprints stay per-step.
-        NodeKind::Validate => Artifact::Rows(rows_input(inputs)?),
-        NodeKind::Derive => {
-            let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
-            let rows = rows_input(inputs)?;
-            Artifact::Rows(Arc::new(derive(program, dataset, &rows, expressions)?))
+        NodeConfig::Validate(_) => Artifact::Rows(inputs.rows()?),
+        NodeConfig::Derive(step) => Artifact::Rows(Arc::new(derive(step, &*inputs.rows()?, expressions)?)),
+        NodeConfig::Split(step) => Artifact::Splits(Arc::new(prepare::split(step, inputs.rows()?)?)),
+        NodeConfig::FitTransform(step) => {
+            Artifact::Prepared(Arc::new(prepare::fit_transform(step, &*inputs.splits()?)?))
         }
-        NodeKind::Split => {
-            let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
-            Artifact::Splits(Arc::new(prepare::split(dataset, rows_input(inputs)?, seed_of(program))?))
+        NodeConfig::TrainBaseline(step) => {
+            Artifact::Model(Arc::new(baseline::fit(&step.baseline, &*inputs.prepared()?, expressions)?))
         }
-        NodeKind::FitTransform => {
-            let dataset = program.datasets.iter().find(|d| d.name == name).ok_or_else(|| missing("dataset"))?;
-            let Artifact::Splits(rows) = input(inputs, &format!("split:{name}"))? else {
-                return Err(RunError::new("E0805", "fit_transform received no splits"));
-            };
-            Artifact::Prepared(Arc::new(prepare::fit_transform(dataset, rows)?))
+        NodeConfig::SearchTrial(step) => {
+            let placement = devices.of(&step.train.model.name);
+            Artifact::Params(Arc::new(search::run(step, &*inputs.prepared()?, placement, progress)?))
         }
-        NodeKind::TrainBaseline => {
-            let b = program.baselines.iter().find(|b| b.name == name).ok_or_else(|| missing("baseline"))?;
-            let data = prepared(inputs, &b.dataset)?;
-            Artifact::Model(Arc::new(baseline::fit(b, &data, b.rule.as_ref(), expressions)?))
-        }
-        NodeKind::SearchTrial => {
-            let model = program.models.iter().find(|m| m.name == name).ok_or_else(|| missing("model"))?;
-            let search =
-                program.searches.iter().find(|s| s.model == name).ok_or_else(|| missing("search for model"))?;
-            let data = prepared(inputs, &model.dataset)?;
-            Artifact::Params(Arc::new(search::run(program, model, search, &data, devices.of(name), progress)?))
-        }
-        NodeKind::TrainModel => {
-            let model = program.models.iter().find(|m| m.name == name).ok_or_else(|| missing("model"))?;
-            let data = prepared(inputs, &model.dataset)?;
-            let overrides = match inputs.get(&format!("search_trial:{name}")) {
-                Some(Artifact::Params(outcome)) => outcome.best.clone(),
-                _ => BTreeMap::new(),
-            };
-            let config = TrainConfig::resolve(program, model, &overrides);
-            let watch = train::watch_of(program);
-            let placement = devices.of(name);
-            let mut trained = train::train_network(model, name, &config, &data, placement, &watch, progress)?;
+        NodeConfig::TrainModel(step) => {
+            let name = &step.model.name;
+            let overrides = inputs.params().map(|outcome| outcome.best.clone()).unwrap_or_default();
+            let config = TrainConfig::resolve(step, &overrides)?;
+            let prepared = inputs.prepared()?;
+            let mut trained =
+                train::train_network(name, &config, &prepared, devices.of(name), step.watch.as_ref(), progress)?;
             trained.hyperparameters = train::describe(&config);
             Artifact::Model(Arc::new(Trained::Network(Box::new(trained))))
         }
-        NodeKind::Evaluate => {
-            let (dataset, trained_id) = match program.models.iter().find(|m| m.name == name) {
-                Some(m) => (m.dataset.clone(), format!("train_model:{name}")),
-                None => {
-                    let b = program
-                        .baselines
-                        .iter()
-                        .find(|b| b.name == name)
-                        .ok_or_else(|| missing("model or baseline"))?;
-                    (b.dataset.clone(), format!("train_baseline:{name}"))
-                }
-            };
-            let data = prepared(inputs, &dataset)?;
-            let Artifact::Model(trained) = input(inputs, &trained_id)? else {
-                return Err(RunError::new("E0805", format!("`{trained_id}` gave no model")));
-            };
-            let metrics = evaluate::metrics_for(&program.metrics, data.task);
-            Artifact::Scores(Arc::new(evaluate::evaluate(trained, &data, &metrics)?))
+        NodeConfig::Evaluate(step) => {
+            Artifact::Scores(Arc::new(evaluate::evaluate(&*inputs.model()?, &*inputs.prepared()?, &step.metrics)?))
         }
-        NodeKind::Gate => {
-            let gate = program.gates.iter().find(|g| g.name == name).ok_or_else(|| missing("gate"))?;
-            let scores: BTreeMap<String, Scores> = inputs
-                .iter()
-                .filter_map(|(id, a)| match a {
-                    Artifact::Scores(s) => Some((id.trim_start_matches("evaluate:").to_string(), (**s).clone())),
-                    _ => None,
-                })
-                .collect();
-            Artifact::Verdict(Arc::new(gate::judge(gate, &scores, &program.metrics)))
+        NodeConfig::Gate(step) => Artifact::Verdict(Arc::new(gate::judge(&step.gate, &inputs.scores(), &step.metrics))),
+        NodeConfig::Export(_) => Artifact::Export { shipped: inputs.verdicts().all(|v| v.passed) },
+        NodeConfig::Deploy(_) => {
+            Artifact::Skipped("`mlpc run` trains and gates; it does not start deploy targets".into())
         }
-        NodeKind::Export => {
-            let shipped = inputs.values().all(|a| !matches!(a, Artifact::Verdict(v) if !v.passed));
-            Artifact::Export { shipped }
+        NodeConfig::Monitor(_) => {
+            Artifact::Skipped("monitors watch a running deploy target; `mlpc run` starts none".into())
         }
-        NodeKind::Deploy => Artifact::Skipped("`mlpc run` trains and gates; it does not start deploy targets".into()),
-        NodeKind::Monitor => Artifact::Skipped("monitors watch a running deploy target; `mlpc run` starts none".into()),
     })
 }
 
 /// Adds the dataset's derived features to its rows, each feature after those it reads.
-fn derive(
-    program: &Program,
-    dataset: &mlp_compiler::program::Dataset,
-    table: &Table,
-    expressions: &Expressions,
-) -> RunResult<Table> {
-    let wanted: Vec<&mlp_compiler::program::Feature> = program
-        .features
-        .iter()
-        .filter(|f| dataset.schema.get(&f.name).is_some() && table.column(&f.name).is_none())
-        .collect();
+fn derive(step: &DeriveStep, table: &Table, expressions: &Expressions) -> RunResult<Table> {
+    let wanted: Vec<&mlp_compiler::program::Feature> =
+        step.features.iter().filter(|f| table.column(&f.name).is_none()).collect();
     let mut computed: Vec<(String, ArrayRef)> = Vec::new();
     let mut pending = wanted;
     while !pending.is_empty() {
@@ -260,7 +235,7 @@ fn derive(
             let ready = feature.reads.iter().all(|r| table.column(r).is_some() || computed.iter().any(|(n, _)| n == r));
             if ready {
                 let values = expressions
-                    .evaluate(&feature.expr, table, &computed)
+                    .evaluate(&feature.expression.expr, table, &computed)
                     .map_err(|e| e.for_definition(&feature.name))?;
                 computed.push((feature.name.clone(), values));
             } else {

@@ -36,7 +36,9 @@ pub const BEATS_SPLIT: &str = "test";
 
 pub fn judge(gate: &Gate, scores: &BTreeMap<String, Scores>, metrics: &[Metric]) -> GateResult {
     let direction = |metric: &str| {
-        metrics.iter().find(|m| m.name == metric).map(|m| m.direction).unwrap_or_else(|| default_direction(metric))
+        // The plan gives the gate every metric its checks name (the checker adds built-ins used
+        // by name to the program's metrics).
+        metrics.iter().find(|m| m.name == metric).map_or(Direction::Maximize, |m| m.direction)
     };
     let value = |model: &str, split: &str, metric: &str| scores.get(model).and_then(|s| s.get(split, metric));
     let checks: Vec<CheckResult> = gate
@@ -45,8 +47,8 @@ pub fn judge(gate: &Gate, scores: &BTreeMap<String, Scores>, metrics: &[Metric])
         .map(|check| match check {
             GateCheck::Threshold { model, metric, split, op, bound } => {
                 let v = value(model, split, metric);
-                let passed = v.is_some_and(|v| compare(v, op, *bound));
-                let by = v.map(|v| if op.starts_with('<') { bound - v } else { v - bound });
+                let passed = v.is_some_and(|v| op.holds(v, *bound));
+                let by = v.map(|v| if op.is_upper_bound() { bound - v } else { v - bound });
                 CheckResult {
                     check: format!("{model}.{metric} on {split} {op} {bound}"),
                     passed,
@@ -91,24 +93,4 @@ pub fn judge(gate: &Gate, scores: &BTreeMap<String, Scores>, metrics: &[Metric])
         })
         .collect();
     GateResult { name: gate.name.clone(), passed: checks.iter().all(|c| c.passed), checks }
-}
-
-fn compare(v: f64, op: &str, bound: f64) -> bool {
-    match op {
-        ">=" => v >= bound,
-        ">" => v > bound,
-        "<=" => v <= bound,
-        "<" => v < bound,
-        "==" => v == bound,
-        "!=" => v != bound,
-        _ => false,
-    }
-}
-
-/// A metric's direction as stdlib/metrics.mlp declares it, for a name the program's metric list
-/// lacks (the checker adds every metric a gate names, so this is a fallback, not a second table).
-fn default_direction(metric: &str) -> Direction {
-    let declared =
-        mlp_compiler::stdlib::Stdlib::get().lookup("metric", metric).and_then(|b| b.name_attribute("direction"));
-    if declared == Some("minimize") { Direction::Minimize } else { Direction::Maximize }
 }

@@ -35,13 +35,13 @@ pub use progress::{Progress, Silent};
 pub use report::RunReport;
 
 use device::{DeviceRequest, Devices};
-use mlp_compiler::plan::Plan;
-use mlp_compiler::program::Program;
+use mlp_compiler::program::{BaselineKind, Program, Seed};
 use std::path::PathBuf;
 use std::time::Instant;
 use store::{RunRow, RunStore};
 
-/// Where a run keeps its records, and who hears about its progress.
+/// Where a run keeps its records, who hears about its progress, and what the command line
+/// overrides.
 pub struct RunOptions<'a> {
     /// The spec file, as the user named it (recorded in the history).
     pub spec: PathBuf,
@@ -52,6 +52,8 @@ pub struct RunOptions<'a> {
     pub progress: &'a dyn Progress,
     /// The command line's `--device`, which overrides the spec's `device` settings.
     pub device: Option<DeviceRequest>,
+    /// The command line's `--seed`, which replaces the pipeline's `seed`.
+    pub seed: Option<Seed>,
 }
 
 /// A run that failed: the error and, when the run had started, its id (recorded as failed).
@@ -63,15 +65,22 @@ pub struct RunFailure {
 
 /// Whether the program evaluates any column expression (a feature or a rule).
 fn has_expressions(program: &Program) -> bool {
-    !program.features.is_empty() || program.baselines.iter().any(|b| b.rule.is_some())
+    !program.features.is_empty() || program.baselines.iter().any(|b| matches!(b.kind, BaselineKind::Rule { .. }))
 }
 
-/// Executes `plan`, writes `runs/<run-id>/` and records the run. A failed gate still completes
-/// the run (its report says `gate_failed`); any other failure records a failed run, removes its
-/// partial directory and leaves earlier runs untouched.
-pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<RunReport, RunFailure> {
+/// Lowers `program` (with the command line's seed) to its plan, executes it, writes
+/// `runs/<run-id>/` and records the run. A failed gate still completes the run (its report says
+/// `gate_failed`); any other failure records a failed run, removes its partial directory and
+/// leaves earlier runs untouched.
+pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, RunFailure> {
     let started_at = Instant::now();
-    let devices = Devices::resolve(program, options.device).map_err(|error| RunFailure { error, run_id: None })?;
+    let program = &match options.seed {
+        Some(seed) => program.clone().with_seed(seed),
+        None => program.clone(),
+    };
+    let plan = &mlp_compiler::plan::lower(program);
+    let devices = Devices::resolve(&program.pipeline, plan, options.device)
+        .map_err(|error| RunFailure { error, run_id: None })?;
     if let Some(note) = &devices.note {
         options.progress.note(note);
     }
@@ -97,7 +106,7 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
         error: None,
         dir: None,
     };
-    let result = exec::execute(program, plan, &devices, &expressions, options.progress).and_then(|outputs| {
+    let result = exec::execute(plan, &devices, &expressions, options.progress).and_then(|outputs| {
         let (models, gates, skipped) = report::build(program, &outputs);
         let files = report::write_artifacts(program, plan, &outputs, &run_dir.partial)?;
         let passed = gates.iter().all(|g| g.passed);
@@ -113,11 +122,11 @@ pub fn run(program: &Program, plan: &Plan, options: &RunOptions<'_>) -> Result<R
             artifacts: report::Artifacts {
                 dir: run_dir.final_dir.display().to_string(),
                 files,
-                hashes: outputs.done.iter().map(|(id, d)| (id.clone(), d.hash.clone())).collect(),
+                hashes: outputs.done.iter().map(|(id, d)| (id.to_string(), d.hash.clone())).collect(),
             },
             timings: report::Timings {
                 total_seconds: 0.0,
-                nodes: outputs.done.iter().map(|(id, d)| (id.clone(), d.seconds)).collect(),
+                nodes: outputs.done.iter().map(|(id, d)| (id.to_string(), d.seconds)).collect(),
                 samples_per_second: report::throughput(program, &outputs),
                 expressions: has_expressions(program).then(|| expressions.timings()),
             },

@@ -3,9 +3,9 @@
 //! afterwards. A step whose gradients overflowed is skipped and the scale halved; after a run of
 //! good steps the scale doubles again. bf16 has f32's exponent range and needs none of this.
 
-use crate::device::Precision;
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
+use mlp_compiler::program::Precision;
 
 const INITIAL_SCALE: f64 = 65536.0;
 /// Good steps before the scale doubles (PyTorch's GradScaler uses the same interval).

@@ -1,13 +1,14 @@
 //! [`Trained`]: a fitted baseline or model, and its predictions on a prepared split.
 
 use crate::error::{RunError, RunResult};
-use crate::network::{Network, NetworkInput};
+use crate::network::NetworkInput;
 use crate::prepare::Prepared;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use candle_core::{D, Device, Tensor};
 use mlp_compiler::types::Task;
 use mlp_stdlib::Matrix;
 use mlp_stdlib::linear::LinearModel;
+use mlp_stdlib::network::Net;
 use mlp_stdlib::transform::Scaler;
 
 /// What a model or baseline predicts for some rows.
@@ -32,7 +33,7 @@ pub struct EpochLog {
 
 /// A trained `mlp`, `cnn` or `lstm` model, on the device it trained on.
 pub struct TrainedNetwork {
-    pub network: Network,
+    pub network: Net,
     /// The prepared columns it reads.
     pub input: NetworkInput,
     pub device: Device,
@@ -148,7 +149,7 @@ fn sigmoid(x: f64) -> f64 {
 /// The network's logits for every row of `x` (only the columns it reads), computed on its device;
 /// `[rows, outputs]` f32.
 pub fn network_logits(trained: &TrainedNetwork, x: &Matrix) -> candle_core::Result<Tensor> {
-    trained.network.forward_chunked(&to_tensor(&trained.input.select(x), &trained.device)?)
+    crate::network::forward_chunked(&trained.network, &to_tensor(&trained.input.select(x), &trained.device)?)
 }
 
 /// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and

@@ -6,11 +6,12 @@ use crate::column_view::{ColumnView, Tensor, cell_text, view};
 use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
-use mlp_compiler::program::{Dataset, Value};
+use mlp_compiler::plan::{FitStep, SplitStep};
+use mlp_compiler::program::{Missing, Sampling, Split};
 use mlp_compiler::types::{ColumnType, Task};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::rng::Rng;
-use mlp_stdlib::split::{self, Fractions, Split};
+use mlp_stdlib::split::{self, Fractions, Split as Rows};
 use mlp_stdlib::transform::{Encoder, Scaler, fit_fill};
 use serde::Serialize;
 use std::sync::Arc;
@@ -49,7 +50,7 @@ pub struct SplitRows {
     pub target: Target,
     /// Class names for classification (for binary, `[negative, positive]`); empty for regression.
     pub classes: Vec<String>,
-    pub split: Split,
+    pub split: Rows,
 }
 
 pub const SPLIT_NAMES: [&str; 3] = ["train", "val", "test"];
@@ -168,21 +169,6 @@ impl TensorTransform {
     }
 }
 
-fn setting_call<'a>(
-    dataset: &'a Dataset,
-    key: &str,
-) -> (&'a str, Option<&'a std::collections::BTreeMap<String, Value>>) {
-    match dataset.settings.get(key) {
-        Some(Value::Call { call, args }) => (call.as_str(), Some(args)),
-        Some(other) => (other.as_str().unwrap_or(""), None),
-        None => ("", None),
-    }
-}
-
-fn arg_f64(args: Option<&std::collections::BTreeMap<String, Value>>, key: &str, default: f64) -> f64 {
-    args.and_then(|a| a.get(key)).and_then(Value::as_f64).unwrap_or(default)
-}
-
 fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> RunError {
     match table.origin(row) {
         Some(origin) => error.in_file(origin.path, Some(origin.line), Some(column)),
@@ -192,13 +178,13 @@ fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> Run
 
 /// The `split` step: drops rows with missing inputs when the policy is `drop`, reads the label,
 /// cuts train/val/test with the pipeline's seed and applies the `sample` setting.
-pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<SplitRows> {
+pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
+    let seed = dataset.seed.value();
     // A windowed dataset splits windows (one row each), assigned by their target rows.
     let table = crate::window::apply(dataset, table)?;
     let (classes, target_all) = read_label(dataset, &table)?;
-    let (missing, _) = setting_call(dataset, "missing");
     let mut keep: Vec<usize> = (0..table.rows).collect();
-    if missing == "drop" || missing.is_empty() {
+    if dataset.missing == Missing::Drop {
         // Only columns that have a missing value need a look per row.
         let mut views = Vec::new();
         for name in &dataset.inputs {
@@ -212,28 +198,25 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
         if keep.is_empty() {
             return Err(RunError::new(
                 "E0713",
-                format!("no rows of dataset `{}` are left after dropping rows with missing values", dataset.name),
+                format!("no rows of dataset `{}` are left after dropping rows with missing values", dataset.dataset),
             )
             .with_help("every row misses some input: fill them instead, e.g. `missing = fill_median`")
-            .for_definition(&dataset.name));
+            .for_definition(&dataset.dataset));
         }
     }
     let target = target_all.select(&keep);
-    let (kind, args) = setting_call(dataset, "split");
-    let fractions = Fractions {
-        train: arg_f64(args, "train", 0.7),
-        val: arg_f64(args, "val", 0.15),
-        test: arg_f64(args, "test", 0.15),
-    };
+    let fractions = dataset.split.fractions().map(|[train, val, test]| Fractions { train, val, test });
     let split_error = |e: split::SplitError| {
-        RunError::new("E0714", format!("dataset `{}` cannot be split: {e}", dataset.name)).for_definition(&dataset.name)
+        RunError::new("E0714", format!("dataset `{}` cannot be split: {e}", dataset.dataset))
+            .for_definition(&dataset.dataset)
     };
-    let local = match kind {
-        "random" => split::random(keep.len(), fractions, seed).map_err(split_error)?,
-        "by_column" | "by_time" => {
-            let column = args.and_then(|a| a.get("column")).and_then(Value::as_str).unwrap_or_default();
+    let local = match (&dataset.split, fractions) {
+        (Split::Random { .. }, Some(fractions)) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
+        (Split::ByColumn { column } | Split::ByTime { column, .. }, _) => {
             let column_view = view(&table, column)?;
-            if kind == "by_column" {
+            if let (Split::ByTime { .. }, Some(fractions)) = (&dataset.split, fractions) {
+                by_time(&column_view, &keep, fractions).map_err(split_error)?
+            } else {
                 let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
                 let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
                 split::by_column(&refs).map_err(|e| {
@@ -248,34 +231,37 @@ pub fn split(dataset: &Dataset, table: Arc<Table>, seed: u64) -> RunResult<Split
                         None => error,
                     }
                 })?
-            } else {
-                let keys: Vec<f64> = match &column_view {
-                    ColumnView::Numbers(v) => keep.iter().map(|&r| v[r].unwrap_or(f64::NAN)).collect(),
-                    // Dates and times written as ISO 8601 text sort correctly as text.
-                    ColumnView::Tensor(_) => vec![f64::NAN; keep.len()],
-                    ColumnView::Text(a) => {
-                        let mut order: Vec<usize> = (0..keep.len()).collect();
-                        order.sort_by(|&i, &j| a.value(keep[i]).cmp(a.value(keep[j])));
-                        let mut keys = vec![0.0; keep.len()];
-                        for (rank, i) in order.into_iter().enumerate() {
-                            keys[i] = if a.is_null(keep[i]) { f64::NAN } else { rank as f64 };
-                        }
-                        keys
-                    }
-                };
-                split::by_time(&keys, fractions).map_err(split_error)?
             }
         }
-        // `stratified` is the declared default.
-        _ => match &target {
+        (_, Some(fractions)) => match &target {
             Target::Classes(c) => split::stratified(c, fractions, seed).map_err(split_error)?,
             Target::Values(_) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
         },
+        (_, None) => unreachable!("every split but `by_column` has fractions"),
     };
     let to_rows = |idx: &[usize]| idx.iter().map(|&i| keep[i]).collect::<Vec<_>>();
-    let mut split = Split { train: to_rows(&local.train), val: to_rows(&local.val), test: to_rows(&local.test) };
+    let mut split = Rows { train: to_rows(&local.train), val: to_rows(&local.val), test: to_rows(&local.test) };
     apply_sampling(dataset, &mut split, &target_all, seed);
     Ok(SplitRows { table, target: target_all, classes, split })
+}
+
+/// A `by_time` split of the kept rows, by the time column's values.
+fn by_time(column: &ColumnView, keep: &[usize], fractions: Fractions) -> Result<Rows, split::SplitError> {
+    let keys: Vec<f64> = match column {
+        ColumnView::Numbers(v) => keep.iter().map(|&r| v[r].unwrap_or(f64::NAN)).collect(),
+        // Dates and times written as ISO 8601 text sort correctly as text.
+        ColumnView::Tensor(_) => vec![f64::NAN; keep.len()],
+        ColumnView::Text(a) => {
+            let mut order: Vec<usize> = (0..keep.len()).collect();
+            order.sort_by(|&i, &j| a.value(keep[i]).cmp(a.value(keep[j])));
+            let mut keys = vec![0.0; keep.len()];
+            for (rank, i) in order.into_iter().enumerate() {
+                keys[i] = if a.is_null(keep[i]) { f64::NAN } else { rank as f64 };
+            }
+            keys
+        }
+    };
+    split::by_time(&keys, fractions)
 }
 
 /// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
@@ -294,12 +280,10 @@ fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
 /// `sample = fraction(of: f)` keeps a seeded fraction of every split; `balance()` undersamples the
 /// training rows of every class to the rarest class's count (validation and test stay as they
 /// are, so their metrics describe the real class mix).
-fn apply_sampling(dataset: &Dataset, split: &mut Split, target: &Target, seed: u64) {
-    let (kind, args) = setting_call(dataset, "sample");
+fn apply_sampling(dataset: &SplitStep, split: &mut Rows, target: &Target, seed: u64) {
     let mut rng = Rng::new(seed ^ 0x5A4D_504C);
-    match kind {
-        "fraction" => {
-            let of = arg_f64(args, "of", 1.0);
+    match dataset.sample {
+        Sampling::Fraction { of } => {
             for rows in [&mut split.train, &mut split.val, &mut split.test] {
                 let keep = ((rows.len() as f64) * of).round().max(1.0).min(rows.len() as f64) as usize;
                 rng.shuffle(rows);
@@ -307,7 +291,7 @@ fn apply_sampling(dataset: &Dataset, split: &mut Split, target: &Target, seed: u
                 rows.sort_unstable();
             }
         }
-        "balance" => {
+        Sampling::Balance => {
             let Target::Classes(classes) = target else { return };
             let k = classes.iter().copied().max().map_or(0, |m| m + 1);
             let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
@@ -324,17 +308,17 @@ fn apply_sampling(dataset: &Dataset, split: &mut Split, target: &Target, seed: u
             rows.sort_unstable();
             split.train = rows;
         }
-        _ => {}
+        Sampling::All => {}
     }
 }
 
 /// Reads the label column: class indices with class names (binary: `[negative, positive]`), or
 /// numbers for regression. A missing label is an error (E0709), as is a single class (E0710).
-fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Target)> {
+fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Target)> {
     let label = &dataset.label;
     let array = table.column(label).ok_or_else(|| {
         RunError::new("E0809", format!("label column `{label}` is not in the loaded data"))
-            .for_definition(&dataset.name)
+            .for_definition(&dataset.dataset)
     })?;
     if let Some(row) = (0..array.len()).find(|&r| array.is_null(r)) {
         return Err(origin_error(
@@ -343,7 +327,7 @@ fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Targe
             label,
             RunError::new("E0709", format!("a row has no value for the label `{label}`"))
                 .with_help("every row needs a label: remove unlabelled rows or fill them in the data")
-                .for_definition(&dataset.name),
+                .for_definition(&dataset.dataset),
         ));
     }
     if dataset.task == Task::Regression {
@@ -371,7 +355,7 @@ fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Targe
         )
         .in_file(table.files.first().map(|f| f.path.clone()).unwrap_or_default(), None, Some(label))
         .with_help("a classifier needs rows of at least two classes; check the data file and the label column")
-        .for_definition(&dataset.name));
+        .for_definition(&dataset.dataset));
     }
     if dataset.task == Task::Binary {
         if classes.len() > 2 {
@@ -380,7 +364,7 @@ fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Targe
                 format!("the binary label `{label}` has {} classes in the data: {}", classes.len(), classes.join(", ")),
             )
             .with_help("the checker saw two in its sample: fix the data, or drop the extra levels")
-            .for_definition(&dataset.name));
+            .for_definition(&dataset.dataset));
         }
         let positive = dataset.positive.clone().unwrap_or_else(|| classes[1].clone());
         if let Some(p) = classes.iter().position(|c| *c == positive) {
@@ -394,18 +378,18 @@ fn read_label(dataset: &Dataset, table: &Table) -> RunResult<(Vec<String>, Targe
 
 /// The `fit_transform` step: fits fills, scalers and encoders on the training rows and builds
 /// the three input matrices.
-pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared> {
+pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared> {
     // Text inputs become word ids, with vocabularies fitted on the training rows only.
     let tokenized = crate::tokens::apply(dataset, &rows.table, &rows.split.train)?;
     let table = &tokenized.table;
-    let (missing, missing_args) = setting_call(dataset, "missing");
-    let (normalize, _) = setting_call(dataset, "normalize");
-    let (encode, _) = setting_call(dataset, "encode");
+    let missing = dataset.missing.name();
+    let normalize = dataset.normalize.name();
+    let encode = dataset.encode;
     let train = &rows.split.train;
     if train.is_empty() {
-        return Err(RunError::new("E0714", format!("the training split of dataset `{}` has no rows", dataset.name))
+        return Err(RunError::new("E0714", format!("the training split of dataset `{}` has no rows", dataset.dataset))
             .with_help("give the training split a larger fraction, or add rows")
-            .for_definition(&dataset.name));
+            .for_definition(&dataset.dataset));
     }
     if let Target::Classes(c) = &rows.target {
         let mut seen: Vec<usize> = train.iter().map(|&r| c[r]).collect();
@@ -414,10 +398,13 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
         if seen.len() < 2 {
             return Err(RunError::new(
                 "E0710",
-                format!("the training split of dataset `{}` holds a single class of `{}`", dataset.name, dataset.label),
+                format!(
+                    "the training split of dataset `{}` holds a single class of `{}`",
+                    dataset.dataset, dataset.label
+                ),
             )
             .with_help("use a stratified split, or more rows, so training sees every class")
-            .for_definition(&dataset.name));
+            .for_definition(&dataset.dataset));
         }
     }
 
@@ -436,7 +423,7 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
                     "fill_mode" | "fill_mean" | "fill_median" | "fill" => most_frequent(&present),
                     _ => None,
                 };
-                let encoder = Encoder::fit(if encode == "ordinal" { "ordinal" } else { "onehot" }, present);
+                let encoder = Encoder::fit(encode.name(), present);
                 let scaler = (encoder.kind == "ordinal").then(|| {
                     let codes: Vec<f64> = train
                         .iter()
@@ -467,11 +454,14 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
                 .with_help(format!(
                     "exclude it with `exclude = [{name}]`, or declare it as a category in a `schema {{ }}` block"
                 ))
-                .for_definition(&dataset.name));
+                .for_definition(&dataset.dataset));
             }
             (ColumnView::Numbers(values), _) => {
                 let present: Vec<f64> = train.iter().filter_map(|&r| values[r]).collect();
-                let constant = missing_args.and_then(|a| a.get("value")).and_then(Value::as_f64);
+                let constant = match dataset.missing {
+                    Missing::Fill { value } => Some(value),
+                    _ => None,
+                };
                 let fill = fit_fill(missing, constant, &present);
                 let scaler = if ty == ColumnType::Bool { Scaler::Identity } else { Scaler::fit(normalize, &present) };
                 features.push(name.clone());
@@ -518,7 +508,7 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
         Target::Classes(_) => None,
     };
     let state = Preprocessing {
-        dataset: dataset.name.clone(),
+        dataset: dataset.dataset.clone(),
         missing: missing.to_string(),
         columns,
         target: target_scaler,
@@ -532,7 +522,7 @@ pub fn fit_transform(dataset: &Dataset, rows: &SplitRows) -> RunResult<Prepared>
     }
     let splits: [PreparedSplit; 3] = splits.try_into().expect("three splits");
     Ok(Prepared {
-        dataset: dataset.name.clone(),
+        dataset: dataset.dataset.clone(),
         task: dataset.task,
         classes: rows.classes.clone(),
         features,

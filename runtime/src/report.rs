@@ -8,7 +8,7 @@ use crate::exec::{Artifact, Outputs};
 use crate::gate::GateResult;
 use crate::predict::{Prediction, Trained};
 use crate::prepare::{Prepared, Target};
-use mlp_compiler::plan::Plan;
+use mlp_compiler::plan::{NodeKind, Plan};
 use mlp_compiler::program::Program;
 use mlp_compiler::types::Task;
 use serde::Serialize;
@@ -37,9 +37,13 @@ pub struct RunReport {
 pub struct ObjectiveReport {
     pub metric: String,
     pub direction: String,
-    /// The model (not baseline) with the best objective on the test split.
+    /// The model (not baseline) with the best objective on the validation split: the test split
+    /// never chooses anything.
     pub best: Option<String>,
+    /// The chosen model's objective on the test split.
     pub value: Option<f64>,
+    /// Its objective on the validation split, which chose it.
+    pub val_value: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -98,7 +102,7 @@ pub fn throughput(program: &Program, outputs: &Outputs) -> BTreeMap<String, f64>
     program
         .models
         .iter()
-        .filter_map(|m| match outputs.get(&format!("train_model:{}", m.name)) {
+        .filter_map(|m| match outputs.of(NodeKind::TrainModel, &m.name) {
             Some(Artifact::Model(trained)) => match trained.as_ref() {
                 Trained::Network(n) => Some((m.name.clone(), n.samples_per_second)),
                 _ => None,
@@ -115,8 +119,8 @@ pub fn build(
 ) -> (BTreeMap<String, ModelReport>, Vec<GateResult>, BTreeMap<String, String>) {
     let mut models = BTreeMap::new();
     for model in &program.models {
-        if let Some(Artifact::Scores(scores)) = outputs.get(&format!("evaluate:{}", model.name)) {
-            let (training, search) = match outputs.get(&format!("train_model:{}", model.name)) {
+        if let Some(Artifact::Scores(scores)) = outputs.of(NodeKind::Evaluate, &model.name) {
+            let (training, search) = match outputs.of(NodeKind::TrainModel, &model.name) {
                 Some(Artifact::Model(trained)) => match trained.as_ref() {
                     Trained::Network(m) => (
                         Some(serde_json::json!({
@@ -127,7 +131,7 @@ pub fn build(
                             "device": m.device_name,
                             "precision": m.precision,
                         })),
-                        match outputs.get(&format!("search_trial:{}", model.name)) {
+                        match outputs.of(NodeKind::SearchTrial, &model.name) {
                             Some(Artifact::Params(p)) => Some(serde_json::json!({
                                 "strategy": p.strategy,
                                 "trials": p.trials.len(),
@@ -145,12 +149,12 @@ pub fn build(
                 model.name.clone(),
                 ModelReport {
                     kind: "model".into(),
-                    builtin: model.architecture.as_str().unwrap_or_default().to_string(),
+                    builtin: model.architecture.name().to_string(),
                     dataset: model.dataset.clone(),
                     scores: (**scores).clone(),
                     training,
                     search,
-                    exported: match outputs.get(&format!("export:{}", model.name)) {
+                    exported: match outputs.of(NodeKind::Export, &model.name) {
                         Some(Artifact::Export { shipped }) => Some(*shipped),
                         _ => None,
                     },
@@ -159,12 +163,12 @@ pub fn build(
         }
     }
     for b in &program.baselines {
-        if let Some(Artifact::Scores(scores)) = outputs.get(&format!("evaluate:{}", b.name)) {
+        if let Some(Artifact::Scores(scores)) = outputs.of(NodeKind::Evaluate, &b.name) {
             models.insert(
                 b.name.clone(),
                 ModelReport {
                     kind: "baseline".into(),
-                    builtin: b.kind.as_str().unwrap_or_default().to_string(),
+                    builtin: b.kind.name().to_string(),
                     dataset: b.dataset.clone(),
                     scores: (**scores).clone(),
                     training: None,
@@ -177,7 +181,7 @@ pub fn build(
     let gates = program
         .gates
         .iter()
-        .filter_map(|g| match outputs.get(&format!("gate:{}", g.name)) {
+        .filter_map(|g| match outputs.of(NodeKind::Gate, &g.name) {
             Some(Artifact::Verdict(v)) => Some((**v).clone()),
             _ => None,
         })
@@ -186,27 +190,29 @@ pub fn build(
         .done
         .iter()
         .filter_map(|(id, d)| match &d.artifact {
-            Artifact::Skipped(reason) => Some((id.clone(), reason.clone())),
+            Artifact::Skipped(reason) => Some((id.to_string(), reason.clone())),
             _ => None,
         })
         .collect();
     (models, gates, skipped)
 }
 
-/// The objective's best model on the test split.
+/// The objective's best model, chosen on the validation split and reported on the test split.
+/// A model without a validation score cannot be chosen.
 pub fn objective(program: &Program, models: &BTreeMap<String, ModelReport>) -> Option<ObjectiveReport> {
     let objective = program.objective.as_ref()?;
     let maximize = objective.direction == mlp_compiler::ast::Direction::Maximize;
     let best = models
         .iter()
         .filter(|(_, m)| m.kind == "model")
-        .filter_map(|(name, m)| m.scores.get("test", &objective.metric).map(|v| (name.clone(), v)))
-        .reduce(|a, b| if (maximize && b.1 > a.1) || (!maximize && b.1 < a.1) { b } else { a });
+        .filter_map(|(name, m)| m.scores.get("val", &objective.metric).map(|v| (name, m, v)))
+        .reduce(|a, b| if (maximize && b.2 > a.2) || (!maximize && b.2 < a.2) { b } else { a });
     Some(ObjectiveReport {
         metric: objective.metric.clone(),
         direction: objective.direction.as_str().to_string(),
-        best: best.as_ref().map(|b| b.0.clone()),
-        value: best.map(|b| b.1),
+        best: best.map(|(name, _, _)| name.clone()),
+        value: best.and_then(|(_, m, _)| m.scores.get("test", &objective.metric)),
+        val_value: best.map(|(_, _, v)| v),
     })
 }
 
@@ -234,8 +240,8 @@ pub fn write_artifacts(program: &Program, plan: &Plan, outputs: &Outputs, dir: &
     let mut files = Vec::new();
     write(dir, "plan.json", &json_bytes(&plan.to_json_view()), &mut files)?;
     for model in &program.models {
-        let Some(Artifact::Model(trained)) = outputs.get(&format!("train_model:{}", model.name)) else { continue };
-        let Some(Artifact::Prepared(prepared)) = outputs.get(&format!("fit_transform:{}", model.dataset)) else {
+        let Some(Artifact::Model(trained)) = outputs.of(NodeKind::TrainModel, &model.name) else { continue };
+        let Some(Artifact::Prepared(prepared)) = outputs.of(NodeKind::FitTransform, &model.dataset) else {
             continue;
         };
         if let Trained::Network(m) = trained.as_ref() {
@@ -259,7 +265,7 @@ pub fn write_artifacts(program: &Program, plan: &Plan, outputs: &Outputs, dir: &
         }
     }
     for b in &program.baselines {
-        if let Some(Artifact::Model(trained)) = outputs.get(&format!("train_baseline:{}", b.name)) {
+        if let Some(Artifact::Model(trained)) = outputs.of(NodeKind::TrainBaseline, &b.name) {
             if let Trained::Linear(l) = trained.as_ref() {
                 let value = serde_json::json!({
                     "weights": l.weights(),
@@ -272,7 +278,7 @@ pub fn write_artifacts(program: &Program, plan: &Plan, outputs: &Outputs, dir: &
         }
     }
     for dataset in &program.datasets {
-        let Some(Artifact::Prepared(prepared)) = outputs.get(&format!("fit_transform:{}", dataset.name)) else {
+        let Some(Artifact::Prepared(prepared)) = outputs.of(NodeKind::FitTransform, &dataset.name) else {
             continue;
         };
         let csv = predictions_csv(program, outputs, prepared);
@@ -298,7 +304,7 @@ fn predictions_csv(program: &Program, outputs: &Outputs, prepared: &Prepared) ->
         .map(|m| m.name.clone())
         .chain(program.baselines.iter().filter(|b| b.dataset == prepared.dataset).map(|b| b.name.clone()));
     for name in names {
-        if let Some(Artifact::Scores(s)) = outputs.get(&format!("evaluate:{name}")) {
+        if let Some(Artifact::Scores(s)) = outputs.of(NodeKind::Evaluate, &name) {
             if let Some(p) = &s.test_prediction {
                 columns.push((name, p.clone()));
             }

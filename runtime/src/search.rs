@@ -4,12 +4,13 @@
 //! validation split (or the validation loss), so trials differ only in their hyperparameters.
 
 use crate::device::Placement;
-use crate::error::{RunError, RunResult};
+use crate::error::RunResult;
 use crate::prepare::Prepared;
 use crate::progress::Progress;
 use crate::train::{self, TrainConfig, ValScore};
 use mlp_compiler::ast::Direction;
-use mlp_compiler::program::{Model, Program, Search, Value};
+use mlp_compiler::plan::SearchStep;
+use mlp_compiler::program::{Distribution, Strategy, Value};
 use mlp_stdlib::rng::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -52,22 +53,13 @@ enum Dist {
 }
 
 impl Dist {
-    fn from_value(v: &Value) -> Option<Dist> {
-        let (call, args) = v.as_call()?;
-        let f = |k: &str| args.get(k).and_then(Value::as_f64);
-        Some(match call {
-            "choice" => match args.get("values") {
-                Some(Value::List(items)) => Dist::Choice(items.clone()),
-                Some(other) => Dist::Choice(vec![other.clone()]),
-                None => return None,
-            },
-            "uniform" => Dist::Uniform(f("low")?, f("high")?),
-            "loguniform" => Dist::LogUniform(f("low")?, f("high")?),
-            "int_range" => {
-                Dist::IntRange(f("low")? as i64, f("high")? as i64, f("step").unwrap_or(1.0).max(1.0) as i64)
-            }
-            _ => return None,
-        })
+    fn of(distribution: &Distribution) -> Dist {
+        match distribution {
+            Distribution::Choice { values } => Dist::Choice(values.clone()),
+            &Distribution::Uniform { low, high } => Dist::Uniform(low, high),
+            &Distribution::Loguniform { low, high } => Dist::LogUniform(low, high),
+            &Distribution::IntRange { low, high, step } => Dist::IntRange(low, high, step as i64),
+        }
     }
 
     fn sample(&self, rng: &mut Rng) -> Value {
@@ -134,64 +126,35 @@ impl Dist {
     }
 }
 
-fn strategy(search: &Search) -> (String, usize) {
-    match search.settings.get("strategy") {
-        Some(Value::Call { call, args }) => {
-            (call.clone(), args.get("trials").and_then(Value::as_f64).map_or(20, |t| t.max(1.0) as usize))
-        }
-        Some(other) => (other.as_str().unwrap_or("random").to_string(), 20),
-        None => ("random".into(), 20),
-    }
-}
-
-fn rounds(search: &Search) -> usize {
-    match search.settings.get("refine") {
-        Some(Value::Call { call, args }) if call == "coarse_to_fine" => {
-            args.get("rounds").and_then(Value::as_f64).map_or(2, |r| r.max(1.0) as usize)
-        }
-        _ => 1,
-    }
-}
-
 pub fn run(
-    program: &Program,
-    model: &Model,
-    search: &Search,
+    step: &SearchStep,
     data: &Prepared,
     placement: &Placement,
     progress: &dyn Progress,
 ) -> RunResult<SearchOutcome> {
-    let space: Vec<(String, Dist)> = search
-        .space
-        .iter()
-        .map(|(name, v)| {
-            Dist::from_value(v).map(|d| (name.clone(), d)).ok_or_else(|| {
-                RunError::new("E0806", format!("the search space of `{name}` is not a distribution this runtime knows"))
-                    .for_definition(&model.name)
-            })
-        })
-        .collect::<RunResult<_>>()?;
-    let (strategy, trials_per_round) = strategy(search);
-    let watch = train::watch_of(program);
-    let mut rng = Rng::new(crate::exec::seed_of(program) ^ 0x5EA4_C400);
+    let search = &step.search;
+    let space: Vec<(String, Dist)> = search.space.iter().map(|(name, d)| (name.clone(), Dist::of(d))).collect();
+    let strategy = search.settings.strategy;
+    let direction = step.train.watch.as_ref().map_or(Direction::Minimize, |w| w.direction);
+    let mut rng = Rng::new(step.train.seed.value() ^ 0x5EA4_C400);
     let mut outcome = SearchOutcome {
-        strategy: strategy.clone(),
-        direction: watch.direction,
+        strategy: strategy.name().to_string(),
+        direction,
         best: BTreeMap::new(),
         best_score: None,
         trials: Vec::new(),
     };
     let mut current = space.clone();
-    for round in 0..rounds(search) {
-        let candidates: Vec<BTreeMap<String, Value>> = match strategy.as_str() {
-            "grid" => grid(&current),
-            "bayesian" => Vec::new(),
-            _ => (0..trials_per_round).map(|_| sample(&current, &mut rng)).collect(),
+    for round in 0..search.settings.refine.rounds() {
+        let candidates: Vec<BTreeMap<String, Value>> = match strategy {
+            Strategy::Grid => grid(&current),
+            Strategy::Bayesian { .. } => Vec::new(),
+            Strategy::Random { trials } => (0..trials).map(|_| sample(&current, &mut rng)).collect(),
         };
-        if strategy == "bayesian" {
-            for t in 0..trials_per_round {
-                let params = propose(&current, &outcome.trials, watch.direction, t, &mut rng);
-                let val = trial(program, model, data, placement, &params, outcome.trials.len(), progress)?;
+        if let Strategy::Bayesian { trials } = strategy {
+            for t in 0..trials {
+                let params = propose(&current, &outcome.trials, direction, t, &mut rng);
+                let val = trial(step, data, placement, &params, outcome.trials.len(), progress)?;
                 outcome.trials.push(Trial { round, params, score: val.map(|v| v.objective.unwrap_or(v.loss)), val });
             }
         } else {
@@ -200,7 +163,7 @@ pub fn run(
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, params)| {
-                    let val = trial(program, model, data, placement, &params, first + i, progress)?;
+                    let val = trial(step, data, placement, &params, first + i, progress)?;
                     Ok(Trial { round, params, score: val.map(|v| v.objective.unwrap_or(v.loss)), val })
                 })
                 .collect();
@@ -208,7 +171,7 @@ pub fn run(
                 outcome.trials.push(t?);
             }
         }
-        if let Some(best) = best_trial(&outcome.trials, watch.direction) {
+        if let Some(best) = best_trial(&outcome.trials, direction) {
             outcome.best = best.params.clone();
             outcome.best_score = best.score;
             current = current
@@ -222,18 +185,16 @@ pub fn run(
 
 /// Trains one trial; its validation scores, or `None` when it diverged or had nothing to score.
 fn trial(
-    program: &Program,
-    model: &Model,
+    step: &SearchStep,
     data: &Prepared,
     placement: &Placement,
     params: &BTreeMap<String, Value>,
     index: usize,
     progress: &dyn Progress,
 ) -> RunResult<Option<ValScore>> {
-    let config = TrainConfig::resolve(program, model, params);
-    let watch = train::watch_of(program);
-    let label = format!("{}#{}", model.name, index + 1);
-    match train::train_network(model, &label, &config, data, placement, &watch, progress) {
+    let config = TrainConfig::resolve(&step.train, params)?;
+    let label = format!("{}#{}", step.train.model.name, index + 1);
+    match train::train_network(&label, &config, data, placement, step.train.watch.as_ref(), progress) {
         Ok(trained) => Ok(trained.best_score),
         // A diverging trial is a bad trial, not a failed run: the search moves on.
         Err(e) if e.code == "E0801" => Ok(None),

@@ -5,7 +5,8 @@
 use crate::data::{Table, tensor_array};
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, StringArray};
-use mlp_compiler::program::{Dataset, Value};
+use mlp_compiler::plan::FitStep;
+use mlp_compiler::program::Tokenizer;
 use mlp_compiler::types::ColumnType;
 use mlp_stdlib::tokenize::Vocabulary;
 use rayon::prelude::*;
@@ -21,10 +22,9 @@ pub struct Tokenized {
 /// Tokenizes the `text` inputs of `table` when `dataset` sets `tokenize`: the vocabulary of each
 /// column is fitted on the rows `train`, then every row (null texts as all padding) is encoded.
 /// Without the setting, or without text inputs, the table is returned as it is.
-pub fn apply(dataset: &Dataset, table: &Arc<Table>, train: &[usize]) -> RunResult<Tokenized> {
+pub fn apply(dataset: &FitStep, table: &Arc<Table>, train: &[usize]) -> RunResult<Tokenized> {
     let unchanged = || Tokenized { table: Arc::clone(table), vocabularies: BTreeMap::new() };
-    let Some(Value::Call { args, .. }) = dataset.settings.get("tokenize") else { return Ok(unchanged()) };
-    let size = args.get("vocabulary").and_then(Value::as_f64).map_or(10_000, |v| v.max(2.0) as usize);
+    let Some(Tokenizer::Words { vocabulary: size, .. }) = dataset.tokenize else { return Ok(unchanged()) };
     let mut out = (**table).clone();
     let mut vocabularies = BTreeMap::new();
     for column in &dataset.schema.columns {
@@ -43,7 +43,7 @@ pub fn apply(dataset: &Dataset, table: &Arc<Table>, train: &[usize]) -> RunResul
         }
         out.columns[index] = tensor_array(length, ids).map_err(|e| {
             RunError::new("E0803", format!("the token ids of `{}` cannot be stored: {e}", column.name))
-                .for_definition(&dataset.name)
+                .for_definition(&dataset.dataset)
         })?;
         vocabularies.insert(column.name.clone(), vocabulary);
     }

@@ -1,4 +1,4 @@
-//! The `train_model` step for `mlp` models: mini-batch training with the spec's optimizer, loss,
+//! The `train_model` step: mini-batch training with the spec's optimizer, loss,
 //! regularization and early stopping, deterministic for a seed, stopped by a diagnostic when the
 //! loss stops being a finite number.
 
@@ -6,127 +6,54 @@ use crate::batches::Augmenter;
 use crate::device::Placement;
 use crate::error::{RunError, RunResult};
 use crate::loss_scale::LossScale;
-use crate::network::{Network, NetworkInput};
+use crate::network::{NetworkInput, forward_chunked};
 use crate::predict::{EpochLog, TrainedNetwork, prediction_from_logits, to_tensor};
 use crate::prepare::{Prepared, Target};
 use crate::progress::Progress;
 use candle_core::{DType, Device, Tensor};
 use mlp_compiler::ast::Direction;
-use mlp_compiler::program::{Metric, Model, Program, Value};
+use mlp_compiler::plan::{Ranking, TrainStep};
+use mlp_compiler::program::{self, Architecture, Augmentation, Model, Stopping, Value};
 use mlp_compiler::types::Task;
-use mlp_stdlib::augment::Augmentation;
 use mlp_stdlib::loss::Loss;
-use mlp_stdlib::mlp::{Activation, Init, Mlp, MlpSpec};
-use mlp_stdlib::network::{Net, NetSpec};
+use mlp_stdlib::network::Net;
 use mlp_stdlib::optim::{Optimizer, OptimizerKind};
 use mlp_stdlib::rng::Rng;
 use std::collections::BTreeMap;
 
-/// Everything that decides one training run, resolved from the model's settings and any
-/// hyperparameters chosen by a search.
+/// Everything that decides one training run: the plan's training step with a search's
+/// hyperparameters applied, and the run's training seed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    pub hidden: Vec<usize>,
-    pub activation: Activation,
-    pub init: String,
-    pub dropout: f64,
-    pub batch_norm: bool,
-    pub epochs: usize,
-    pub batch: usize,
-    pub optimizer: OptimizerKind,
+    /// The model with any searched values in place (its network shaped for them).
+    pub model: Model,
     /// Epochs without improvement before stopping; `None` trains every epoch.
     pub patience: Option<usize>,
-    pub l1: f64,
-    pub l2: f64,
-    pub loss: String,
     pub seed: u64,
     /// The dataset's `augment` list, applied to training batches of image inputs.
     pub augment: Vec<Augmentation>,
 }
 
-fn int(v: Option<&Value>, default: i64) -> i64 {
-    match v {
-        Some(Value::Int(i)) => *i,
-        Some(Value::Float(f)) => *f as i64,
-        _ => default,
-    }
-}
-
-fn float(v: Option<&Value>, default: f64) -> f64 {
-    v.and_then(Value::as_f64).unwrap_or(default)
-}
-
 impl TrainConfig {
-    /// Reads the model's settings, with `overrides` (a search's hyperparameters) taking precedence.
-    pub fn resolve(program: &Program, model: &Model, overrides: &BTreeMap<String, Value>) -> TrainConfig {
-        let pipeline_seed = crate::exec::seed_of(program);
-        let augment = program
-            .datasets
-            .iter()
-            .find(|d| d.name == model.dataset)
-            .and_then(|d| d.settings.get("augment"))
-            // The checker validated the list against stdlib's declarations.
-            .map(|v| Augmentation::from_setting(v).expect("a checked `augment` list"))
-            .unwrap_or_default();
-        let settings = &model.settings;
-        let arch_args = model.architecture.as_call().map(|(_, a)| a.clone()).unwrap_or_default();
-        let get = |key: &str| overrides.get(key).or_else(|| settings.get(key)).or_else(|| arch_args.get(key));
-        let hidden = match get("hidden") {
-            Some(Value::List(items)) => items.iter().map(|v| int(Some(v), 64).max(1) as usize).collect(),
-            Some(v @ Value::Int(_)) => vec![int(Some(v), 64).max(1) as usize],
-            _ => vec![64],
+    /// The training step with `overrides` (a search's hyperparameters) in place of the model's own
+    /// settings, architecture arguments or optimizer parameters of the same names.
+    pub fn resolve(step: &TrainStep, overrides: &BTreeMap<String, Value>) -> RunResult<TrainConfig> {
+        let model = step.model.with_overrides(overrides).map_err(|why| {
+            RunError::new("E0806", format!("a searched value does not fit model `{}`: {why}", step.model.name))
+                .for_definition(&step.model.name)
+        })?;
+        let patience = match model.settings.early_stop {
+            Stopping::Patience { epochs } => Some(epochs),
+            Stopping::Never => None,
         };
-        let activation =
-            get("activation").and_then(Value::as_str).and_then(Activation::from_name).unwrap_or(Activation::Relu);
-        let init = get("init").and_then(Value::as_str).unwrap_or("auto").to_string();
-        let (optimizer_name, optimizer_args) = match settings.get("optimizer") {
-            Some(Value::Call { call, args }) => (call.clone(), args.clone()),
-            Some(other) => (other.as_str().unwrap_or("adam").to_string(), BTreeMap::new()),
-            None => ("adam".to_string(), BTreeMap::new()),
-        };
-        let opt = |key: &str, default: f64| float(overrides.get(key).or(optimizer_args.get(key)), default);
-        let optimizer = match optimizer_name.as_str() {
-            "adamw" => OptimizerKind::AdamW { lr: opt("lr", 3e-4), weight_decay: opt("weight_decay", 0.01) },
-            "sgd" => OptimizerKind::Sgd { lr: opt("lr", 0.01), momentum: opt("momentum", 0.0) },
-            _ => OptimizerKind::Adam { lr: opt("lr", 3e-4), beta1: opt("beta1", 0.9), beta2: opt("beta2", 0.999) },
-        };
-        let patience = match get("early_stop") {
-            Some(Value::Call { call, args }) if call == "patience" => Some(int(args.get("epochs"), 5).max(1) as usize),
-            Some(Value::Name(n)) if n == "patience" => Some(5),
-            _ => None,
-        };
-        let model_seed = int(get("seed"), 0) as u64;
-        TrainConfig {
-            hidden,
-            activation,
-            init,
-            dropout: float(get("dropout"), 0.0),
-            batch_norm: matches!(get("batch_norm"), Some(Value::Bool(true))),
-            epochs: int(get("epochs"), 100).max(1) as usize,
-            batch: int(get("batch"), 32).max(1) as usize,
-            optimizer,
-            patience,
-            l1: float(get("l1"), 0.0),
-            l2: float(get("l2"), 0.0),
-            loss: get("loss").and_then(Value::as_str).unwrap_or("auto").to_string(),
-            // The model's seed varies the run within the pipeline's seed.
-            seed: pipeline_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(model_seed),
-            augment,
-        }
+        // The model's seed varies the run within the pipeline's seed.
+        let seed = step.seed.value().wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(model.settings.seed as u64);
+        Ok(TrainConfig { model, patience, seed, augment: step.augment.clone() })
     }
 
     fn learning_rate(&self) -> f64 {
-        match self.optimizer {
-            OptimizerKind::Adam { lr, .. } | OptimizerKind::AdamW { lr, .. } | OptimizerKind::Sgd { lr, .. } => lr,
-        }
+        self.model.settings.optimizer.learning_rate()
     }
-}
-
-/// What early stopping watches: the objective on the validation split when it can be computed
-/// there, else the validation loss.
-pub struct Watch<'a> {
-    pub metric: Option<&'a Metric>,
-    pub direction: Direction,
 }
 
 /// Trains `model` on `prepared`'s training split, watching the validation split, on the device
@@ -138,36 +65,40 @@ pub struct Watch<'a> {
 /// epoch, so steps never wait for the host.
 #[allow(clippy::too_many_arguments)]
 pub fn train_network(
-    model: &Model,
     label: &str,
     config: &TrainConfig,
     prepared: &Prepared,
     placement: &Placement,
-    watch: &Watch<'_>,
+    watch: Option<&Ranking>,
     progress: &dyn Progress,
 ) -> RunResult<TrainedNetwork> {
+    let model = &config.model;
+    let settings = &model.settings;
     let device = placement.device.clone();
     let failed = |e: candle_core::Error| {
         RunError::new("E0803", format!("training `{label}` failed inside Candle: {e}")).for_definition(&model.name)
     };
     let task = prepared.task;
     let classes = prepared.classes.len();
-    let loss = match (task, config.loss.as_str()) {
-        (Task::Regression, "huber") => Loss::Huber { delta: 1.0 },
+    let loss = match (task, model.loss) {
+        (Task::Regression, program::Loss::Huber { delta }) => Loss::Huber { delta },
         (Task::Regression, _) => Loss::Mse,
-        (Task::Binary, "cross_entropy") => Loss::CrossEntropy,
+        (Task::Binary, program::Loss::CrossEntropy) => Loss::CrossEntropy,
         (Task::Binary, _) => Loss::Bce,
         (Task::Multiclass, _) => Loss::CrossEntropy,
     };
+    // One logit per class the training data holds (the checker's sample may have seen fewer).
     let outputs = match (task, loss) {
         (Task::Multiclass, _) | (Task::Binary, Loss::CrossEntropy) => classes,
         _ => 1,
     };
     let input = NetworkInput::of(model, prepared)?;
     let mut rng = Rng::new(config.seed);
-    let mut network = build(model, config, &input, outputs, &mut rng, &device).map_err(failed)?;
-    network.set_compute_dtype(placement.precision.dtype());
-    let mut optimizer = Optimizer::new(config.optimizer, network.vars()).map_err(failed)?;
+    debug_assert_eq!(model.network.input, input.shape);
+    let spec = model.network.clone().with_outputs(outputs);
+    let mut network = Net::new(&spec, &mut rng, &device).map_err(failed)?;
+    network.set_compute_dtype(crate::device::dtype(placement.precision));
+    let mut optimizer = Optimizer::new(optimizer_kind(settings.optimizer), network.vars()).map_err(failed)?;
     let train = &prepared.splits[0];
     let x_train = input.select(&train.x);
     let x_all = to_tensor(&x_train, &device).map_err(failed)?;
@@ -187,7 +118,7 @@ pub fn train_network(
         input: input.clone(),
         device: device.clone(),
         device_name: placement.name.clone(),
-        precision: placement.precision.name(),
+        precision: crate::device::precision_name(placement.precision),
         task,
         target: target_scaler,
         outputs,
@@ -201,14 +132,14 @@ pub fn train_network(
     let mut best: Option<(ValScore, Vec<(String, Tensor)>)> = None;
     let mut since_best = 0;
     let mut training_seconds = 0.0;
-    progress.training_started(label, config.epochs);
+    progress.training_started(label, settings.epochs);
     let mut step = 0usize;
-    for epoch in 1..=config.epochs {
+    for epoch in 1..=settings.epochs {
         let epoch_started = std::time::Instant::now();
         rng.shuffle(&mut order);
         let mut total = 0.0;
         let mut device_total: Option<Tensor> = None;
-        let batches: Vec<&[u32]> = order.chunks(config.batch).collect();
+        let batches: Vec<&[u32]> = order.chunks(settings.batch).collect();
         let mut augmented = augmentation.as_ref().map(|a| a.epoch(&x_train, &batches, epoch));
         for (batch_index, chunk) in batches.iter().enumerate() {
             step += 1;
@@ -223,7 +154,7 @@ pub fn train_network(
             let y = y_all.index_select(&index, 0).map_err(failed)?;
             let out = trained.network.forward_train(&x, &mut rng).map_err(failed)?;
             let mut value = loss.compute(&out, &y).map_err(failed)?;
-            value = add_penalties(value, &weights, config.l1, config.l2).map_err(failed)?;
+            value = add_penalties(value, &weights, settings.l1, settings.l2).map_err(failed)?;
             if read_every_step {
                 let scalar: f32 = value.to_dtype(DType::F32).and_then(|t| t.to_scalar()).map_err(failed)?;
                 if !scalar.is_finite() {
@@ -263,7 +194,7 @@ pub fn train_network(
         progress.epoch(label, epoch, train_loss, val_score);
         match (config.patience, watched) {
             (Some(patience), Some(score)) => {
-                if best.as_ref().is_none_or(|(b, _)| score.better_than(b, watch.direction)) {
+                if best.as_ref().is_none_or(|(b, _)| score.better_than(b, direction_of(watch))) {
                     best = Some((score, trained.network.snapshot().map_err(failed)?));
                     trained.best_epoch = epoch;
                     trained.best_score = Some(score);
@@ -291,31 +222,18 @@ pub fn train_network(
     Ok(trained)
 }
 
-/// Builds the network the model's architecture names, with initial weights from `rng`.
-fn build(
-    model: &Model,
-    config: &TrainConfig,
-    input: &NetworkInput,
-    outputs: usize,
-    rng: &mut Rng,
-    device: &Device,
-) -> candle_core::Result<Network> {
-    // `cnn` and `lstm`: the layer list (or `lstm(hidden, layers)`) as the checker shaped it.
-    if let Some(mut spec) = NetSpec::from_model(model) {
-        debug_assert_eq!(spec.input, input.shape);
-        spec.outputs = outputs;
-        return Ok(Network::Layers(Box::new(Net::new(spec, rng, device)?)));
+/// The stdlib optimizer for a typed `optimizer` setting.
+fn optimizer_kind(optimizer: program::Optimizer) -> OptimizerKind {
+    match optimizer {
+        program::Optimizer::Adam { lr, beta1, beta2 } => OptimizerKind::Adam { lr, beta1, beta2 },
+        program::Optimizer::Adamw { lr, weight_decay } => OptimizerKind::AdamW { lr, weight_decay },
+        program::Optimizer::Sgd { lr, momentum } => OptimizerKind::Sgd { lr, momentum },
     }
-    let spec = MlpSpec {
-        inputs: input.width,
-        hidden: config.hidden.clone(),
-        outputs,
-        activation: config.activation,
-        init: Init::resolve(&config.init, config.activation),
-        dropout: config.dropout,
-        batch_norm: config.batch_norm,
-    };
-    Ok(Network::Mlp(Mlp::new(spec, rng, device)?))
+}
+
+/// Which way the watched number improves: the objective's direction, or lower validation loss.
+fn direction_of(watch: Option<&Ranking>) -> Direction {
+    watch.map_or(Direction::Minimize, |w| w.direction)
 }
 
 /// L2 adds `l2/2 · Σw²` and L1 adds `l1 · Σ|w|` over the weight matrices (not biases) to the
@@ -402,14 +320,15 @@ impl<'a> Validation<'a> {
     }
 
     /// The validation objective and loss, or `None` without validation rows.
-    fn score(&self, trained: &TrainedNetwork, watch: &Watch<'_>) -> candle_core::Result<Option<ValScore>> {
+    fn score(&self, trained: &TrainedNetwork, watch: Option<&Ranking>) -> candle_core::Result<Option<ValScore>> {
         let (Some(x), Some(y)) = (&self.x, &self.y) else { return Ok(None) };
-        let logits = trained.network.forward_chunked(x)?;
+        let logits = forward_chunked(&trained.network, x)?;
         let loss: f32 = self.loss.compute(&logits, y)?.to_dtype(DType::F32)?.to_scalar()?;
         let mut objective = None;
-        if let Some((name, args)) = watch.metric.and_then(|m| m.builtin.as_call()) {
+        if let Some(watch) = watch {
             let prediction = prediction_from_logits(trained, &logits)?;
-            objective = crate::evaluate::compute(name, args, &prediction, self.truth).ok().filter(|v| v.is_finite());
+            objective =
+                crate::evaluate::compute(&watch.metric.kind, &prediction, self.truth).ok().filter(|v| v.is_finite());
         }
         Ok(Some(ValScore { objective, loss: loss as f64 }))
     }
@@ -438,38 +357,35 @@ fn diverged(
         .for_definition(&model.name)
 }
 
-/// What early stopping and search watch for a program: its objective.
-pub fn watch_of(program: &mlp_compiler::program::Program) -> Watch<'_> {
-    match &program.objective {
-        Some(objective) => Watch {
-            metric: program.metrics.iter().find(|m| m.name == objective.metric),
-            direction: objective.direction,
-        },
-        None => Watch { metric: None, direction: Direction::Minimize },
-    }
-}
-
-/// The hyperparameters of a training run, for the run record.
+/// The hyperparameters of a training run, for the run record: the architecture's arguments
+/// (an `mlp`'s hidden sizes and activation, an `lstm`'s hidden size and layer count; a `cnn` is
+/// its layer list, recorded in the plan) and the training settings.
 pub fn describe(config: &TrainConfig) -> serde_json::Value {
-    let (optimizer, lr) = match config.optimizer {
-        OptimizerKind::Adam { lr, .. } => ("adam", lr),
-        OptimizerKind::AdamW { lr, .. } => ("adamw", lr),
-        OptimizerKind::Sgd { lr, .. } => ("sgd", lr),
-    };
-    serde_json::json!({
-        "hidden": config.hidden,
-        "activation": format!("{:?}", config.activation).to_lowercase(),
-        "dropout": config.dropout,
-        "batch_norm": config.batch_norm,
-        "epochs": config.epochs,
-        "batch": config.batch,
-        "optimizer": optimizer,
-        "lr": lr,
-        "l1": config.l1,
-        "l2": config.l2,
+    let settings = &config.model.settings;
+    let mut record = serde_json::json!({
+        "dropout": settings.dropout,
+        "batch_norm": settings.batch_norm,
+        "epochs": settings.epochs,
+        "batch": settings.batch,
+        "optimizer": settings.optimizer.name(),
+        "lr": settings.optimizer.learning_rate(),
+        "l1": settings.l1,
+        "l2": settings.l2,
         "patience": config.patience,
         "seed": config.seed,
-    })
+    });
+    match &config.model.architecture {
+        Architecture::Mlp { hidden, activation, .. } => {
+            record["hidden"] = serde_json::json!(hidden);
+            record["activation"] = serde_json::json!(activation.name());
+        }
+        Architecture::Lstm { hidden, layers } => {
+            record["hidden"] = serde_json::json!(hidden);
+            record["layers"] = serde_json::json!(layers);
+        }
+        Architecture::Cnn => {}
+    }
+    record
 }
 
 /// A learning rate as a person would write it: `0.001`, `3e-4`, `1e30`.

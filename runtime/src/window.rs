@@ -15,7 +15,8 @@ use crate::column_view::{ColumnView, tensor, view};
 use crate::data::{FileRows, Table, tensor_array};
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
-use mlp_compiler::program::{Dataset, Value};
+use mlp_compiler::plan::SplitStep;
+use mlp_compiler::program::{Missing, Split, Windowing};
 use std::sync::Arc;
 
 /// The column the windows go to, as the checker names it.
@@ -23,21 +24,15 @@ pub use mlp_compiler::check::WINDOW_COLUMN;
 
 /// `table` with its rows turned into windows when `dataset` sets `window`; the table itself
 /// otherwise.
-pub fn apply(dataset: &Dataset, table: Arc<Table>) -> RunResult<Arc<Table>> {
-    let Some(Value::Call { args, .. }) = dataset.settings.get("window") else { return Ok(table) };
-    let count = |key: &str| args.get(key).and_then(Value::as_f64).map_or(1, |v| v.max(1.0) as usize);
-    let (length, step, horizon) = (count("length"), count("step"), count("horizon"));
-    let fail = |message: String| RunError::new("E0714", message).for_definition(&dataset.name);
+pub fn apply(dataset: &SplitStep, table: Arc<Table>) -> RunResult<Arc<Table>> {
+    let Some(Windowing::Sliding { length, step, horizon }) = dataset.window else { return Ok(table) };
+    let fail = |message: String| RunError::new("E0714", message).for_definition(&dataset.dataset);
 
     // The windowed columns: what the checker replaced by `window`, in table order.
-    let excluded: Vec<&str> = match dataset.settings.get("exclude") {
-        Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
     let windowed: Vec<usize> = (0..table.names.len())
         .filter(|&i| {
-            let name = table.names[i].as_str();
-            name != dataset.label && !excluded.contains(&name) && !dataset.inputs.iter().any(|n| n == name)
+            let name = &table.names[i];
+            *name != dataset.label && !dataset.exclude.contains(name) && !dataset.inputs.contains(name)
         })
         .collect();
     let mut values: Vec<Vec<Option<f64>>> = Vec::with_capacity(windowed.len());
@@ -50,16 +45,15 @@ pub fn apply(dataset: &Dataset, table: Arc<Table>) -> RunResult<Arc<Table>> {
                     format!("column `{}` is not numeric, so it cannot be windowed", table.names[i]),
                 )
                 .with_help("exclude it: `exclude = [...]`")
-                .for_definition(&dataset.name));
+                .for_definition(&dataset.dataset));
             }
         }
     }
 
     // Time order.
     let mut order: Vec<usize> = (0..table.rows).collect();
-    if let Some(Value::Call { call, args }) = dataset.settings.get("split") {
-        if call == "by_time" {
-            let column = args.get("column").and_then(Value::as_str).unwrap_or_default();
+    if let Split::ByTime { column, .. } = &dataset.split {
+        {
             match view(&table, column)? {
                 ColumnView::Numbers(keys) => {
                     order.sort_by(|&a, &b| keys[a].unwrap_or(f64::NAN).total_cmp(&keys[b].unwrap_or(f64::NAN)))
@@ -72,7 +66,7 @@ pub fn apply(dataset: &Dataset, table: Arc<Table>) -> RunResult<Arc<Table>> {
     }
 
     // Missing values: dropped, or carried forward.
-    let drop = matches!(dataset.settings.get("missing").and_then(Value::as_str), Some("drop") | None);
+    let drop = dataset.missing == Missing::Drop;
     let mut kept: Vec<usize> = Vec::with_capacity(order.len());
     let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(order.len()); values.len()];
     let mut last: Vec<Option<f64>> = vec![None; values.len()];
@@ -101,7 +95,7 @@ pub fn apply(dataset: &Dataset, table: Arc<Table>) -> RunResult<Arc<Table>> {
     if targets.is_empty() {
         return Err(fail(format!(
             "dataset `{}` has {} usable rows, too few for one window of {length} rows with horizon {horizon}",
-            dataset.name,
+            dataset.dataset,
             kept.len()
         ))
         .with_help(format!("a window needs {} rows: use a shorter window, or more data", length + horizon)));

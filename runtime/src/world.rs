@@ -1,5 +1,6 @@
 //! The file-system [`World`]: how the CLI and the runtime give the compiler source files and data samples.
 
+use mlp_compiler::program::Format;
 use mlp_compiler::world::{DirEntry, Sample, SampleError, World};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -13,12 +14,15 @@ impl World for FsWorld {
             .map_err(|e| format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
     }
 
-    fn sample(&self, format: &str, path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
+    fn sample(&self, format: &Format, path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
         let file = first_match(path)?;
         match format {
-            "csv" => sample_csv(&file, delimiter, max_rows),
-            "jsonl" => sample_jsonl(&file, max_rows),
-            other => Err(SampleError::Unsupported(format!("{other} files are read by the runtime, not the checker"))),
+            Format::Csv { delimiter, .. } => sample_csv(&file, delimiter.byte(), max_rows),
+            Format::Jsonl { .. } => sample_jsonl(&file, max_rows),
+            other => Err(SampleError::Unsupported(format!(
+                "{} files are read by the runtime, not the checker",
+                other.name()
+            ))),
         }
     }
 

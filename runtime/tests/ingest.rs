@@ -7,13 +7,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
-use mlp_compiler::program::{Source, Value};
+use mlp_compiler::plan::LoadStep;
+use mlp_compiler::program::{Delimiter, Format};
 use mlp_compiler::types::{Column, ColumnType, Schema, infer_column};
 use mlp_compiler::world::World;
 use mlp_runtime::data::{Table, load, parse_csv};
 use mlp_runtime::world::FsWorld;
 use proptest::prelude::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
@@ -28,16 +28,16 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn source(format: &str, path: &Path, schema: Schema) -> Source {
-    let mut args = BTreeMap::new();
-    args.insert("path".to_string(), Value::String(path.display().to_string()));
-    Source {
-        name: "s".into(),
-        format: Value::Call { call: format.into(), args },
-        path: path.to_path_buf(),
-        schema,
-        settings: Default::default(),
-    }
+/// The load step of a source of `format` (`csv`, `jsonl`, `parquet`) at `path`.
+fn source(format: &str, path: &Path, schema: Schema) -> LoadStep {
+    let path_text = path.display().to_string();
+    let format = match format {
+        "csv" => Format::Csv { path: path_text, delimiter: Delimiter(b',') },
+        "jsonl" => Format::Jsonl { path: path_text },
+        "parquet" => Format::Parquet { path: path_text },
+        other => panic!("no test source of format `{other}`"),
+    };
+    LoadStep { source: "s".into(), format, schema, path: path.to_path_buf(), labels: None }
 }
 
 fn schema(columns: &[(&str, ColumnType)]) -> Schema {
@@ -49,7 +49,8 @@ fn schema(columns: &[(&str, ColumnType)]) -> Schema {
 
 /// The schema the checker would infer for a CSV file.
 fn inferred(path: &Path) -> Schema {
-    let sample = FsWorld.sample("csv", path, b',', 1000).expect("sample");
+    let csv = Format::Csv { path: path.display().to_string(), delimiter: Delimiter(b',') };
+    let sample = FsWorld.sample(&csv, path, 1000).expect("sample");
     let columns = sample
         .columns
         .iter()
@@ -99,7 +100,7 @@ fn every_corpus_case_fails_with_its_code_line_and_column() {
         let compilation = mlp_compiler::compile(&FsWorld, &spec).expect("compiles");
         assert!(!compilation.has_errors(), "{name}: the spec must pass check: {:?}", compilation.diagnostics);
         let program = compilation.program.expect("program");
-        let error = match load(&program.sources[0]) {
+        let error = match load(&LoadStep::of(&program.sources[0])) {
             Ok(table) => panic!("{name}: loaded {} rows", table.rows),
             Err(error) => error,
         };
@@ -138,7 +139,7 @@ fn the_examples_load_with_their_inferred_types() {
         let compilation = mlp_compiler::compile(&FsWorld, &repo().join(spec)).expect("compiles");
         let program = compilation.program.expect("program");
         let source = &program.sources[0];
-        let table = load(source).expect("loads");
+        let table = load(&LoadStep::of(source)).expect("loads");
         assert_eq!(table.rows, rows, "{spec}");
         assert_eq!(table.names.len(), source.schema.columns.len());
         for (column, array) in source.schema.columns.iter().zip(&table.columns) {

@@ -2,6 +2,7 @@
 //! evaluates on real data through the reference evaluator. (Metrics are held to the registry in
 //! stdlib/tests/registry.rs.)
 
+use mlp_compiler::plan::LoadStep;
 use mlp_compiler::stdlib::Stdlib;
 use mlp_runtime::world::FsWorld;
 use mlp_stdlib::registry::{BUILTINS, Status};
@@ -37,13 +38,13 @@ fn every_declared_function_evaluates_on_real_data() {
     let errors: Vec<_> = compilation.diagnostics.iter().filter(|d| d.is_error()).map(|d| &d.message).collect();
     assert!(errors.is_empty(), "{errors:?}");
     let program = compilation.program.expect("a program");
-    let table = mlp_runtime::data::load(&program.sources[0]).expect("iris loads");
+    let table = mlp_runtime::data::load(&LoadStep::of(&program.sources[0])).expect("iris loads");
     let expressions = mlp_runtime::expressions::Expressions::new(mlp_expr::Engine::Jit);
     for name in &names {
         let feature = program.features.iter().find(|f| &f.name == name).expect("feature checked");
         let values = expressions
-            .evaluate(&feature.expr, &table, &[])
-            .unwrap_or_else(|e| panic!("{name} = {}: {e}", feature.text));
+            .evaluate(&feature.expression.expr, &table, &[])
+            .unwrap_or_else(|e| panic!("{name} = {}: {e}", feature.expression.text));
         assert_eq!(values.len(), 150, "{name}");
     }
 }

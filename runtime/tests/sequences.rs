@@ -3,7 +3,9 @@
 //! from `mlpc check`'s program through `split` and `fit_transform`.
 
 use mlp_compiler::check::compile_text;
+use mlp_compiler::plan::{FitStep, LoadStep, SplitStep};
 use mlp_compiler::program::Program;
+use mlp_compiler::program::Seed;
 use mlp_compiler::types::ColumnType;
 use mlp_runtime::column_view::{ColumnView, tensor, view};
 use mlp_runtime::data::load;
@@ -32,10 +34,10 @@ fn program(dir: &Path, spec: &str) -> Program {
 
 /// Loads, splits and prepares the program's first dataset.
 fn prepared(program: &Program) -> (SplitRows, Prepared) {
-    let table = load(&program.sources[0]).expect("the data loads");
+    let table = load(&LoadStep::of(&program.sources[0])).expect("the data loads");
     let dataset = &program.datasets[0];
-    let rows = prepare::split(dataset, Arc::new(table), 42).expect("split");
-    let prepared = prepare::fit_transform(dataset, &rows).expect("fit_transform");
+    let rows = prepare::split(&SplitStep::of(dataset, Seed(42)), Arc::new(table)).expect("split");
+    let prepared = prepare::fit_transform(&FitStep::of(dataset), &rows).expect("fit_transform");
     (rows, prepared)
 }
 

@@ -2,7 +2,9 @@
 //! diagnostics, and per-channel normalization fitted on the training split.
 
 use mlp_compiler::check::compile_text;
+use mlp_compiler::plan::{FitStep, LoadStep, SplitStep};
 use mlp_compiler::program::Program;
+use mlp_compiler::program::Seed;
 use mlp_runtime::column_view::{ColumnView, tensor, view};
 use mlp_runtime::data::load;
 use mlp_runtime::prepare::{self, Prepared};
@@ -33,10 +35,10 @@ fn program(dir: &Path, spec: &str) -> Program {
 
 /// Loads, splits and prepares the program's first dataset.
 fn prepared(program: &Program) -> Prepared {
-    let table = load(&program.sources[0]).expect("the data loads");
+    let table = load(&LoadStep::of(&program.sources[0])).expect("the data loads");
     let dataset = &program.datasets[0];
-    let rows = prepare::split(dataset, Arc::new(table), 42).expect("split");
-    prepare::fit_transform(dataset, &rows).expect("fit_transform")
+    let rows = prepare::split(&SplitStep::of(dataset, Seed(42)), Arc::new(table)).expect("split");
+    prepare::fit_transform(&FitStep::of(dataset), &rows).expect("fit_transform")
 }
 
 const RGB_SPEC: &str = r#"
@@ -62,7 +64,7 @@ fn pixel_columns_fuse_into_one_channel_first_column() {
     std::fs::write(dir.join("data.csv"), "y,px_3,px_0,px_1,px_2\na,4,1,2,3\nb,8,5,6,7\na,12,9,10,11\nb,16,13,14,15\n")
         .unwrap();
     let program = program(&dir, RGB_SPEC);
-    let table = load(&program.sources[0]).expect("loads");
+    let table = load(&LoadStep::of(&program.sources[0])).expect("loads");
     assert_eq!(table.names, ["px", "y"]);
     let t = tensor(table.column("px").unwrap()).expect("a tensor column");
     assert_eq!(t.width, 4);
@@ -76,18 +78,18 @@ fn a_missing_or_non_numeric_pixel_is_an_error_naming_it() {
     let dir = scratch("holes");
     let program = program(&dir, &RGB_SPEC.replace("data.csv", "holes.csv"));
     std::fs::write(dir.join("holes.csv"), "px_0,px_1,px_2,px_3,y\n1,2,3,4,a\n1,,3,4,b\n").unwrap();
-    let error = load(&program.sources[0]).expect_err("a hole");
+    let error = load(&LoadStep::of(&program.sources[0])).expect_err("a hole");
     assert_eq!(error.code, "E0717", "{error:?}");
     assert!(error.message.contains("`px_1`"), "{}", error.message);
     assert_eq!(error.location.as_ref().and_then(|l| l.line), Some(3));
 
     std::fs::write(dir.join("holes.csv"), "px_0,px_1,px_2,px_3,y\n1,2,3,4,a\n1,2,x,4,b\n").unwrap();
-    let error = load(&program.sources[0]).expect_err("text");
+    let error = load(&LoadStep::of(&program.sources[0])).expect_err("text");
     assert_eq!(error.code, "E0717", "{error:?}");
     assert!(error.message.contains("`x`") && error.message.contains("`px_2`"), "{}", error.message);
 
     std::fs::write(dir.join("holes.csv"), "px_0,px_1,px_3,y\n1,2,4,a\n1,2,4,b\n").unwrap();
-    let error = load(&program.sources[0]).expect_err("a missing column");
+    let error = load(&LoadStep::of(&program.sources[0])).expect_err("a missing column");
     assert_eq!(error.code, "E0716", "{error:?}");
     assert!(error.message.contains("`px_2`"), "{}", error.message);
 }
@@ -204,7 +206,7 @@ fn a_folder_per_class_gives_resized_channel_first_images() {
     let rgb = program(&dir, FOLDER_SPEC);
     let schema = &rgb.sources[0].schema;
     assert_eq!(schema.columns[0].ty, mlp_compiler::types::ColumnType::Image { channels: 3, height: 4, width: 4 });
-    let table = load(&rgb.sources[0]).expect("the images load");
+    let table = load(&LoadStep::of(&rgb.sources[0])).expect("the images load");
     assert_eq!(table.rows, 8);
     let image = tensor(table.column("image").unwrap()).unwrap();
     assert_eq!(image.width, 48);
@@ -220,7 +222,7 @@ fn a_folder_per_class_gives_resized_channel_first_images() {
     assert!(table.origin(5).unwrap().path.ends_with("dog/1.JPG"));
 
     let grey = program(&dir, &FOLDER_SPEC.replace("channels: 3", "channels: 1"));
-    let table = load(&grey.sources[0]).unwrap();
+    let table = load(&LoadStep::of(&grey.sources[0])).unwrap();
     let image = tensor(table.column("image").unwrap()).unwrap();
     assert_eq!(image.width, 16);
     // Luma of (10, 20, 30) by the Rec. 709 weights the image crate uses.
@@ -234,19 +236,19 @@ fn broken_images_and_folders_fail_with_their_codes() {
     write_images(&dir.join("pictures"), "dog", 2, [1, 2, 3], 4);
     let program = program(&dir, FOLDER_SPEC);
     std::fs::write(dir.join("pictures/dog/broken.png"), b"\x89PNG not really").unwrap();
-    let error = load(&program.sources[0]).expect_err("undecodable");
+    let error = load(&LoadStep::of(&program.sources[0])).expect_err("undecodable");
     assert_eq!(error.code, "E0722");
     assert!(error.message.contains("`broken.png`"), "{}", error.message);
     std::fs::remove_file(dir.join("pictures/dog/broken.png")).unwrap();
 
     std::fs::create_dir_all(dir.join("pictures/empty")).unwrap();
-    assert_eq!(load(&program.sources[0]).expect_err("an empty class").code, "E0723");
+    assert_eq!(load(&LoadStep::of(&program.sources[0])).expect_err("an empty class").code, "E0723");
     let compilation = compile_text(&FsWorld, &dir.join("spec.mlp"), FOLDER_SPEC);
     assert!(compilation.diagnostics.iter().any(|d| d.code == "E0312" && d.message.contains("`empty`")));
     std::fs::remove_dir(dir.join("pictures/empty")).unwrap();
 
     std::fs::remove_dir_all(dir.join("pictures/dog")).unwrap();
-    assert_eq!(load(&program.sources[0]).expect_err("one class").code, "E0724");
+    assert_eq!(load(&LoadStep::of(&program.sources[0])).expect_err("one class").code, "E0724");
     let compilation = compile_text(&FsWorld, &dir.join("spec.mlp"), FOLDER_SPEC);
     assert!(compilation.diagnostics.iter().any(|d| d.code == "E0312" && d.message.contains("only `cat`")));
 }
@@ -289,7 +291,7 @@ fn parquet_images_are_element_columns_or_one_list_column() {
     let spec = RGB_SPEC.replace("csv(\"data.csv\")", "parquet(\"FILE\")").replace("image(2, 1, 2)", "image(1, 2, 2)");
     for file in ["elements.parquet", "fixed.parquet", "list.parquet"] {
         let program = program(&dir, &spec.replace("FILE", file));
-        let table = load(&program.sources[0]).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        let table = load(&LoadStep::of(&program.sources[0])).unwrap_or_else(|e| panic!("{file}: {e:?}"));
         let image = tensor(table.column("px").unwrap()).expect("a tensor column");
         assert_eq!(image.row(2), [20.0, 21.0, 22.0, 23.0], "{file}");
     }
@@ -303,7 +305,7 @@ fn parquet_images_are_element_columns_or_one_list_column() {
     }
     write("short.parquet", vec![("px", Arc::new(short.finish())), ("y", labels)]);
     let program = program(&dir, &spec.replace("FILE", "short.parquet"));
-    let error = load(&program.sources[0]).expect_err("a short row");
+    let error = load(&LoadStep::of(&program.sources[0])).expect_err("a short row");
     assert_eq!(error.code, "E0717");
     assert!(error.message.contains("row 2") && error.message.contains("3 values"), "{}", error.message);
 }

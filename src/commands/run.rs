@@ -41,16 +41,17 @@ pub fn run(
         eprintln!("not run: the spec has errors");
         return 1;
     };
-    let mut program = program.clone();
-    if let Some(seed) = seed {
-        program.pipeline.settings.insert("seed".into(), mlp_compiler::program::Value::Int(seed));
-    }
-    let program = &program;
-    let plan = mlp_compiler::plan::lower(program);
     let (runs, db) = record_paths(&absolute, runs_dir);
     let bars = Bars::new();
-    let options = RunOptions { spec: file.to_path_buf(), runs_dir: runs, db_path: db, progress: &bars, device };
-    let result = mlp_runtime::run(program, &plan, &options);
+    let options = RunOptions {
+        spec: file.to_path_buf(),
+        runs_dir: runs,
+        db_path: db,
+        progress: &bars,
+        device,
+        seed: seed.map(mlp_compiler::program::Seed),
+    };
+    let result = mlp_runtime::run(program, &options);
     bars.finish();
     match result {
         Ok(report) => {

@@ -1,5 +1,12 @@
 //! Seeded image augmentation for training batches: the `augmentation` built-ins of
-//! `stdlib/data.mlp` (`flip()`, `crop(padding)`, `rotate(degrees)`).
+//! `stdlib/data.mlp`, as the checker types them ([`Augmentation`]).
+//!
+//! - `flip()` mirrors an image left to right with probability 1/2.
+//! - `crop(padding)` shifts it by a uniform whole number of pixels in [-padding, padding] along
+//!   each axis: the same as padding it with `padding` zeros and cropping the original size at a
+//!   random offset.
+//! - `rotate(degrees)` turns it about its centre by a uniform angle in [-|degrees|, |degrees|],
+//!   sampling bilinearly; pixels whose source lies outside the image become zero.
 //!
 //! [`augment`] transforms a batch of images in place. Every random choice is drawn from the
 //! pipeline's [`Rng`] before any pixel moves, image by image and operation by operation in a fixed
@@ -10,68 +17,8 @@
 //! Augmentation is for the training split only: validation and test images are scored as they are.
 
 use crate::rng::Rng;
-use mlp_compiler::program::Value;
+use mlp_compiler::program::Augmentation;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
-
-/// One augmentation, applied independently to each image of a batch.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Augmentation {
-    /// Mirror left–right with probability 1/2.
-    Flip,
-    /// Shift by a uniform whole number of pixels in [-padding, padding] along each axis, filling
-    /// the uncovered border with zeros: the same as padding by `padding` zeros and cropping the
-    /// original size at a random offset.
-    Crop { padding: usize },
-    /// Rotate about the image centre by a uniform angle in [-degrees, degrees], sampling
-    /// bilinearly; pixels whose source lies outside the image become zero.
-    Rotate { degrees: f64 },
-}
-
-impl Augmentation {
-    /// The augmentation a stdlib call names: `flip`, `crop` (argument `padding`, default 2) or
-    /// `rotate` (argument `degrees`, default 10), with arguments as the checker binds them.
-    pub fn from_call(name: &str, args: &BTreeMap<String, Value>) -> Result<Augmentation, String> {
-        match name {
-            "flip" => Ok(Augmentation::Flip),
-            "crop" => {
-                let padding = match args.get("padding") {
-                    None => 2,
-                    Some(Value::Int(p)) if *p >= 0 => *p as usize,
-                    Some(other) => return Err(format!("`crop` needs a whole number of pixels, found {other:?}")),
-                };
-                Ok(Augmentation::Crop { padding })
-            }
-            "rotate" => {
-                let degrees = match args.get("degrees") {
-                    None => 10.0,
-                    Some(v) => match v.as_f64() {
-                        Some(d) if d.is_finite() => d.abs(),
-                        _ => return Err(format!("`rotate` needs an angle in degrees, found {v:?}")),
-                    },
-                };
-                Ok(Augmentation::Rotate { degrees })
-            }
-            other => Err(format!("unknown augmentation `{other}`")),
-        }
-    }
-
-    /// The augmentations of a dataset's `augment` setting (a list of calls or bare names).
-    pub fn from_setting(value: &Value) -> Result<Vec<Augmentation>, String> {
-        let items: &[Value] = match value {
-            Value::List(items) => items,
-            single => std::slice::from_ref(single),
-        };
-        items
-            .iter()
-            .map(|item| match item {
-                Value::Call { call, args } => Augmentation::from_call(call, args),
-                Value::Name(name) => Augmentation::from_call(name, &BTreeMap::new()),
-                other => Err(format!("not an augmentation: {other:?}")),
-            })
-            .collect()
-    }
-}
 
 /// What one operation does to one image, drawn before any pixel moves.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,7 +70,9 @@ fn draw(ops: &[Augmentation], rng: &mut Rng, steps: &mut Vec<Step>) {
                 }
             }
             Augmentation::Rotate { degrees } => {
-                let angle = (2.0 * rng.next_f64() - 1.0) * degrees;
+                // The range is symmetric, so `rotate(-10)` means `rotate(10)`: the same draws,
+                // the same angles.
+                let angle = (2.0 * rng.next_f64() - 1.0) * degrees.abs();
                 if angle != 0.0 {
                     let (cos, sin) = cos_sin_degrees(angle);
                     steps.push(Step::Rotate { cos, sin });
@@ -415,27 +364,22 @@ mod tests {
     }
 
     #[test]
-    fn from_setting_reads_the_checked_values() {
-        let mut args = BTreeMap::new();
-        args.insert("padding".to_string(), Value::Int(4));
-        let mut rot = BTreeMap::new();
-        rot.insert("degrees".to_string(), Value::Float(12.5));
-        let setting = Value::List(vec![
-            Value::Name("flip".into()),
-            Value::Call { call: "crop".into(), args },
-            Value::Call { call: "rotate".into(), args: rot },
-        ]);
-        assert_eq!(
-            Augmentation::from_setting(&setting).unwrap(),
-            vec![Augmentation::Flip, Augmentation::Crop { padding: 4 }, Augmentation::Rotate { degrees: 12.5 }]
-        );
-        assert!(Augmentation::from_call("blur", &BTreeMap::new()).is_err());
-        assert!(augment_noop_on_empty());
+    fn a_negative_angle_rotates_as_its_magnitude() {
+        let shape = [1, 6, 6];
+        let original = batch(8, shape, 14);
+        let rotated = |degrees: f64| {
+            let mut data = original.clone();
+            augment(&mut data, shape, &[Augmentation::Rotate { degrees }], &mut Rng::new(15));
+            data
+        };
+        assert_eq!(rotated(-20.0), rotated(20.0));
+        assert_ne!(rotated(20.0), original);
     }
 
-    fn augment_noop_on_empty() -> bool {
+    #[test]
+    fn an_empty_batch_is_left_alone() {
         let mut empty: Vec<f32> = Vec::new();
         augment(&mut empty, [1, 2, 2], &[Augmentation::Flip], &mut Rng::new(0));
-        empty.is_empty()
+        assert!(empty.is_empty());
     }
 }

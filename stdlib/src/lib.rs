@@ -1,13 +1,14 @@
-//! mlp-stdlib: the Rust implementations of the built-ins declared in `stdlib/*.mlp`, registered
-//! under the same names (see [`registry`]): metrics, baselines, splits, transforms, layers, losses
-//! and optimizers. The declarations stay the single source of truth for signatures and docs.
+//! mlp-stdlib: the Rust implementations of the built-ins declared in `stdlib/*.mlp`, taking them
+//! as the checker types them (`mlp_compiler::program`): metrics, baselines, splits, transforms,
+//! augmentations, networks and their layers, losses and optimizers. [`registry`] records where
+//! each declared built-in is implemented; the declarations stay the single source of truth for
+//! signatures and docs.
 
 pub mod augment;
 pub mod linear;
 pub mod loss;
 pub mod matrix;
 pub mod metrics;
-pub mod mlp;
 pub mod network;
 pub mod optim;
 pub mod outcome;

@@ -9,38 +9,16 @@
 //! distinct score, so tied scores move together as in scikit-learn and every metric is
 //! O(n log n).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use mlp_compiler::program::Value;
+use mlp_compiler::program::{Bound, BoundedMetric, MetricKind};
 
 use crate::matrix::Matrix;
 use crate::outcome::{Outcome, predicted_classes};
 
-/// Every metric [`compute`] implements, named as in `stdlib/metrics.mlp`.
-pub const METRICS: &[&str] = &[
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "pr_mean",
-    "precision_at",
-    "recall_at",
-    "average_precision",
-    "map",
-    "roc_auc",
-    "log_loss",
-    "mse",
-    "mae",
-    "rmse",
-    "r2",
-];
-
 /// Why a metric has no value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricError {
-    /// The name is not one of [`METRICS`].
-    UnknownMetric(String),
     /// The metric does not apply to this kind of outcome; `task` is `binary`, `multiclass` or
     /// `regression`, as in the `tasks` attribute of the declaration.
     WrongTask { metric: String, task: String },
@@ -55,9 +33,7 @@ pub enum MetricError {
     ClassOutOfRange { row: usize, class: usize, classes: usize },
     /// A NaN or infinite probability, truth or prediction.
     NotFinite { row: usize, what: String },
-    /// A required argument (e.g. `bound` of `precision_at`) is absent.
-    MissingArgument { metric: String, argument: String },
-    /// An argument or the decision threshold has the wrong shape or value.
+    /// A bound on the wrong metric or of no number, or a NaN decision threshold.
     InvalidArgument { metric: String, message: String },
     /// The metric has no meaning on this data, e.g. ROC-AUC when the truth holds a single class.
     Undefined { metric: String, reason: String },
@@ -66,7 +42,6 @@ pub enum MetricError {
 impl fmt::Display for MetricError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MetricError::UnknownMetric(name) => write!(f, "unknown metric `{name}`"),
             MetricError::WrongTask { metric, task } => {
                 write!(f, "metric `{metric}` does not apply to a {task} outcome")
             }
@@ -82,9 +57,6 @@ impl fmt::Display for MetricError {
                 write!(f, "row {row} has true class {class}, but there are only {classes} classes")
             }
             MetricError::NotFinite { row, what } => write!(f, "row {row} has a {what} that is not a finite number"),
-            MetricError::MissingArgument { metric, argument } => {
-                write!(f, "metric `{metric}` needs the argument `{argument}`")
-            }
             MetricError::InvalidArgument { metric, message } => write!(f, "metric `{metric}`: {message}"),
             MetricError::Undefined { metric, reason } => write!(f, "metric `{metric}` is undefined: {reason}"),
         }
@@ -93,8 +65,8 @@ impl fmt::Display for MetricError {
 
 impl std::error::Error for MetricError {}
 
-/// Computes metric `name` (a built-in from `stdlib/metrics.mlp`) with its resolved arguments (as
-/// in `Value::Call` args) on `outcome`.
+/// Computes the metric `kind` (a built-in from `stdlib/metrics.mlp` with its arguments) on
+/// `outcome`.
 ///
 /// `threshold` is the decision threshold of binary outcomes: a row is predicted positive (as
 /// class 1) when its class-1 probability is at least `threshold`. It only affects the metrics that read
@@ -116,24 +88,21 @@ impl std::error::Error for MetricError {}
 ///   (scikit-learn ≥ 1.5); probabilities outside [0, 1] are clipped rather than refused.
 /// - `r2` with a constant truth: 1.0 for a perfect prediction, else 0.0, as scikit-learn.
 ///
-/// Errors: [`MetricError::UnknownMetric`]; [`MetricError::WrongTask`] when the declaration's
-/// `tasks` exclude the outcome; [`MetricError::Empty`], [`MetricError::LengthMismatch`],
+/// Errors: [`MetricError::WrongTask`] when the declaration's `tasks` exclude the outcome;
+/// [`MetricError::Empty`], [`MetricError::LengthMismatch`],
 /// [`MetricError::MalformedProbabilities`], [`MetricError::ClassOutOfRange`] and
-/// [`MetricError::NotFinite`] for unusable input; [`MetricError::MissingArgument`] and
-/// [`MetricError::InvalidArgument`] for a bad `bound` or a NaN `threshold`; and
+/// [`MetricError::NotFinite`] for unusable input; [`MetricError::InvalidArgument`] for a `bound`
+/// on the wrong metric or with a NaN value (which the checker never gives) or a NaN `threshold`;
+/// and
 /// [`MetricError::Undefined`] where scikit-learn would raise or warn and return a placeholder:
 /// `average_precision`, `precision_at` and `recall_at` when class 1 never occurs in the truth (no
 /// recall exists), `map` and `roc_auc` when any class never occurs in the truth, and `roc_auc` of a
 /// binary outcome whose truth has no class 0.
-pub fn compute(
-    name: &str,
-    args: &BTreeMap<String, Value>,
-    outcome: &Outcome,
-    threshold: f64,
-) -> Result<f64, MetricError> {
-    let metric = Metric::parse(name, args)?;
+pub fn compute(kind: &MetricKind, outcome: &Outcome, threshold: f64) -> Result<f64, MetricError> {
+    let name = kind.name();
+    check_bound(kind)?;
     let task = task_of(outcome);
-    if !metric.applies_to(task) {
+    if !applies_to(kind, task) {
         return Err(MetricError::WrongTask { metric: name.to_string(), task: task.to_string() });
     }
     match *outcome {
@@ -145,11 +114,11 @@ pub fn compute(
                     message: "the decision threshold is not a number".to_string(),
                 });
             }
-            classification(&metric, truth, probabilities, threshold).map_err(|e| e.named(name, task))
+            classification(kind, truth, probabilities, threshold).map_err(|e| e.named(name, task))
         }
         Outcome::Values { truth, predicted } => {
             check_values(truth, predicted)?;
-            let value = regression(&metric, truth, predicted).map_err(|e| e.named(name, task))?;
+            let value = regression(kind, truth, predicted).map_err(|e| e.named(name, task))?;
             // Finite inputs can still overflow (e.g. squares of 1e200): say so rather than return NaN.
             if value.is_nan() {
                 return Err(MetricError::Undefined {
@@ -174,99 +143,42 @@ pub fn confusion_matrix(truth: &[usize], predicted: &[usize], classes: usize) ->
     matrix
 }
 
-/// A metric with its arguments parsed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Metric {
-    Accuracy,
-    Precision,
-    Recall,
-    F1,
-    PrMean,
-    PrecisionAt(Bound),
-    RecallAt(Bound),
-    AveragePrecision,
-    Map,
-    RocAuc,
-    LogLoss,
-    Mse,
-    Mae,
-    Rmse,
-    R2,
-}
-
-/// A lower bound on the other coordinate of the precision–recall curve: `>= value` or `> value`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Bound {
-    strict: bool,
-    value: f64,
-}
-
-impl Bound {
-    fn admits(&self, x: f64) -> bool {
-        if self.strict { x > self.value } else { x >= self.value }
+/// The `tasks` attribute of each declaration in `stdlib/metrics.mlp`.
+fn applies_to(kind: &MetricKind, task: &str) -> bool {
+    match kind {
+        MetricKind::PrecisionAt { .. } | MetricKind::RecallAt { .. } | MetricKind::AveragePrecision => task == "binary",
+        MetricKind::Mse | MetricKind::Mae | MetricKind::Rmse | MetricKind::R2 => task == "regression",
+        MetricKind::Accuracy
+        | MetricKind::Precision
+        | MetricKind::Recall
+        | MetricKind::F1
+        | MetricKind::PrMean
+        | MetricKind::Map
+        | MetricKind::RocAuc
+        | MetricKind::LogLoss => task == "binary" || task == "multiclass",
     }
 }
 
-impl Metric {
-    fn parse(name: &str, args: &BTreeMap<String, Value>) -> Result<Metric, MetricError> {
-        Ok(match name {
-            "accuracy" => Metric::Accuracy,
-            "precision" => Metric::Precision,
-            "recall" => Metric::Recall,
-            "f1" => Metric::F1,
-            "pr_mean" => Metric::PrMean,
-            "precision_at" => Metric::PrecisionAt(parse_bound(name, args, "recall")?),
-            "recall_at" => Metric::RecallAt(parse_bound(name, args, "precision")?),
-            "average_precision" => Metric::AveragePrecision,
-            "map" => Metric::Map,
-            "roc_auc" => Metric::RocAuc,
-            "log_loss" => Metric::LogLoss,
-            "mse" => Metric::Mse,
-            "mae" => Metric::Mae,
-            "rmse" => Metric::Rmse,
-            "r2" => Metric::R2,
-            _ => return Err(MetricError::UnknownMetric(name.to_string())),
-        })
-    }
-
-    /// The `tasks` attribute of each declaration in `stdlib/metrics.mlp`.
-    fn applies_to(&self, task: &str) -> bool {
-        match self {
-            Metric::PrecisionAt(_) | Metric::RecallAt(_) | Metric::AveragePrecision => task == "binary",
-            Metric::Mse | Metric::Mae | Metric::Rmse | Metric::R2 => task == "regression",
-            _ => task == "binary" || task == "multiclass",
-        }
-    }
-}
-
-/// Reads `bound: bound(metric: <on>, op: ">=" | ">", value: x)` as the checker resolves
-/// `precision_at(recall >= 0.6)`.
-fn parse_bound(name: &str, args: &BTreeMap<String, Value>, on: &str) -> Result<Bound, MetricError> {
-    let invalid = |message: String| MetricError::InvalidArgument { metric: name.to_string(), message };
-    let value = args
-        .get("bound")
-        .ok_or_else(|| MetricError::MissingArgument { metric: name.to_string(), argument: "bound".to_string() })?;
-    let Some(("bound", fields)) = value.as_call() else {
-        return Err(invalid(format!("`bound` must be a bound such as `{on} >= 0.6`")));
+/// `precision_at(recall >= 0.6)` bounds the recall and `recall_at(precision >= 0.6)` the
+/// precision, by a number: the checker gives nothing else, but the type allows it.
+fn check_bound(kind: &MetricKind) -> Result<(), MetricError> {
+    let (bound, on) = match kind {
+        MetricKind::PrecisionAt { bound } => (bound, BoundedMetric::Recall),
+        MetricKind::RecallAt { bound } => (bound, BoundedMetric::Precision),
+        _ => return Ok(()),
     };
-    let bounded = fields.get("metric").and_then(Value::as_str);
-    if bounded != Some(on) {
-        return Err(invalid(format!("the bound must be on `{on}`, found `{}`", bounded.unwrap_or("nothing"))));
-    }
-    let strict = match fields.get("op").and_then(Value::as_str) {
-        Some(">=") => false,
-        Some(">") => true,
-        other => {
-            return Err(invalid(format!(
-                "the bound's operator must be `>=` or `>`, found `{}`",
-                other.unwrap_or("nothing")
-            )));
-        }
+    let invalid = |message: String| MetricError::InvalidArgument { metric: kind.name().to_string(), message };
+    let word = |metric: BoundedMetric| match metric {
+        BoundedMetric::Recall => "recall",
+        BoundedMetric::Precision => "precision",
     };
-    match fields.get("value").and_then(Value::as_f64) {
-        Some(value) if !value.is_nan() => Ok(Bound { strict, value }),
-        _ => Err(invalid("the bound's value must be a number".to_string())),
+    if bound.metric != on {
+        return Err(invalid(format!("the bound must be on `{}`, found `{}`", word(on), word(bound.metric))));
     }
+    if bound.value.is_nan() {
+        return Err(invalid("the bound's value must be a number".to_string()));
+    }
+    Ok(())
 }
 
 /// The task name, as in the `tasks` attribute, that an outcome belongs to.
@@ -333,27 +245,29 @@ impl Failure {
 }
 
 /// A classification metric on checked input.
-fn classification(metric: &Metric, truth: &[usize], probabilities: &Matrix, threshold: f64) -> Result<f64, Failure> {
+fn classification(kind: &MetricKind, truth: &[usize], probabilities: &Matrix, threshold: f64) -> Result<f64, Failure> {
     let classes = probabilities.cols;
     let binary = classes == 2;
     let counts = || ClassCounts::new(truth, &predicted_classes(probabilities, threshold), classes);
-    match metric {
-        Metric::Accuracy => Ok(counts().accuracy()),
-        Metric::Precision => Ok(counts().averaged(binary, ClassCounts::precision)),
-        Metric::Recall => Ok(counts().averaged(binary, ClassCounts::recall)),
-        Metric::F1 => Ok(counts().averaged(binary, ClassCounts::f1)),
-        Metric::PrMean => {
+    match kind {
+        MetricKind::Accuracy => Ok(counts().accuracy()),
+        MetricKind::Precision => Ok(counts().averaged(binary, ClassCounts::precision)),
+        MetricKind::Recall => Ok(counts().averaged(binary, ClassCounts::recall)),
+        MetricKind::F1 => Ok(counts().averaged(binary, ClassCounts::f1)),
+        MetricKind::PrMean => {
             let counts = counts();
             Ok((counts.averaged(binary, ClassCounts::precision) + counts.averaged(binary, ClassCounts::recall)) / 2.0)
         }
-        Metric::PrecisionAt(bound) => Ok(precision_at(&one_vs_rest(truth, probabilities, 1)?, *bound)),
-        Metric::RecallAt(bound) => Ok(recall_at(&one_vs_rest(truth, probabilities, 1)?, *bound)),
-        Metric::AveragePrecision => Ok(one_vs_rest(truth, probabilities, 1)?.average_precision()),
-        Metric::Map => mean_over_classes(classes, |k| Ok(one_vs_rest(truth, probabilities, k)?.average_precision())),
-        Metric::RocAuc if binary => roc_auc(&one_vs_rest(truth, probabilities, 1)?),
-        Metric::RocAuc => mean_over_classes(classes, |k| roc_auc(&one_vs_rest(truth, probabilities, k)?)),
-        Metric::LogLoss => Ok(log_loss(truth, probabilities)),
-        Metric::Mse | Metric::Mae | Metric::Rmse | Metric::R2 => Err(Failure::WrongTask),
+        MetricKind::PrecisionAt { bound } => Ok(precision_at(&one_vs_rest(truth, probabilities, 1)?, bound)),
+        MetricKind::RecallAt { bound } => Ok(recall_at(&one_vs_rest(truth, probabilities, 1)?, bound)),
+        MetricKind::AveragePrecision => Ok(one_vs_rest(truth, probabilities, 1)?.average_precision()),
+        MetricKind::Map => {
+            mean_over_classes(classes, |k| Ok(one_vs_rest(truth, probabilities, k)?.average_precision()))
+        }
+        MetricKind::RocAuc if binary => roc_auc(&one_vs_rest(truth, probabilities, 1)?),
+        MetricKind::RocAuc => mean_over_classes(classes, |k| roc_auc(&one_vs_rest(truth, probabilities, k)?)),
+        MetricKind::LogLoss => Ok(log_loss(truth, probabilities)),
+        MetricKind::Mse | MetricKind::Mae | MetricKind::Rmse | MetricKind::R2 => Err(Failure::WrongTask),
     }
 }
 
@@ -504,7 +418,7 @@ fn precision_recall_curve(ranked: &RankedCounts) -> impl Iterator<Item = (f64, f
 /// curve (including its end point, precision 1 at recall 0) whose recall satisfies the bound, and
 /// 0.0 when no point does. Only `recall > 1` (or a bound above 1) satisfies none: the lowest
 /// threshold has recall 1.
-fn precision_at(ranked: &RankedCounts, bound: Bound) -> f64 {
+fn precision_at(ranked: &RankedCounts, bound: &Bound) -> f64 {
     best_where(precision_recall_curve(ranked), bound)
 }
 
@@ -512,13 +426,13 @@ fn precision_at(ranked: &RankedCounts, bound: Bound) -> f64 {
 /// whose precision satisfies the bound, and 0.0 when no point does (e.g. `precision > 1`). A
 /// bound that no threshold reaches gives 0.0 as well, through the curve's end point (precision 1,
 /// recall 0).
-fn recall_at(ranked: &RankedCounts, bound: Bound) -> f64 {
+fn recall_at(ranked: &RankedCounts, bound: &Bound) -> f64 {
     best_where(precision_recall_curve(ranked).map(|(p, r)| (r, p)), bound)
 }
 
 /// The largest `value` among `(value, bounded)` pairs whose `bounded` satisfies `bound`, else 0.
-fn best_where(points: impl Iterator<Item = (f64, f64)>, bound: Bound) -> f64 {
-    points.filter(|&(_, bounded)| bound.admits(bounded)).map(|(value, _)| value).fold(0.0, f64::max)
+fn best_where(points: impl Iterator<Item = (f64, f64)>, bound: &Bound) -> f64 {
+    points.filter(|&(_, bounded)| bound.op.holds(bounded, bound.value)).map(|(value, _)| value).fold(0.0, f64::max)
 }
 
 /// Area under the ROC curve by the trapezoid rule over one point per distinct score, starting at
@@ -551,13 +465,23 @@ fn log_loss(truth: &[usize], probabilities: &Matrix) -> f64 {
 }
 
 /// A regression metric on checked, non-empty input of equal lengths.
-fn regression(metric: &Metric, truth: &[f64], predicted: &[f64]) -> Result<f64, Failure> {
-    match metric {
-        Metric::Mse => Ok(mean_squared_error(truth, predicted)),
-        Metric::Mae => Ok(mean(truth.iter().zip(predicted).map(|(t, p)| (t - p).abs()))),
-        Metric::Rmse => Ok(mean_squared_error(truth, predicted).sqrt()),
-        Metric::R2 => Ok(r2(truth, predicted)),
-        _ => Err(Failure::WrongTask),
+fn regression(kind: &MetricKind, truth: &[f64], predicted: &[f64]) -> Result<f64, Failure> {
+    match kind {
+        MetricKind::Mse => Ok(mean_squared_error(truth, predicted)),
+        MetricKind::Mae => Ok(mean(truth.iter().zip(predicted).map(|(t, p)| (t - p).abs()))),
+        MetricKind::Rmse => Ok(mean_squared_error(truth, predicted).sqrt()),
+        MetricKind::R2 => Ok(r2(truth, predicted)),
+        MetricKind::Accuracy
+        | MetricKind::Precision
+        | MetricKind::Recall
+        | MetricKind::F1
+        | MetricKind::PrMean
+        | MetricKind::PrecisionAt { .. }
+        | MetricKind::RecallAt { .. }
+        | MetricKind::AveragePrecision
+        | MetricKind::Map
+        | MetricKind::RocAuc
+        | MetricKind::LogLoss => Err(Failure::WrongTask),
     }
 }
 

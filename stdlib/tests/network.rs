@@ -1,13 +1,13 @@
-//! Networks from layer lists (mlp_stdlib::network) against the checker's shape inference, and
-//! two small real trainings: a LeNet-like CNN on scikit-learn's 8×8 digits and an LSTM on a
-//! generated sequence task.
+//! Networks (mlp_stdlib::network) built from the checker's network specs, and two small real
+//! trainings: a LeNet-like CNN on scikit-learn's 8×8 digits and an LSTM on a generated sequence
+//! task.
 
 use candle_core::{DType, Device, Tensor};
 use mlp_compiler::check::compile_text;
+use mlp_compiler::program::{Activation, Architecture, Format, Init, Layer, NetworkSpec};
 use mlp_compiler::world::{Sample, SampleError, World};
 use mlp_stdlib::loss::Loss;
-use mlp_stdlib::mlp::Activation;
-use mlp_stdlib::network::{LayerSpec, Net, NetSpec};
+use mlp_stdlib::network::Net;
 use mlp_stdlib::optim::{Optimizer, OptimizerKind};
 use mlp_stdlib::rng::Rng;
 use std::path::Path;
@@ -20,7 +20,7 @@ impl World for NoData {
         Err(format!("no file `{}`", path.display()))
     }
 
-    fn sample(&self, _: &str, _: &Path, _: u8, _: usize) -> Result<Sample, SampleError> {
+    fn sample(&self, _: &Format, _: &Path, _: usize) -> Result<Sample, SampleError> {
         Err(SampleError::Unsupported("no data in this test".into()))
     }
 }
@@ -43,8 +43,19 @@ source readings = parquet("readings.parquet") {
   }
 }
 
+source patients = parquet("patients.parquet") {
+  label = outcome
+  schema {
+    age: float
+    weight: float
+    visits: int
+    outcome: category(home, ward, icu)
+  }
+}
+
 dataset images = scans
 dataset sensors = readings
+dataset records = patients
 
 objective maximize accuracy
 
@@ -80,6 +91,12 @@ model plain = lstm(hidden: 7, layers: 2) {
   data = sensors
 }
 
+model tabular = mlp(hidden: [16, 8], activation: tanh) {
+  data = records
+  dropout = 0.2
+  batch_norm = true
+}
+
 model recurrent = lstm() {
   data = sensors
   layers {
@@ -95,34 +112,38 @@ model recurrent = lstm() {
 }
 "#;
 
+/// Every checked model's network builds and gives the checker's shapes, layer by layer (the
+/// forward pass asserts each layer's output against the spec in debug builds) and at the end.
 #[test]
-fn output_shapes_are_the_checkers() {
+fn every_checked_network_builds() {
     let compilation = compile_text(&NoData, Path::new("shapes.mlp"), SPEC);
     let errors: Vec<_> = compilation.diagnostics.iter().filter(|d| d.is_error()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let program = compilation.program.expect("a program");
-    assert_eq!(program.models.len(), 4);
-    let plain = program.models.iter().find(|m| m.name == "plain").expect("the plain lstm");
-    assert_eq!(NetSpec::from_model(plain), Some(NetSpec::lstm(vec![12, 1], 7, 2, 1)));
-    for model in program.models.iter().filter(|m| m.name != "plain") {
-        let layers: Vec<LayerSpec> =
-            model.layers.iter().map(|l| LayerSpec::from_value(&l.layer).expect("a known layer")).collect();
-        let spec = NetSpec::from_layers(model.input_shape.clone(), layers, model.outputs);
-        assert_eq!(NetSpec::from_model(model).as_ref(), Some(&spec), "model `{}`", model.name);
-        let net = Net::new(spec, &mut Rng::new(1), &Device::Cpu).unwrap();
-        let checked: Vec<Vec<usize>> = model.layers.iter().map(|l| l.output_shape.clone()).collect();
-        assert_eq!(net.layer_shapes(), checked.as_slice(), "model `{}`", model.name);
-        let width: usize = model.input_shape.iter().product();
+    assert_eq!(program.models.len(), 5);
+    for model in &program.models {
+        let spec = &model.network;
+        let mut net = Net::new(spec, &mut Rng::new(1), &Device::Cpu).unwrap();
+        assert_eq!(net.spec(), spec, "model `{}`", model.name);
+        let width: usize = spec.input.iter().product();
         let x = Tensor::zeros((2, width), DType::F32, &Device::Cpu).unwrap();
-        assert_eq!(net.forward(&x).unwrap().dims(), &[2, model.outputs], "model `{}`", model.name);
+        assert_eq!(net.forward(&x).unwrap().dims(), &[2, spec.outputs], "model `{}`", model.name);
+        assert_eq!(net.forward_train(&x, &mut Rng::new(2)).unwrap().dims(), &[2, spec.outputs]);
     }
-    let shapes = |name: &str| {
-        let model = program.models.iter().find(|m| m.name == name).unwrap();
-        model.layers.iter().map(|l| l.output_shape.clone()).collect::<Vec<_>>()
-    };
+    let network = |name: &str| &program.models.iter().find(|m| m.name == name).unwrap().network;
+    let shapes = |name: &str| network(name).layers.iter().map(|l| l.output.clone()).collect::<Vec<_>>();
     assert_eq!(shapes("residual")[..3], [vec![8, 8, 8], vec![16, 4, 4], vec![16, 2, 2]]);
     // The first LSTM hands the second its whole (pooled) sequence.
     assert_eq!(shapes("recurrent")[3..6], [vec![6, 8], vec![6, 8], vec![5]]);
+    let lstm = Architecture::Lstm { hidden: 7, layers: 2 };
+    assert_eq!(network("plain"), &NetworkSpec::of(&lstm, None, 0.0, false, &[12, 1], 1).unwrap());
+    // An mlp is its dense blocks.
+    let mlp = Architecture::Mlp { hidden: vec![16, 8], activation: Activation::Tanh, init: Init::Auto };
+    assert_eq!(network("tabular"), &NetworkSpec::of(&mlp, None, 0.2, true, &[3], 3).unwrap());
+    assert_eq!(
+        network("tabular").layers[..4].iter().map(|l| l.layer).collect::<Vec<_>>(),
+        [Layer::Dense { units: 16 }, Layer::Batchnorm, Layer::Tanh, Layer::Dropout { rate: 0.2 }]
+    );
 }
 
 /// Mini-batch training with Adam and cross-entropy; returns accuracy on the test rows.
@@ -178,18 +199,18 @@ fn a_lenet_learns_the_digits() {
     };
     let (train_x, train_y) = flat(train);
     let (test_x, test_y) = flat(test);
-    let relu = LayerSpec::Activation(Activation::Relu);
-    let layers = vec![
-        LayerSpec::Conv2d { filters: 6, kernel: 3, stride: 1, padding: 1 },
-        relu.clone(),
-        LayerSpec::MaxPool { size: 2, stride: 2 },
-        LayerSpec::Conv2d { filters: 16, kernel: 3, stride: 1, padding: 0 },
-        relu.clone(),
-        LayerSpec::Flatten,
-        LayerSpec::Dense { units: 32 },
-        relu,
+    let layers = [
+        Layer::Conv2d { filters: 6, kernel: 3, stride: 1, padding: 1 },
+        Layer::Relu,
+        Layer::Maxpool { size: 2, stride: 2 },
+        Layer::Conv2d { filters: 16, kernel: 3, stride: 1, padding: 0 },
+        Layer::Relu,
+        Layer::Flatten,
+        Layer::Dense { units: 32 },
+        Layer::Relu,
     ];
-    let mut net = Net::new(NetSpec::from_layers(vec![1, 8, 8], layers, 10), &mut rng, &Device::Cpu).unwrap();
+    let spec = NetworkSpec::of(&Architecture::Cnn, Some(&layers), 0.0, false, &[1, 8, 8], 10).unwrap();
+    let mut net = Net::new(&spec, &mut rng, &Device::Cpu).unwrap();
     let accuracy = train_and_score(&mut net, (&train_x, &train_y), (&test_x, &test_y), 12, 0.005, &mut rng);
     eprintln!("digits test accuracy {accuracy}");
     assert!(accuracy >= 0.95, "test accuracy {accuracy}");
@@ -212,7 +233,9 @@ fn an_lstm_learns_the_sign_of_a_sum() {
     let mut rng = Rng::new(3);
     let (train_x, train_y) = signed_sums(768, &mut rng);
     let (test_x, test_y) = signed_sums(256, &mut rng);
-    let mut net = Net::new(NetSpec::lstm(vec![12, 1], 12, 1, 2), &mut rng, &Device::Cpu).unwrap();
+    let lstm = Architecture::Lstm { hidden: 12, layers: 1 };
+    let spec = NetworkSpec::of(&lstm, None, 0.0, false, &[12, 1], 2).unwrap();
+    let mut net = Net::new(&spec, &mut rng, &Device::Cpu).unwrap();
     let accuracy = train_and_score(&mut net, (&train_x, &train_y), (&test_x, &test_y), 8, 0.02, &mut rng);
     eprintln!("sign-of-sum test accuracy {accuracy}");
     assert!(accuracy >= 0.85, "test accuracy {accuracy} (chance is 0.5)");

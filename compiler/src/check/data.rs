@@ -5,7 +5,7 @@ use super::names::{did_you_mean, list_names};
 use super::{Checker, Def};
 use crate::ast::{Arg, BlockItem, DefKind, ExprKind, TypeExpr};
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::{Dataset, Pipeline, Source, Value};
+use crate::program::{Dataset, DatasetSettings, Encoding, Format, Pipeline, Source, Value};
 use crate::span::Span;
 use crate::types::{Column, ColumnType, Schema, Task, infer_column};
 use crate::world::{SAMPLE_ROWS, SampleError};
@@ -23,7 +23,8 @@ impl<'a> Checker<'a> {
                 .first()
                 .and_then(|f| f.path.file_stem())
                 .map_or("pipeline".into(), |s| s.to_string_lossy().into_owned());
-            self.program.pipeline = Pipeline { name, settings: settings.values };
+            let settings = self.typed_settings(FileId(0), Span::new(0, 0), "pipeline", &settings.values);
+            self.program.pipeline = settings.map(|settings| Pipeline { name, settings });
             return;
         };
         self.referenced.insert(first.def.name.name.clone());
@@ -38,7 +39,8 @@ impl<'a> Checker<'a> {
         self.expect_no_value(first, "`pipeline` takes settings in a block: `pipeline name { seed = 42 }`");
         let settings = self.settings(first.file, "pipeline", first.def.body.as_ref(), false, true);
         self.no_statements(first.file, &settings.other, "pipeline");
-        self.program.pipeline = Pipeline { name: first.def.name.name.clone(), settings: settings.values };
+        let typed = self.typed_settings(first.file, first.def.name.span, "pipeline", &settings.values);
+        self.program.pipeline = typed.map(|settings| Pipeline { name: first.def.name.name.clone(), settings });
     }
 
     /// Reports `kind name = value` where the kind takes no value.
@@ -97,7 +99,7 @@ impl<'a> Checker<'a> {
             else {
                 continue;
             };
-            let Some((builtin, mut format)) = self.builtin_call(def.file, "format", value) else { continue };
+            let Some((_, format)) = self.builtin_call(def.file, "format", value) else { continue };
             let settings = self.settings(def.file, "source", def.def.body.as_ref(), false, true);
             let mut declared: Option<Schema> = None;
             let mut declared_block = None;
@@ -110,31 +112,33 @@ impl<'a> Checker<'a> {
                     other => self.no_statements(def.file, &[other], "source"),
                 }
             }
-            let Some((_, args)) = format.as_call() else { continue };
-            let path_text = args.get("path").and_then(Value::as_str).unwrap_or_default().to_string();
-            let path = super::normalize(&self.dir_of(def.file).join(&path_text));
             let path_span = match &value.kind {
                 ExprKind::Call { args, .. } => args.first().map_or(value.span, |a: &Arg| a.value.span),
                 _ => value.span,
             };
-            let delimiter =
-                args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
+            let Some(format) = self.source_format(def, &format, value) else { continue };
+            let path_text = format.path().to_string();
+            let path = super::normalize(&self.dir_of(def.file).join(&path_text));
+            let labels = match &format {
+                Format::Idx { labels, .. } => Some(super::normalize(&self.dir_of(def.file).join(labels))),
+                _ => None,
+            };
             let at = super::tensors::Located { path: &path, text: &path_text, span: path_span };
-            let schema = match (declared, &mut format) {
+            let schema = match (declared, &format) {
                 // Images and IDX files define their columns.
-                (_, Value::Call { call, args }) if matches!(call.as_str(), "idx" | "images") => {
-                    match self.file_schema(def, &builtin.name, args, &at, declared_block.map(|(_, s)| s)) {
+                (_, Format::Idx { .. } | Format::Images { .. }) => {
+                    match self.file_schema(def, &format, labels.as_deref(), &at, declared_block.map(|(_, s)| s)) {
                         Some(schema) => schema,
                         None => continue,
                     }
                 }
                 (Some(schema), _) => {
                     if let Some((block, _)) = declared_block {
-                        self.check_element_columns(def, &builtin.name, &schema, block, &at, delimiter);
+                        self.check_element_columns(def, &format, &schema, block, &at);
                     }
                     schema
                 }
-                (None, _) => match self.infer_schema(def, &builtin.name, &path, &path_text, path_span, delimiter) {
+                (None, _) => match self.infer_schema(def, &format, &path, &path_text, path_span) {
                     Some(schema) => schema,
                     None => continue,
                 },
@@ -148,14 +152,46 @@ impl<'a> Checker<'a> {
                     "the data",
                 );
             }
+            let Some(settings) = self.typed_settings(def.file, def.def.name.span, "source", &settings.values) else {
+                continue;
+            };
             self.program.sources.push(Source {
                 name: def.def.name.name.clone(),
                 format,
                 path,
+                labels,
                 schema,
-                settings: settings.values,
+                settings,
             });
         }
+    }
+
+    /// A source's typed format. A CSV delimiter is one character (E0206 otherwise).
+    fn source_format(&mut self, def: Def<'a>, format: &Value, value: &crate::ast::Expr) -> Option<Format> {
+        if let Some(("csv", args)) = format.as_call() {
+            let delimiter = args.get("delimiter").and_then(Value::as_str).unwrap_or_default();
+            if delimiter.len() != 1 {
+                let span = match &value.kind {
+                    ExprKind::Call { args, .. } => args
+                        .iter()
+                        .find(|a| a.name.as_ref().is_some_and(|n| n.name == "delimiter"))
+                        .map_or(value.span, |a| a.value.span),
+                    _ => value.span,
+                };
+                self.error(
+                    Diagnostic::error(
+                        "E0206",
+                        def.file,
+                        span,
+                        format!("a delimiter is one character, found {delimiter:?}"),
+                    )
+                    .with_primary("not a single character")
+                    .with_help("write one character, e.g. `delimiter: \";\"`"),
+                );
+                return None;
+            }
+        }
+        self.typed(def.file, value.span, "this format", format)
     }
 
     fn declared_schema(&mut self, file: FileId, block: &'a crate::ast::Block) -> Schema {
@@ -295,13 +331,12 @@ impl<'a> Checker<'a> {
     fn infer_schema(
         &mut self,
         def: Def<'a>,
-        format: &str,
+        format: &Format,
         path: &std::path::Path,
         path_text: &str,
         path_span: Span,
-        delimiter: u8,
     ) -> Option<Schema> {
-        let sample = match self.world_sample(format, path, delimiter) {
+        let sample = match self.sample(format, path) {
             Ok(sample) => sample,
             Err(error) => {
                 let (code, message, help) = match error {
@@ -372,16 +407,22 @@ impl<'a> Checker<'a> {
         Some(Schema { columns, inferred: true })
     }
 
-    fn world_sample(
+    /// The sample of a table source's file(s): read once per path, whatever asks for it
+    /// (schema inference, element columns, window counts).
+    pub(super) fn sample(
         &self,
-        format: &str,
+        format: &Format,
         path: &std::path::Path,
-        delimiter: u8,
-    ) -> Result<crate::world::Sample, SampleError> {
-        match self.world {
-            Some(world) => world.sample(format, path, delimiter, SAMPLE_ROWS),
-            None => Err(SampleError::Unsupported("no data access in this context".into())),
+    ) -> Result<std::rc::Rc<crate::world::Sample>, SampleError> {
+        if let Some(cached) = self.samples.borrow().get(path) {
+            return cached.clone();
         }
+        let sample = match self.world {
+            Some(world) => world.sample(format, path, SAMPLE_ROWS).map(std::rc::Rc::new),
+            None => Err(SampleError::Unsupported("no data access in this context".into())),
+        };
+        self.samples.borrow_mut().insert(path.to_path_buf(), sample.clone());
+        sample
     }
 
     /// Reports names in a list value that are not columns of the schema.
@@ -477,15 +518,16 @@ impl<'a> Checker<'a> {
         self.no_statements(def.file, &settings.other, "dataset");
 
         // What the parent provides: a source's schema and label, or a dataset's settings.
-        let (source_name, mut schema, mut inherited) = if parent.def.kind == DefKind::Source {
+        let (source_name, mut schema, inherited) = if parent.def.kind == DefKind::Source {
             let Some(source) = self.program.sources.iter().find(|s| s.name == parent_name) else { return };
-            (source.name.clone(), source.schema.clone(), source.settings.clone())
+            (source.name.clone(), source.schema.clone(), Value::config_of(&source.settings))
         } else {
             let Some(ds) = self.program.datasets.iter().find(|d| d.name == parent_name) else { return };
             let mut schema = ds.schema.clone();
             schema.columns.retain(|c| !self.program.features.iter().any(|f| f.name == c.name));
-            (ds.source.clone(), schema, ds.settings.clone())
+            (ds.source.clone(), schema, Value::config_of(&ds.settings))
         };
+        let Ok(mut inherited) = inherited else { return };
         // Preprocessing is applied once: a dataset on a dataset that already normalizes or encodes
         // must not do it again.
         if parent.def.kind == DefKind::Dataset {
@@ -731,9 +773,13 @@ impl<'a> Checker<'a> {
             }
         }
 
-        let encode = values.get("encode").and_then(Value::as_str).unwrap_or("onehot").to_string();
+        let Some(settings) = self.typed_settings::<DatasetSettings>(def.file, def.def.name.span, "dataset", &values)
+        else {
+            return;
+        };
         let inputs: Vec<String> = schema.columns.iter().filter(|c| c.name != label).map(|c| c.name.clone()).collect();
-        let input_width = schema.columns.iter().filter(|c| c.name != label).map(|c| input_width(&c.ty, &encode)).sum();
+        let input_width =
+            schema.columns.iter().filter(|c| c.name != label).map(|c| input_width(&c.ty, settings.encode)).sum();
         let label_type = label_column.ty.clone();
         self.program.datasets.push(Dataset {
             name,
@@ -745,7 +791,7 @@ impl<'a> Checker<'a> {
             positive,
             inputs,
             input_width,
-            settings: values,
+            settings,
         });
     }
 
@@ -760,10 +806,10 @@ impl<'a> Checker<'a> {
 }
 
 /// Columns a tabular model sees for one input column.
-pub fn input_width(ty: &ColumnType, encode: &str) -> usize {
+pub fn input_width(ty: &ColumnType, encode: Encoding) -> usize {
     match ty {
         ColumnType::Float | ColumnType::Int | ColumnType::Bool => 1,
-        ColumnType::Category { levels } if encode == "onehot" => levels.len(),
+        ColumnType::Category { levels } if encode == Encoding::Onehot => levels.len(),
         ColumnType::Category { .. } => 1,
         ColumnType::Text => 0,
         ColumnType::Image { .. } | ColumnType::Sequence { .. } => ty.tensor_width().unwrap_or(0),

@@ -5,7 +5,7 @@ use super::Checker;
 use super::names::{did_you_mean, list_names};
 use crate::ast::{BinOp, DefKind, Expr, ExprKind, UnOp};
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::Feature;
+use crate::program::{Expression, Feature};
 use crate::types::{Column, ColumnType, Schema};
 use std::collections::{BTreeSet, HashMap};
 
@@ -534,13 +534,13 @@ impl<'a> Checker<'a> {
             };
             typed.insert(name.clone(), ty.clone());
             let reads: Vec<String> = reads_of[i].iter().cloned().collect();
-            features.push(Feature { name, expr: value.clone(), text: value.to_string(), ty, reads });
+            features.push(Feature { name, expression: Expression::new(value.clone()), ty, reads });
             self.referenced.insert(def.def.name.name.clone());
         }
         // Features become columns of every dataset whose columns they read (by name lookups:
         // specs may hold thousands of features).
         for ds in &mut self.program.datasets {
-            let encode = ds.settings.get("encode").and_then(|v| v.as_str()).unwrap_or("onehot").to_string();
+            let encode = ds.settings.encode;
             let mut position: HashMap<String, usize> =
                 ds.schema.columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
             for feature in &features {
@@ -552,8 +552,8 @@ impl<'a> Checker<'a> {
                 if let Some(&at) = position.get(&feature.name) {
                     let column = &mut ds.schema.columns[at];
                     if column.name != ds.label {
-                        ds.input_width -= super::data::input_width(&column.ty, &encode);
-                        ds.input_width += super::data::input_width(&feature.ty, &encode);
+                        ds.input_width -= super::data::input_width(&column.ty, encode);
+                        ds.input_width += super::data::input_width(&feature.ty, encode);
                     }
                     column.ty = feature.ty.clone();
                     continue;
@@ -561,7 +561,7 @@ impl<'a> Checker<'a> {
                 position.insert(feature.name.clone(), ds.schema.columns.len());
                 ds.schema.columns.push(Column { name: feature.name.clone(), ty: feature.ty.clone(), nullable: false });
                 ds.inputs.push(feature.name.clone());
-                ds.input_width += super::data::input_width(&feature.ty, &encode);
+                ds.input_width += super::data::input_width(&feature.ty, encode);
             }
         }
         self.program.features = features;

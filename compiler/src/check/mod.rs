@@ -56,12 +56,12 @@ pub fn compile(world: &dyn World, root: &Path) -> Result<Compilation, String> {
     let mut checker = Checker::new(&files, &asts, Some(world));
     checker.run();
     diagnostics.append(&mut checker.diagnostics);
-    let program = checker.program;
+    let program = std::mem::take(&mut checker.program);
 
     let mut seen = HashSet::new();
     diagnostics.retain(|d| seen.insert((d.code, d.file, d.span, d.message.clone())));
     diagnostics.sort_by_key(|d| (d.file, d.span.start, d.span.end));
-    let program = (!diagnostics.iter().any(Diagnostic::is_error)).then_some(program);
+    let program = if diagnostics.iter().any(Diagnostic::is_error) { None } else { program.finish() };
     Ok(Compilation { files, asts, diagnostics, program })
 }
 
@@ -78,12 +78,11 @@ pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
         }
         fn sample(
             &self,
-            format: &str,
+            format: &crate::program::Format,
             path: &Path,
-            delimiter: u8,
             max_rows: usize,
         ) -> Result<crate::world::Sample, crate::world::SampleError> {
-            self.inner.sample(format, path, delimiter, max_rows)
+            self.inner.sample(format, path, max_rows)
         }
         fn read_bytes(&self, path: &Path, max_bytes: usize) -> Result<Vec<u8>, crate::world::SampleError> {
             self.inner.read_bytes(path, max_bytes)
@@ -204,8 +203,47 @@ pub(crate) struct Checker<'a> {
     pub defaults: HashMap<usize, Option<crate::program::Value>>,
     /// Definitions some other definition refers to.
     pub referenced: HashSet<String>,
+    /// Each table source's sample, read once by whichever check asks first.
+    pub samples:
+        std::cell::RefCell<HashMap<PathBuf, Result<std::rc::Rc<crate::world::Sample>, crate::world::SampleError>>>,
     pub diagnostics: Vec<Diagnostic>,
-    pub program: Program,
+    pub program: Draft,
+}
+
+/// The program as the checks build it, definition kind by definition kind.
+#[derive(Default)]
+pub(crate) struct Draft {
+    pub pipeline: Option<crate::program::Pipeline>,
+    pub sources: Vec<crate::program::Source>,
+    pub datasets: Vec<crate::program::Dataset>,
+    pub features: Vec<crate::program::Feature>,
+    pub metrics: Vec<crate::program::Metric>,
+    pub objective: Option<crate::program::Objective>,
+    pub baselines: Vec<crate::program::Baseline>,
+    pub models: Vec<crate::program::Model>,
+    pub searches: Vec<crate::program::Search>,
+    pub gates: Vec<crate::program::Gate>,
+    pub deploys: Vec<crate::program::Deploy>,
+    pub monitors: Vec<crate::program::Monitor>,
+}
+
+impl Draft {
+    fn finish(self) -> Option<Program> {
+        Some(Program {
+            pipeline: self.pipeline?,
+            sources: self.sources,
+            datasets: self.datasets,
+            features: self.features,
+            metrics: self.metrics,
+            objective: self.objective,
+            baselines: self.baselines,
+            models: self.models,
+            searches: self.searches,
+            gates: self.gates,
+            deploys: self.deploys,
+            monitors: self.monitors,
+        })
+    }
 }
 
 impl<'a> Checker<'a> {
@@ -225,13 +263,49 @@ impl<'a> Checker<'a> {
             defaults: HashMap::new(),
             dataset_defs: Vec::new(),
             broken_kinds: HashSet::new(),
+            samples: Default::default(),
             diagnostics: Vec::new(),
-            program: Program::default(),
+            program: Draft::default(),
         }
     }
 
     pub fn error(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    /// The typed form of checked values (see [`crate::value`]). The values were checked against
+    /// the declarations, so a mismatch is a value the declared type admits but the program's
+    /// type does not (a delimiter of two characters, say); it is reported on `span`.
+    pub fn typed<T: serde::de::DeserializeOwned>(
+        &mut self,
+        file: FileId,
+        span: Span,
+        what: &str,
+        value: &crate::value::Value,
+    ) -> Option<T> {
+        match value.to_typed() {
+            Ok(typed) => Some(typed),
+            Err(error) => {
+                self.error(
+                    Diagnostic::error("E0202", file, span, format!("{what} is not valid: {error}"))
+                        .with_primary("not a valid value here")
+                        .with_help(format!("see `mlpc explain E0202` and the declaration of {what} in docs/stdlib.md")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A block's settings as its typed struct (see [`Checker::typed`]).
+    pub fn typed_settings<T: serde::de::DeserializeOwned>(
+        &mut self,
+        file: FileId,
+        span: Span,
+        kind: &str,
+        values: &crate::value::Config,
+    ) -> Option<T> {
+        let value = crate::value::Value::Call { call: kind.to_string(), args: values.clone() };
+        self.typed(file, span, &format!("the settings of this {kind}"), &value)
     }
 
     /// The directory that paths in this file are relative to.

@@ -6,7 +6,10 @@ use super::names::{did_you_mean, list_names};
 use super::{Checker, Def};
 use crate::ast::{BlockItem, DefKind, Direction, Expr, ExprKind};
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::{Baseline, Dataset, Layer, Metric, Model, Objective, Search, Value};
+use crate::program::{
+    Architecture, Baseline, BaselineKind, Dataset, Distribution, Expression, InputKind, Layer, Loss, Metric, Model,
+    ModelSettings, NetworkSpec, Objective, Search, SearchSettings, ShapeError, Value, shape_text,
+};
 use crate::span::Span;
 use crate::stdlib::{Builtin, ParamType};
 use crate::types::{ColumnType, Task};
@@ -18,10 +21,6 @@ pub struct MetricRef {
     pub name: String,
     pub builtin: &'static Builtin,
     pub direction: Direction,
-}
-
-fn shape_text(shape: &[usize]) -> String {
-    format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", "))
 }
 
 impl<'a> Checker<'a> {
@@ -39,12 +38,14 @@ impl<'a> Checker<'a> {
             if !builtin.params.iter().any(|p| p.default.is_none()) {
                 let task_ok = self.check_metric_task(file, builtin, span);
                 if task_ok && !self.program.metrics.iter().any(|m| m.name == name) {
-                    let args = BTreeMap::new();
-                    self.program.metrics.push(Metric {
-                        name: name.to_string(),
-                        builtin: Value::Call { call: name.to_string(), args },
-                        direction: direction_of(builtin),
-                    });
+                    let call = Value::Call { call: name.to_string(), args: BTreeMap::new() };
+                    if let Some(kind) = self.typed(file, span, &format!("metric `{name}`"), &call) {
+                        self.program.metrics.push(Metric {
+                            name: name.to_string(),
+                            kind,
+                            direction: direction_of(builtin),
+                        });
+                    }
                 }
                 return Some(MetricRef { name: name.to_string(), builtin, direction: direction_of(builtin) });
             }
@@ -114,7 +115,9 @@ impl<'a> Checker<'a> {
             }
             let span = value.as_call().map_or(value.span, |c| c.1);
             if self.check_metric_task(def.file, builtin, span) {
-                self.program.metrics.push(Metric { name, builtin: call, direction: direction_of(builtin) });
+                if let Some(kind) = self.typed(def.file, span, &format!("metric `{name}`"), &call) {
+                    self.program.metrics.push(Metric { name, kind, direction: direction_of(builtin) });
+                }
             }
         }
     }
@@ -314,17 +317,21 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            let rule = match (builtin.name.as_str(), value.as_call()) {
-                ("rule", Some((_, _, args))) => args.first().map(|a| a.value.clone()),
-                _ => None,
+            // A rule keeps the expression as checked (spans included) rather than its text.
+            let kind = match (builtin.name.as_str(), value.as_call()) {
+                ("rule", Some((_, _, args))) => match args.first() {
+                    Some(arg) => BaselineKind::Rule { when: Expression::new(arg.value.clone()) },
+                    None => continue,
+                },
+                _ => match self.typed(def.file, span, &format!("baseline `{name}`"), &kind) {
+                    Some(kind) => kind,
+                    None => continue,
+                },
             };
-            self.program.baselines.push(Baseline {
-                name,
-                dataset: dataset.name.clone(),
-                kind,
-                settings: settings.values,
-                rule,
-            });
+            let Some(settings) = self.typed_settings(def.file, def.def.name.span, "baseline", &settings.values) else {
+                continue;
+            };
+            self.program.baselines.push(Baseline { name, dataset: dataset.name.clone(), kind, settings });
         }
     }
 
@@ -349,63 +356,80 @@ impl<'a> Checker<'a> {
         let Some((builtin, architecture)) = self.builtin_call(def.file, "model", value) else { return };
         let Some(dataset) = dataset else { return };
         let arch_span = value.as_call().map_or(value.span, |c| c.1);
+        let Some(typed_settings) =
+            self.typed_settings::<ModelSettings>(def.file, def.def.name.span, "model", &settings.values)
+        else {
+            return;
+        };
+        let Some(architecture) = self.typed::<Architecture>(def.file, arch_span, "this architecture", &architecture)
+        else {
+            return;
+        };
 
         // Loss and head follow from the label; an explicit loss must fit the task.
-        let loss_value = settings.values.get("loss").and_then(Value::as_str).unwrap_or("auto").to_string();
-        let loss = if loss_value == "auto" {
-            match dataset.task {
-                Task::Binary => "bce".to_string(),
-                Task::Multiclass => "cross_entropy".to_string(),
-                Task::Regression => "mse".to_string(),
+        let loss = match typed_settings.loss {
+            Loss::Auto => match dataset.task {
+                Task::Binary => Loss::Bce,
+                Task::Multiclass => Loss::CrossEntropy,
+                Task::Regression => Loss::Mse,
+            },
+            loss => {
+                let loss_value = loss.name();
+                let fits = self.stdlib.lookup("loss", loss_value).is_some_and(|l| l.applies_to(dataset.task));
+                if !fits {
+                    let span = settings.spans.get("loss").copied().unwrap_or(def.def.name.span);
+                    let fitting = self.stdlib.applying_to("loss", dataset.task);
+                    self.error(
+                        Diagnostic::error(
+                            "E0404",
+                            def.file,
+                            span,
+                            format!("loss `{loss_value}` does not fit {}", dataset.task.describe()),
+                        )
+                        .with_primary(format!("label `{}` is {}", dataset.label, dataset.task.describe()))
+                        .with_help(format!(
+                            "use {} (or leave `loss` out: `auto` picks the right one)",
+                            list_names(fitting)
+                        )),
+                    );
+                    return;
+                }
+                loss
             }
-        } else {
-            let fits = self.stdlib.lookup("loss", &loss_value).is_some_and(|l| l.applies_to(dataset.task));
-            if !fits {
-                let span = settings.spans.get("loss").copied().unwrap_or(def.def.name.span);
-                let fitting = self.stdlib.applying_to("loss", dataset.task);
-                self.error(
-                    Diagnostic::error(
-                        "E0404",
-                        def.file,
-                        span,
-                        format!("loss `{loss_value}` does not fit {}", dataset.task.describe()),
-                    )
-                    .with_primary(format!("label `{}` is {}", dataset.label, dataset.task.describe()))
-                    .with_help(format!(
-                        "use {} (or leave `loss` out: `auto` picks the right one)",
-                        list_names(fitting)
-                    )),
-                );
-                return;
-            }
-            loss_value
         };
         let outputs = match (&dataset.task, &dataset.label_type) {
             (Task::Multiclass, ColumnType::Category { levels }) => levels.len(),
             // Softmax cross-entropy on a binary label needs one logit per class.
-            (Task::Binary, _) if loss == "cross_entropy" => 2,
+            (Task::Binary, _) if loss == Loss::CrossEntropy => 2,
             _ => 1,
         };
 
         // The input: tabular features, or the image / sequence column the architecture needs.
-        let input = builtin.name_attribute("input").unwrap_or("tabular");
+        let input = match builtin.name_attribute("input") {
+            Some("image") => InputKind::Image,
+            Some("sequence") => InputKind::Sequence,
+            _ => InputKind::Tabular,
+        };
         let input_shape = match input {
-            "image" | "sequence" => {
+            InputKind::Image | InputKind::Sequence => {
                 let column = dataset.schema.columns.iter().find(|c| {
                     c.name != dataset.label
                         && matches!(
                             (&c.ty, input),
-                            (ColumnType::Image { .. }, "image") | (ColumnType::Sequence { .. }, "sequence")
+                            (ColumnType::Image { .. }, InputKind::Image)
+                                | (ColumnType::Sequence { .. }, InputKind::Sequence)
                         )
                 });
                 match column.map(|c| &c.ty) {
                     Some(ColumnType::Image { channels, height, width }) => vec![*channels, *height, *width],
                     Some(ColumnType::Sequence { length, features }) => vec![*length, *features],
                     _ => {
+                        let (article, kind) =
+                            if input == InputKind::Image { ("an", "image") } else { ("a", "sequence") };
                         self.error(
-                            Diagnostic::error("E0406", def.file, arch_span, format!("`{}` needs {} {input} column, but dataset `{}` has none", builtin.name, if input == "image" { "an" } else { "a" }, dataset.name))
-                                .with_primary(format!("{} {input} model on tabular data", if input == "image" { "an" } else { "a" }))
-                                .with_help(if input == "image" {
+                            Diagnostic::error("E0406", def.file, arch_span, format!("`{}` needs {article} {kind} column, but dataset `{}` has none", builtin.name, dataset.name))
+                                .with_primary(format!("{article} {kind} model on tabular data"))
+                                .with_help(if input == InputKind::Image {
                                     "declare the pixels as an image column, e.g. `schema { pixels: image(1, 8, 8) }`, or use `mlp` for tabular data"
                                 } else {
                                     "declare a sequence column, e.g. `schema { window: sequence(24, 3) }`, or use `mlp` for tabular data"
@@ -415,12 +439,12 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            _ => vec![dataset.input_width],
+            InputKind::Tabular => vec![dataset.input_width],
         };
 
-        let mut layers = Vec::new();
-        match (builtin.name.as_str(), layers_block) {
-            ("cnn", None) => {
+        let mut layers = None;
+        match (&architecture, layers_block) {
+            (Architecture::Cnn, None) => {
                 self.error(
                     Diagnostic::error("E0203", def.file, arch_span, "a `cnn` needs its layers")
                         .with_primary("no `layers { ... }` block")
@@ -428,7 +452,7 @@ impl<'a> Checker<'a> {
                 );
                 return;
             }
-            ("mlp", Some((span, _))) => {
+            (Architecture::Mlp { .. }, Some((span, _))) => {
                 self.error(
                     Diagnostic::error("E0207", def.file, span, "an `mlp` takes its layers from `hidden`")
                         .with_primary("explicit layers are for `cnn` and `lstm`")
@@ -436,37 +460,47 @@ impl<'a> Checker<'a> {
                 );
                 return;
             }
-            (_, Some((_, block))) => match self.infer_layers(def.file, block, &input_shape, outputs, &dataset) {
-                Some(l) => layers = l,
+            (_, Some((_, block))) => match self.layer_list(def.file, block) {
+                Some(listed) => layers = Some(listed),
                 None => return,
             },
             _ => {}
         }
+        let listed: Option<Vec<Layer>> =
+            layers.as_ref().map(|l: &Vec<(Layer, Span)>| l.iter().map(|(layer, _)| *layer).collect());
+        let network = NetworkSpec::of(
+            &architecture,
+            listed.as_deref(),
+            typed_settings.dropout,
+            typed_settings.batch_norm,
+            &input_shape,
+            outputs,
+        );
+        let network = match network {
+            Ok(network) => network,
+            Err(error) => {
+                let spans: Vec<Span> = layers.iter().flatten().map(|(_, span)| *span).collect();
+                let block_span = layers_block.map_or(arch_span, |(_, block)| block.span);
+                self.shape_error(def.file, &error, &spans, block_span, &dataset);
+                return;
+            }
+        };
         self.program.models.push(Model {
             name,
             dataset: dataset.name.clone(),
             architecture,
-            settings: settings.values,
-            layers,
-            input_shape,
-            outputs,
+            settings: typed_settings,
+            input,
+            layers: listed,
+            network,
             loss,
         });
     }
 
-    /// Shape inference through an explicit layer list; E0405 at the first layer that breaks.
-    fn infer_layers(
-        &mut self,
-        file: FileId,
-        block: &'a crate::ast::Block,
-        input: &[usize],
-        outputs: usize,
-        dataset: &Dataset,
-    ) -> Option<Vec<Layer>> {
-        let mut shape = input.to_vec();
-        let mut previous: Option<Span> = None;
+    /// The layers of a `layers { ... }` block, each with its span.
+    fn layer_list(&mut self, file: FileId, block: &'a crate::ast::Block) -> Option<Vec<(Layer, Span)>> {
         let mut layers = Vec::new();
-        for (index, item) in block.items.iter().enumerate() {
+        for item in &block.items {
             let BlockItem::Rule(rule) = item else {
                 self.error(
                     Diagnostic::error("E0207", file, item.span(), "a layers block lists layers, one per line")
@@ -476,190 +510,47 @@ impl<'a> Checker<'a> {
                 return None;
             };
             let expr = &rule.subject;
-            let (builtin, layer) = self.builtin_call(file, "layer", expr)?;
-            let (_, args) = layer.as_call()?;
-            let int = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0) as usize;
-            let before = shape.clone();
-            let fail = |this: &mut Self, message: String, help: &str| {
-                let mut d = Diagnostic::error("E0405", file, expr.span, message)
-                    .with_primary(format!("input shape {}", shape_text(&before)))
-                    .with_help(help.to_string());
-                if let Some(prev) = previous {
-                    d = d.with_label(prev, format!("output shape {} comes from here", shape_text(&before)));
+            let (_, layer) = self.builtin_call(file, "layer", expr)?;
+            layers.push((self.typed(file, expr.span, "this layer", &layer)?, expr.span));
+        }
+        Some(layers)
+    }
+
+    /// E0405 for a network whose shapes do not fit: at the layer that breaks (with the layer
+    /// that made its input), or at the end of the list.
+    fn shape_error(&mut self, file: FileId, error: &ShapeError, spans: &[Span], block_span: Span, dataset: &Dataset) {
+        let last_span = spans.last().copied().unwrap_or(block_span);
+        let diagnostic = match error {
+            ShapeError::Layer { index, input, message, help } => {
+                let mut d =
+                    Diagnostic::error("E0405", file, spans.get(*index).copied().unwrap_or(block_span), message.clone())
+                        .with_primary(format!("input shape {}", shape_text(input)))
+                        .with_help(help.to_string());
+                if let Some(previous) = index.checked_sub(1).and_then(|i| spans.get(i)) {
+                    d = d.with_label(*previous, format!("output shape {} comes from here", shape_text(input)));
                 }
-                this.error(d);
-                None
-            };
-            let next: Vec<usize> = match builtin.name.as_str() {
-                "conv2d" => {
-                    let (filters, kernel, stride, padding) =
-                        (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
-                    let [_, h, w] = shape[..] else {
-                        return fail(
-                            self,
-                            format!("`conv2d` needs a [channels, height, width] input, found {}", shape_text(&shape)),
-                            "conv2d works on images; flatten only after the last convolution",
-                        );
-                    };
-                    if h + 2 * padding < kernel || w + 2 * padding < kernel {
-                        return fail(
-                            self,
-                            format!("a {kernel}×{kernel} kernel does not fit the {h}×{w} input"),
-                            "use a smaller kernel, add padding, or pool less before this layer",
-                        );
-                    }
-                    vec![filters, (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1]
-                }
-                "conv1d" => {
-                    let (filters, kernel, stride, padding) =
-                        (int("filters"), int("kernel"), int("stride").max(1), int("padding"));
-                    let [len, _] = shape[..] else {
-                        return fail(
-                            self,
-                            format!("`conv1d` needs a [steps, features] input, found {}", shape_text(&shape)),
-                            "conv1d works on sequences",
-                        );
-                    };
-                    if len + 2 * padding < kernel {
-                        return fail(
-                            self,
-                            format!("a kernel of {kernel} steps does not fit a sequence of {len}"),
-                            "use a smaller kernel or add padding",
-                        );
-                    }
-                    vec![(len + 2 * padding - kernel) / stride + 1, filters]
-                }
-                "maxpool" | "avgpool" => {
-                    let size = int("size");
-                    let stride = if int("stride") == 0 { size } else { int("stride") };
-                    match shape[..] {
-                        [c, h, w] if h >= size && w >= size => {
-                            vec![c, (h - size) / stride + 1, (w - size) / stride + 1]
-                        }
-                        [len, f] if len >= size => vec![(len - size) / stride + 1, f],
-                        [_, h, w] => {
-                            return fail(
-                                self,
-                                format!("a {size}×{size} pool does not fit the {h}×{w} input"),
-                                "pool over a smaller window, or remove this pooling layer",
-                            );
-                        }
-                        [len, _] => {
-                            return fail(
-                                self,
-                                format!("a pool of {size} steps does not fit a sequence of {len}"),
-                                "pool over a smaller window, or remove this pooling layer",
-                            );
-                        }
-                        _ => {
-                            return fail(
-                                self,
-                                format!(
-                                    "`{}` needs an image or a sequence, found {}",
-                                    builtin.name,
-                                    shape_text(&shape)
-                                ),
-                                "pooling comes before `flatten()`",
-                            );
-                        }
-                    }
-                }
-                "flatten" => vec![shape.iter().product()],
-                "dense" => {
-                    if shape.len() != 1 {
-                        return fail(
-                            self,
-                            format!("`dense` needs a flat vector, found shape {}", shape_text(&shape)),
-                            "add `flatten()` before the first dense layer",
-                        );
-                    }
-                    vec![int("units")]
-                }
-                "lstm_layer" => {
-                    if shape.len() != 2 {
-                        return fail(
-                            self,
-                            format!("`lstm_layer` needs a [steps, features] sequence, found {}", shape_text(&shape)),
-                            "an LSTM reads sequences; use dense layers on flat vectors",
-                        );
-                    }
-                    // The whole sequence when a later LSTM reads it, the last hidden state otherwise.
-                    if feeds_lstm(&block.items[index + 1..]) {
-                        vec![shape[0], int("hidden")]
-                    } else {
-                        vec![int("hidden")]
-                    }
-                }
-                "resblock" => {
-                    let [_, h, w] = shape[..] else {
-                        return fail(
-                            self,
-                            format!("`resblock` needs a [channels, height, width] input, found {}", shape_text(&shape)),
-                            "residual blocks work on images; flatten only after the last block",
-                        );
-                    };
-                    let stride = int("stride").max(1);
-                    vec![int("filters"), h.div_ceil(stride), w.div_ceil(stride)]
-                }
-                "embedding" => match shape[..] {
-                    [steps, 1] => vec![steps, int("dim")],
-                    _ => {
-                        return fail(
-                            self,
-                            format!(
-                                "`embedding` needs a [steps, 1] sequence of token ids, found {}",
-                                shape_text(&shape)
-                            ),
-                            "embed a sequence of one token id per step, e.g. `sequence(40, 1)`, as the first layer",
-                        );
-                    }
-                },
-                _ => shape.clone(),
-            };
-            if next.contains(&0) {
-                return fail(
-                    self,
-                    format!("`{}` would produce an empty output {}", builtin.name, shape_text(&next)),
-                    "check the layer's sizes",
-                );
+                d
             }
-            layers.push(Layer { layer: layer.clone(), input_shape: shape.clone(), output_shape: next.clone() });
-            shape = next;
-            previous = Some(expr.span);
-        }
-        let last_span = previous.unwrap_or(block.span);
-        if shape.len() != 1 {
-            self.error(
-                Diagnostic::error(
-                    "E0405",
-                    file,
-                    last_span,
-                    format!(
-                        "the network ends with shape {}, but the output head needs a flat vector",
-                        shape_text(&shape)
-                    ),
-                )
-                .with_primary(format!("output shape {}", shape_text(&shape)))
-                .with_help("add `flatten()` (and dense layers) at the end of the list"),
-            );
-            return None;
-        }
-        if let Some(last) = layers.last() {
-            if last.layer.as_str() == Some("dense") && shape[0] != outputs {
+            ShapeError::NotFlat { output } => Diagnostic::error(
+                "E0405",
+                file,
+                last_span,
+                format!("the network ends with shape {}, but the output head needs a flat vector", shape_text(output)),
+            )
+            .with_primary(format!("output shape {}", shape_text(output)))
+            .with_help("add `flatten()` (and dense layers) at the end of the list"),
+            ShapeError::Outputs { got, expected } => {
                 let what = match dataset.task {
-                    Task::Multiclass => format!("`{}` has {outputs} classes", dataset.label),
+                    Task::Multiclass => format!("`{}` has {expected} classes", dataset.label),
                     Task::Binary => format!("`{}` is binary: one logit", dataset.label),
                     Task::Regression => format!("`{}` is one number", dataset.label),
                 };
-                self.error(
-                    Diagnostic::error("E0405", file, last_span, format!("the output layer gives {} values, but {what}", shape[0]))
-                        .with_primary(format!("output shape {}, expected [{outputs}]", shape_text(&shape)))
-                        .with_help(format!("make the last layer `dense({outputs})`, or end with a hidden layer and let the compiler add the head")),
-                );
-                return None;
+                Diagnostic::error("E0405", file, last_span, format!("the output layer gives {got} values, but {what}"))
+                    .with_primary(format!("output shape [{got}], expected [{expected}]"))
+                    .with_help(format!("make the last layer `dense({expected})`, or end with a hidden layer and let the compiler add the head"))
             }
-        }
-        Some(layers)
+        };
+        self.error(diagnostic);
     }
 
     pub(super) fn check_searches(&mut self) {
@@ -676,20 +567,21 @@ impl<'a> Checker<'a> {
             // What the model has that can be searched: architecture arguments, training settings
             // and the optimizer's parameters.
             let mut params: Vec<(String, ParamType)> = Vec::new();
-            if let Some((arch, _)) = model.architecture.as_call() {
-                if let Some(b) = self.stdlib.lookup("model", arch) {
-                    params.extend(b.params.iter().map(|p| (p.name.clone(), p.ty.clone())));
-                }
+            if let Some(b) = self.stdlib.lookup("model", model.architecture.name()) {
+                params.extend(b.params.iter().map(|p| (p.name.clone(), p.ty.clone())));
             }
             if let Some(b) = self.stdlib.settings("model") {
                 params.extend(b.params.iter().filter(|p| p.name != "data").map(|p| (p.name.clone(), p.ty.clone())));
             }
-            if let Some((opt, _)) = model.settings.get("optimizer").and_then(Value::as_call) {
-                if let Some(b) = self.stdlib.lookup("optimizer", opt) {
-                    params.extend(b.params.iter().map(|p| (p.name.clone(), p.ty.clone())));
-                }
+            if let Some(b) = self.stdlib.lookup("optimizer", model.settings.optimizer.name()) {
+                params.extend(b.params.iter().map(|p| (p.name.clone(), p.ty.clone())));
             }
-            let strategy = settings.values.get("strategy").and_then(Value::as_str).unwrap_or("random").to_string();
+            let Some(search_settings) =
+                self.typed_settings::<SearchSettings>(def.file, def.def.name.span, "search", &settings.values)
+            else {
+                continue;
+            };
+            let strategy = search_settings.strategy.name();
             let mut space = BTreeMap::new();
             for (key, value) in &settings.unknown {
                 let Some((_, ty)) = params.iter().find(|(n, _)| *n == key.name).cloned() else {
@@ -715,7 +607,7 @@ impl<'a> Checker<'a> {
                     );
                     continue;
                 };
-                if let Some(dist) = self.check_distribution(def.file, &key.name, &ty, value, &strategy) {
+                if let Some(dist) = self.check_distribution(def.file, &key.name, &ty, value, strategy) {
                     space.insert(key.name.clone(), dist);
                 }
             }
@@ -731,7 +623,7 @@ impl<'a> Checker<'a> {
                     .with_help("add a distribution per parameter, e.g. `lr = loguniform(1e-4, 1e-2)`"),
                 );
             }
-            self.program.searches.push(Search { model: target, settings: settings.values, space });
+            self.program.searches.push(Search { model: target, settings: search_settings, space });
         }
     }
 
@@ -742,9 +634,9 @@ impl<'a> Checker<'a> {
         ty: &ParamType,
         value: &Expr,
         strategy: &str,
-    ) -> Option<Value> {
-        let (builtin, dist) = self.builtin_call(file, "distribution", value)?;
-        let (_, args) = dist.as_call()?;
+    ) -> Option<Distribution> {
+        let (builtin, mut dist) = self.builtin_call(file, "distribution", value)?;
+        let args = dist.as_call()?.1.clone();
         let num = |k: &str| args.get(k).and_then(Value::as_f64).unwrap_or(0.0);
         let span = value.span;
         let bad_range = |this: &mut Self, message: String, help: &str| {
@@ -771,17 +663,30 @@ impl<'a> Checker<'a> {
                 );
             }
             "choice" => {
-                // Each candidate must be a valid value of the parameter.
+                // Each candidate must be a valid value of the parameter, and is kept as checked
+                // (with the parameter's type and defaults) for the trials to apply.
                 if let ExprKind::Call { args, .. } = &value.kind {
+                    let mut candidates = Vec::with_capacity(args.len());
                     for arg in args {
-                        self.value(file, ty, &arg.value, param)?;
+                        candidates.push(self.value(file, ty, &arg.value, param)?);
                     }
+                    dist = Value::Call {
+                        call: "choice".into(),
+                        args: BTreeMap::from([("values".to_string(), Value::List(candidates))]),
+                    };
                 }
             }
             _ => {}
         }
-        let numeric =
-            matches!(ty, ParamType::Int | ParamType::Count | ParamType::Float | ParamType::Fraction | ParamType::Rate);
+        let numeric = matches!(
+            ty,
+            ParamType::Int
+                | ParamType::Count
+                | ParamType::Natural
+                | ParamType::Float
+                | ParamType::Fraction
+                | ParamType::Rate
+        );
         if builtin.name != "choice" && !numeric {
             self.error(
                 Diagnostic::error(
@@ -814,9 +719,11 @@ impl<'a> Checker<'a> {
             ParamType::Fraction => (0.0..=1.0).contains(&v),
             ParamType::Rate => v > 0.0,
             ParamType::Count => v >= 1.0,
+            ParamType::Natural => v >= 0.0,
             _ => true,
         };
-        if matches!(builtin.name.as_str(), "uniform" | "loguniform") && matches!(ty, ParamType::Int | ParamType::Count)
+        if matches!(builtin.name.as_str(), "uniform" | "loguniform")
+            && matches!(ty, ParamType::Int | ParamType::Count | ParamType::Natural)
         {
             self.error(
                 Diagnostic::error(
@@ -843,26 +750,10 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        Some(dist)
+        self.typed(file, span, &format!("the distribution of `{param}`"), &dist)
     }
 }
 
 pub fn direction_of(builtin: &Builtin) -> Direction {
     if builtin.name_attribute("direction") == Some("minimize") { Direction::Minimize } else { Direction::Maximize }
-}
-
-/// Whether the layers after an `lstm_layer` read its whole sequence: the next layer that changes
-/// the shape (skipping dropout, batch norm and activations) is another `lstm_layer`. The runtime
-/// (mlp_stdlib::network) applies the same rule.
-fn feeds_lstm(rest: &[BlockItem]) -> bool {
-    fn name(item: &BlockItem) -> Option<&str> {
-        match item {
-            BlockItem::Rule(rule) => rule.subject.as_name().or_else(|| rule.subject.as_call().map(|(n, _, _)| n)),
-            _ => None,
-        }
-    }
-    rest.iter()
-        .filter_map(name)
-        .find(|n| !matches!(*n, "dropout" | "batchnorm" | "relu" | "tanh" | "sigmoid" | "gelu"))
-        .is_some_and(|n| n == "lstm_layer")
 }

@@ -4,7 +4,7 @@ use super::Checker;
 use super::names::{did_you_mean, list_names};
 use crate::ast::{BlockItem, DefKind, Expr, ExprKind};
 use crate::diagnostic::Diagnostic;
-use crate::program::{Deploy, Gate, GateCheck, Monitor, MonitorRule, Value};
+use crate::program::{Comparison, Deploy, DeploySettings, Gate, GateCheck, Monitor, MonitorRule, Value, Watch, Window};
 
 const SPLITS: [&str; 3] = ["train", "val", "test"];
 /// Metrics not bounded to [0, 1].
@@ -134,12 +134,12 @@ impl<'a> Checker<'a> {
                             );
                             continue;
                         }
-                        if m.is_some() {
+                        if let (Some(_), Some(op)) = (m, Comparison::from_op(on.op)) {
                             checks.push(GateCheck::Threshold {
                                 model: model_name.to_string(),
                                 metric: r.name,
                                 split: on.split.name.clone(),
-                                op: on.op.as_str().to_string(),
+                                op,
                                 bound,
                             });
                         }
@@ -172,9 +172,9 @@ impl<'a> Checker<'a> {
         for def in self.defs_of(DefKind::Deploy) {
             let name = def.def.name.name.clone();
             let Some(value) = self.required_value(def, &format!("deploy {name} = http(model_name)")) else { continue };
-            let settings = self.settings(def.file, "deploy", def.def.body.as_ref(), false, false);
+            let settings = self.settings(def.file, "deploy", def.def.body.as_ref(), false, true);
             self.no_statements(def.file, &settings.other, "deploy");
-            let Some((builtin, _)) = self.builtin_call(def.file, "target", value) else { continue };
+            let Some((builtin, target)) = self.builtin_call(def.file, "target", value) else { continue };
             let Some((_, _, args)) = value.as_call() else { continue };
             let Some(model_arg) = args.first() else { continue };
             let Some(model) = model_arg.value.as_name() else {
@@ -222,7 +222,7 @@ impl<'a> Checker<'a> {
             if self.resolve(def.file, model, model_arg.value.span, &[DefKind::Model]).is_none() {
                 continue;
             }
-            let mut values = settings.values.clone();
+            let values = &settings.values;
             let required: &[&str] = match builtin.name.as_str() {
                 "batch" => &["input", "output"],
                 "bundle" => &["path"],
@@ -246,9 +246,13 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
+            let Some(typed) = self.typed_settings::<DeploySettings>(def.file, def.def.name.span, "deploy", values)
+            else {
+                continue;
+            };
             if builtin.name == "http" {
-                let port = values.entry("port".into()).or_insert(Value::Int(8080)).as_f64().unwrap_or(0.0);
-                if !(1.0..=65535.0).contains(&port) {
+                let port = typed.port;
+                if !(1..=65535).contains(&port) {
                     let span = settings.spans.get("port").copied().unwrap_or(value.span);
                     self.error(
                         Diagnostic::error("E0206", def.file, span, format!("port {port} is not a TCP port"))
@@ -257,12 +261,8 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
-            self.program.deploys.push(Deploy {
-                name,
-                target: builtin.name.clone(),
-                model: model.to_string(),
-                settings: values,
-            });
+            let Some(target) = self.typed(def.file, value.span, "this deploy target", &target) else { continue };
+            self.program.deploys.push(Deploy { name, target, settings: typed });
         }
     }
 
@@ -281,7 +281,7 @@ impl<'a> Checker<'a> {
                 .deploys
                 .iter()
                 .find(|d| d.name == deploy)
-                .and_then(|d| self.program.models.iter().find(|m| m.name == d.model))
+                .and_then(|d| self.program.models.iter().find(|m| m.name == d.target.model()))
                 .and_then(|m| self.datasets.get(&m.dataset))
                 .cloned();
             let mut rules = Vec::new();
@@ -306,7 +306,7 @@ impl<'a> Checker<'a> {
                     );
                     continue;
                 };
-                let subject = if rule.drift {
+                let watch = if rule.drift {
                     let Some((_, stat)) = self.builtin_call(def.file, "statistic", lhs) else { continue };
                     if let (Some((_, args)), Some(ds)) = (stat.as_call(), &dataset) {
                         if let Some(column) = args.get("column").and_then(Value::as_str).filter(|c| *c != "all") {
@@ -323,14 +323,15 @@ impl<'a> Checker<'a> {
                             }
                         }
                     }
-                    stat
+                    let Some(statistic) = self.typed(def.file, lhs.span, "this statistic", &stat) else { continue };
+                    Watch::Drift { statistic }
                 } else {
                     let Some(name) = lhs.as_name() else {
                         self.monitor_shape_error(def.file, lhs.span);
                         continue;
                     };
                     let Some(metric) = self.metric_ref(def.file, name, lhs.span) else { continue };
-                    Value::Name(metric.name)
+                    Watch::Metric { metric: metric.name }
                 };
                 let window = match &rule.over {
                     None => None,
@@ -368,7 +369,7 @@ impl<'a> Checker<'a> {
                             );
                             continue;
                         }
-                        Some((n, unit.name.clone()))
+                        Some(Window { count: n, unit: unit.name.clone() })
                     }
                 };
                 let Some(action_expr) = &rule.action else {
@@ -381,15 +382,10 @@ impl<'a> Checker<'a> {
                     );
                     continue;
                 };
-                let Some((action, _)) = self.builtin_call(def.file, "action", action_expr) else { continue };
-                rules.push(MonitorRule {
-                    watch: if rule.drift { "drift".into() } else { "metric".into() },
-                    subject,
-                    op: op.as_str().to_string(),
-                    threshold,
-                    window,
-                    action: action.name.clone(),
-                });
+                let Some((_, action)) = self.builtin_call(def.file, "action", action_expr) else { continue };
+                let Some(action) = self.typed(def.file, action_expr.span, "this action", &action) else { continue };
+                let Some(op) = Comparison::from_op(*op) else { continue };
+                rules.push(MonitorRule { watch, op, threshold, window, action });
             }
             self.program.monitors.push(Monitor { deploy, rules });
         }

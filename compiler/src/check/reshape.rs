@@ -178,12 +178,9 @@ impl<'a> Checker<'a> {
     /// The number of rows in the data of the dataset's source, when the checker's sample holds all
     /// of them (fewer than SAMPLE_ROWS); `None` when unknown.
     fn sampled_rows(&self, dataset: &str) -> Option<usize> {
-        let world = self.world?;
         let source_name = self.source_of(dataset)?;
         let source = self.program.sources.iter().find(|s| s.name == source_name)?;
-        let (format, args) = source.format.as_call()?;
-        let delimiter = args.get("delimiter").and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
-        let sample = world.sample(format, &source.path, delimiter, SAMPLE_ROWS).ok()?;
+        let sample = self.sample(&source.format, &source.path).ok()?;
         (sample.rows.len() < SAMPLE_ROWS).then_some(sample.rows.len())
     }
 

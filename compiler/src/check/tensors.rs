@@ -6,11 +6,10 @@ use super::{Checker, Def};
 use crate::ast::{Block, BlockItem};
 use crate::diagnostic::Diagnostic;
 use crate::idx::{self, IdxHeader};
-use crate::program::Value;
+use crate::program::Format;
 use crate::span::Span;
 use crate::types::{Column, ColumnType, Schema};
 use crate::world::SampleError;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// File extensions an `images` source reads (any case).
@@ -36,24 +35,33 @@ impl<'a> Checker<'a> {
     pub(super) fn file_schema(
         &mut self,
         def: Def<'a>,
-        format: &str,
-        args: &mut BTreeMap<String, Value>,
+        format: &Format,
+        labels: Option<&Path>,
         at: &Located<'_>,
         schema_block: Option<Span>,
     ) -> Option<Schema> {
+        let format_name = format.name();
         if let Some(span) = schema_block {
             self.error(
-                Diagnostic::error("E0313", def.file, span, format!("an `{format}` source takes no `schema` block"))
-                    .with_primary("the files define the columns")
-                    .with_help(match format {
-                        "idx" => "remove the block: the source has `image` (or `x_0` …) and `label` columns",
-                        _ => "remove the block: the source has the columns `image` and `label`",
-                    }),
+                Diagnostic::error(
+                    "E0313",
+                    def.file,
+                    span,
+                    format!("an `{format_name}` source takes no `schema` block"),
+                )
+                .with_primary("the files define the columns")
+                .with_help(match format_name {
+                    "idx" => "remove the block: the source has `image` (or `x_0` …) and `label` columns",
+                    _ => "remove the block: the source has the columns `image` and `label`",
+                }),
             );
         }
         let columns = match format {
-            "idx" => self.idx_columns(def, args, at)?,
-            _ => self.folder_columns(def, args, at)?,
+            Format::Idx { labels: labels_text, .. } => self.idx_columns(def, labels_text, labels?, at)?,
+            Format::Images { channels, height, width, .. } => {
+                self.folder_columns(def, (*channels, *height, *width), at)?
+            }
+            _ => return None,
         };
         Some(Schema { columns, inferred: true })
     }
@@ -102,7 +110,8 @@ impl<'a> Checker<'a> {
     fn idx_columns(
         &mut self,
         def: Def<'a>,
-        args: &mut BTreeMap<String, Value>,
+        labels_text: &str,
+        labels_path: &Path,
         at: &Located<'_>,
     ) -> Option<Vec<Column>> {
         let (items, _) = self.idx_header(def, at, "items")?;
@@ -122,17 +131,14 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        let labels_text = args.get("labels").and_then(Value::as_str).unwrap_or_default().to_string();
-        let labels_path = super::normalize(&self.dir_of(def.file).join(&labels_text));
-        args.insert("labels".into(), Value::String(labels_path.display().to_string()));
-        let labels_at = Located { path: &labels_path, text: &labels_text, span: at.span };
+        let labels_at = Located { path: labels_path, text: labels_text, span: at.span };
         let (labels, _) = self.idx_header(def, &labels_at, "labels")?;
         let needed = labels.file_len().unwrap_or(usize::MAX).min(1 << 30);
         let world = self.world?;
-        let bytes = match world.read_bytes(&labels_path, needed) {
+        let bytes = match world.read_bytes(labels_path, needed) {
             Ok(bytes) => bytes,
             Err(error) => {
-                self.sample_error(def, at.span, &labels_text, &labels_path, error);
+                self.sample_error(def, at.span, labels_text, labels_path, error);
                 return None;
             }
         };
@@ -170,11 +176,9 @@ impl<'a> Checker<'a> {
     fn folder_columns(
         &mut self,
         def: Def<'a>,
-        args: &BTreeMap<String, Value>,
+        (channels, height, width): (usize, usize, usize),
         at: &Located<'_>,
     ) -> Option<Vec<Column>> {
-        let size = |key: &str| args.get(key).and_then(Value::as_f64).map_or(0, |v| v as usize);
-        let (channels, height, width) = (size("channels"), size("height"), size("width"));
         if (ColumnType::Image { channels, height, width }).tensor_width().is_none() {
             self.error(
                 Diagnostic::error(
@@ -279,17 +283,15 @@ impl<'a> Checker<'a> {
     pub(super) fn check_element_columns(
         &mut self,
         def: Def<'a>,
-        format: &str,
+        format: &Format,
         schema: &Schema,
         block: &Block,
         at: &Located<'_>,
-        delimiter: u8,
     ) {
-        if format != "csv" || !schema.columns.iter().any(|c| c.ty.tensor_width().is_some()) {
+        if !matches!(format, Format::Csv { .. }) || !schema.columns.iter().any(|c| c.ty.tensor_width().is_some()) {
             return;
         }
-        let Some(world) = self.world else { return };
-        let Ok(sample) = world.sample(format, at.path, delimiter, 1) else { return };
+        let Ok(sample) = self.sample(format, at.path) else { return };
         for column in &schema.columns {
             let Some(width) = column.ty.tensor_width() else { continue };
             let name = &column.name;

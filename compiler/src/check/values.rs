@@ -81,12 +81,12 @@ impl<'a> Checker<'a> {
             }
         }
         match ty {
-            ParamType::Int | ParamType::Count => {
+            ParamType::Int | ParamType::Count | ParamType::Natural => {
                 let Some(v) = int_literal(expr) else {
                     self.type_error(file, expr, ty, what);
                     return None;
                 };
-                if *ty == ParamType::Count && v < 1 {
+                if (*ty == ParamType::Count && v < 1) || (*ty == ParamType::Natural && v < 0) {
                     self.range_error(file, expr, ty, what);
                     return None;
                 }
@@ -427,8 +427,18 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             };
-            if let Some(v) = self.value(file, &param.ty, value, &key.name) {
-                out.values.insert(key.name.clone(), v);
+            match self.value(file, &param.ty, value, &key.name) {
+                Some(v) => {
+                    out.values.insert(key.name.clone(), v);
+                }
+                // The error is reported; the declared default stands in so that the block still
+                // has every setting and the checks after this one report nothing that follows
+                // from it.
+                None => {
+                    if let Some(v) = param.default.as_ref().and_then(|d| self.default_value(param, d)) {
+                        out.values.insert(key.name.clone(), v);
+                    }
+                }
             }
         }
         if with_defaults {
@@ -455,6 +465,7 @@ fn example_for(ty: &ParamType) -> Option<&'static str> {
     Some(match ty {
         ParamType::Int => "3",
         ParamType::Count => "32",
+        ParamType::Natural => "0",
         ParamType::Float => "0.5",
         ParamType::Fraction => "0.2",
         ParamType::Rate => "0.001",

@@ -5,7 +5,6 @@
 //! is byte-for-byte stable and diffs between two specs show only what changed.
 
 use super::{Node, NodeKind, Plan};
-use crate::program::Config;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -22,7 +21,7 @@ pub struct NodeJson {
     pub kind: NodeKind,
     pub name: String,
     pub fingerprint: String,
-    pub config: Config,
+    pub config: super::NodeConfig,
     /// Ids of the nodes it reads from, sorted.
     pub inputs: Vec<String>,
 }
@@ -48,12 +47,12 @@ impl Plan {
             .ordered()
             .into_iter()
             .map(|node| NodeJson {
-                id: node.id.clone(),
+                id: node.id.to_string(),
                 kind: node.kind,
                 name: node.name.clone(),
                 fingerprint: node.fingerprint.clone(),
                 config: node.config.clone(),
-                inputs: self.inputs(&node.id).into_iter().map(|n| n.id.clone()).collect(),
+                inputs: self.inputs(&node.id).into_iter().map(|n| n.id.to_string()).collect(),
             })
             .collect();
         PlanJson { nodes }
@@ -71,7 +70,7 @@ impl Plan {
             let _ = writeln!(
                 out,
                 "  \"{}\" [label=\"{}\\n{}\", shape={}];",
-                dot_escape(&node.id),
+                dot_escape(node.id.as_str()),
                 node.kind.as_str(),
                 dot_escape(&node.name),
                 dot_shape(node.kind)
@@ -151,7 +150,7 @@ fn mermaid_ids<'a>(nodes: &[&'a Node]) -> HashMap<&'a str, String> {
     let mut ids = HashMap::new();
     for node in nodes {
         let base: String =
-            node.id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+            node.id.as_str().chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
         let mut id = base.clone();
         let mut n = 2;
         while !used.insert(id.clone()) {

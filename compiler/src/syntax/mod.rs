@@ -102,3 +102,17 @@ fn trimmed(text: &str, span: Span) -> Span {
     let body = text[span.start..span.end].trim_end();
     Span::new(span.start, span.start + body.len())
 }
+
+/// Parses one expression on its own (the text of a rule or feature read back from a plan), or
+/// `None` when it is not exactly one valid expression.
+pub fn parse_expression(text: &str) -> Option<crate::ast::Expr> {
+    let source = format!("feature expression = {text}\n");
+    let (ast, diagnostics) = parse(&source, FileId(0));
+    if !diagnostics.is_empty() {
+        return None;
+    }
+    match ast.items.as_slice() {
+        [Item::Definition(def)] if def.body.is_none() => def.value.clone(),
+        _ => None,
+    }
+}

@@ -7,7 +7,7 @@ use super::table::FileRows;
 use super::{Table, diag};
 use crate::error::{RunError, RunResult};
 use image::imageops::FilterType;
-use mlp_compiler::program::{Source, Value};
+use mlp_compiler::plan::LoadStep;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -36,12 +36,7 @@ fn folder_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-pub(crate) fn load(source: &Source) -> RunResult<Table> {
-    let size = |key: &str, default: usize| match &source.format {
-        Value::Call { args, .. } => args.get(key).and_then(Value::as_f64).map_or(default, |v| v as usize),
-        _ => default,
-    };
-    let (channels, height, width) = (size("channels", 3), size("height", 0), size("width", 0));
+pub(crate) fn load(source: &LoadStep, channels: usize, height: usize, width: usize) -> RunResult<Table> {
     let root = source.path.as_path();
     let mut files: Vec<(PathBuf, usize)> = Vec::new();
     let mut classes: Vec<String> = Vec::new();

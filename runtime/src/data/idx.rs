@@ -9,7 +9,7 @@ use super::{Part, Table};
 use crate::error::{RunError, RunResult};
 use memmap2::Mmap;
 use mlp_compiler::idx::{self, IdxError, IdxHeader, IdxType};
-use mlp_compiler::program::{Source, Value};
+use mlp_compiler::plan::LoadStep;
 use mlp_compiler::types::{Column, ColumnType};
 use rayon::prelude::*;
 use std::path::Path;
@@ -74,13 +74,9 @@ fn parse<'m>(path: &Path, map: Option<&'m Mmap>) -> RunResult<(IdxHeader, &'m [u
     Ok((header, &bytes[start..needed]))
 }
 
-pub(crate) fn load(source: &Source) -> RunResult<Table> {
+pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
     let path = source.path.as_path();
-    let labels_path = match &source.format {
-        Value::Call { args, .. } => args.get("labels").and_then(Value::as_str).unwrap_or_default().to_string(),
-        _ => String::new(),
-    };
-    let labels_path = Path::new(&labels_path);
+    let labels_path = source.labels.as_deref().unwrap_or(Path::new(""));
     let items_map = map(path)?;
     let labels_map = map(labels_path)?;
     let (items, values) = parse(path, items_map.as_ref())?;

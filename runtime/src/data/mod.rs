@@ -27,7 +27,8 @@ pub use table::{FileRows, Origin, Table};
 use crate::error::{RunError, RunResult};
 use columns::{ColumnData, Kind};
 use diag::Wanted;
-use mlp_compiler::program::{Source, Value};
+use mlp_compiler::plan::LoadStep;
+use mlp_compiler::program::Format;
 use mlp_compiler::types::{ColumnType, Schema};
 use std::path::{Path, PathBuf};
 
@@ -39,20 +40,16 @@ pub(crate) struct Part {
 
 /// Reads a source's file, or every file its glob matches in sorted order, into a [`Table`] typed
 /// by the source's schema. Fails with the first problem in file order (E07xx, see `diag`).
-pub fn load(source: &Source) -> RunResult<Table> {
-    load_inner(source).map_err(|e| e.for_definition(&source.name))
+pub fn load(step: &LoadStep) -> RunResult<Table> {
+    load_inner(step).map_err(|e| e.for_definition(&step.source))
 }
 
-fn load_inner(source: &Source) -> RunResult<Table> {
-    let (format, args) = match &source.format {
-        Value::Call { call, args } => (call.as_str(), Some(args)),
-        other => (other.as_str().unwrap_or_default(), None),
-    };
-    let delimiter =
-        args.and_then(|a| a.get("delimiter")).and_then(Value::as_str).and_then(|d| d.bytes().next()).unwrap_or(b',');
-    match format {
-        "idx" => return idx::load(source),
-        "images" => return folder::load(source),
+fn load_inner(source: &LoadStep) -> RunResult<Table> {
+    match &source.format {
+        Format::Idx { .. } => return idx::load(source),
+        Format::Images { channels, height, width, .. } => {
+            return folder::load(source, *channels, *height, *width);
+        }
         _ => {}
     }
     let wanted = wanted(&source.schema, &source.path)?;
@@ -60,18 +57,14 @@ fn load_inner(source: &Source) -> RunResult<Table> {
     let mut header: Option<(PathBuf, Vec<String>)> = None;
     let mut parts = Vec::with_capacity(files.len());
     for file in files {
-        let (names, part) = match format {
-            "csv" => {
-                let read = csv::read(&file, delimiter, &wanted)?;
+        let (names, part) = match &source.format {
+            Format::Csv { delimiter, .. } => {
+                let read = csv::read(&file, delimiter.byte(), &wanted)?;
                 (Some(read.header), read.part)
             }
-            "jsonl" => (None, jsonl::read(&file, &wanted)?),
-            "parquet" => (None, read_parquet(&file, &wanted)?),
-            other => {
-                return Err(RunError::new("E0701", format!("cannot read `{other}` sources"))
-                    .in_file(&file, None, None)
-                    .with_help("sources are `csv(...)`, `jsonl(...)`, `parquet(...)`, `idx(...)` or `images(...)`"));
-            }
+            Format::Jsonl { .. } => (None, jsonl::read(&file, &wanted)?),
+            Format::Parquet { .. } => (None, read_parquet(&file, &wanted)?),
+            Format::Idx { .. } | Format::Images { .. } => unreachable!("read above"),
         };
         if let Some(names) = names {
             match &header {

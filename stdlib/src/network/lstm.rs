@@ -11,25 +11,32 @@
 //! normal draws from our generator), and the forget-gate bias starts at 1 so that early training
 //! remembers rather than forgets.
 
-use super::layers::{Param, Role, cast, param, sigmoid, var_from};
-use crate::mlp::Init;
+use super::activation::sigmoid;
+use super::init;
+use super::param::{Param, Role, cast, param, var_from};
 use crate::rng::Rng;
 use candle_core::{Device, Result, Tensor, Var};
+use mlp_compiler::program::WeightInit;
 
 pub(crate) struct Lstm {
     pub w_ih: Var,
     pub w_hh: Var,
     pub bias: Var,
     pub hidden: usize,
-    /// Whether the layer returns every step's hidden state (`[batch, steps, hidden]`, when another
-    /// LSTM layer reads it) or the last one (`[batch, hidden]`).
+    /// Whether the layer returns every step's hidden state (`[batch, steps, hidden]`, when its
+    /// spec's output is a sequence because another LSTM layer reads it) or the last one
+    /// (`[batch, hidden]`).
     pub sequences: bool,
 }
 
 impl Lstm {
     pub fn new(features: usize, hidden: usize, sequences: bool, rng: &mut Rng, device: &Device) -> Result<Self> {
         let gates = 4 * hidden;
-        let w_ih = var_from(Init::Glorot.sample(features, gates, features * gates, rng), &[features, gates], device)?;
+        let w_ih = var_from(
+            init::sample(WeightInit::Glorot, features, gates, features * gates, rng),
+            &[features, gates],
+            device,
+        )?;
         // [hidden, 4·hidden]: column block k holds gate k's orthogonal matrix.
         let blocks: Vec<Vec<f64>> = (0..4).map(|_| orthogonal(hidden, rng)).collect();
         let mut recurrent = vec![0f32; hidden * gates];

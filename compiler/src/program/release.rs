@@ -1,0 +1,160 @@
+//! The typed release definitions: gate checks, deploy targets (stdlib/deploy.mlp) and monitor
+//! rules.
+
+use super::data::Format;
+use serde::{Deserialize, Serialize};
+
+/// A comparison in a gate check or a monitor rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comparison {
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "==")]
+    Eq,
+    #[serde(rename = "!=")]
+    Ne,
+}
+
+impl Comparison {
+    pub fn from_op(op: crate::ast::BinOp) -> Option<Comparison> {
+        use crate::ast::BinOp;
+        Some(match op {
+            BinOp::Ge => Comparison::Ge,
+            BinOp::Gt => Comparison::Gt,
+            BinOp::Le => Comparison::Le,
+            BinOp::Lt => Comparison::Lt,
+            BinOp::Eq => Comparison::Eq,
+            BinOp::Ne => Comparison::Ne,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::Ge => ">=",
+            Comparison::Gt => ">",
+            Comparison::Le => "<=",
+            Comparison::Lt => "<",
+            Comparison::Eq => "==",
+            Comparison::Ne => "!=",
+        }
+    }
+
+    pub fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            Comparison::Ge => value >= bound,
+            Comparison::Gt => value > bound,
+            Comparison::Le => value <= bound,
+            Comparison::Lt => value < bound,
+            Comparison::Eq => value == bound,
+            Comparison::Ne => value != bound,
+        }
+    }
+
+    /// Whether lower values pass (`<`, `<=`).
+    pub fn is_upper_bound(self) -> bool {
+        matches!(self, Comparison::Le | Comparison::Lt)
+    }
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "snake_case")]
+pub enum GateCheck {
+    /// `model.metric on split OP bound`
+    Threshold { model: String, metric: String, split: String, op: Comparison, bound: f64 },
+    /// `model beats baseline on metric by margin` (margin relative when written as a percentage)
+    Beats { model: String, baseline: String, metric: String, margin: f64, relative: bool },
+}
+
+impl GateCheck {
+    /// The models and baselines whose scores the check reads.
+    pub fn subjects(&self) -> Vec<&str> {
+        match self {
+            GateCheck::Threshold { model, .. } => vec![model],
+            GateCheck::Beats { model, baseline, .. } => vec![model, baseline],
+        }
+    }
+}
+
+/// A deploy target (`extern target`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Http { model: String },
+    Batch { model: String },
+    Bundle { model: String },
+}
+
+impl Target {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Target::Http { .. } => "http",
+            Target::Batch { .. } => "batch",
+            Target::Bundle { .. } => "bundle",
+        }
+    }
+
+    pub fn model(&self) -> &str {
+        match self {
+            Target::Http { model } | Target::Batch { model } | Target::Bundle { model } => model,
+        }
+    }
+}
+
+/// `extern settings deploy`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeploySettings {
+    pub port: i64,
+    pub host: String,
+    pub input: Option<Format>,
+    pub output: Option<String>,
+    pub path: Option<String>,
+}
+
+/// A drift statistic (`extern statistic`); `column` is `all` for the largest over every column.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    Psi { column: String },
+    Ks { column: String },
+    Js { column: String },
+}
+
+/// What a monitor does when a rule fires (`extern action`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Warn,
+    Alert,
+    Retrain,
+    Rollback,
+}
+
+/// What a monitor rule watches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Watch {
+    /// Data drift of the inputs against the training reference.
+    Drift { statistic: Statistic },
+    /// A metric over labelled feedback.
+    Metric { metric: String },
+}
+
+/// `over 500 labelled`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub count: i64,
+    pub unit: String,
+}
