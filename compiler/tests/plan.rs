@@ -722,3 +722,81 @@ fn dot_snapshot() {
 fn mermaid_snapshot() {
     insta::assert_snapshot!(lower(&small()).to_mermaid());
 }
+
+/// Each leaf of `value` changed in turn (numbers moved, booleans flipped, texts altered, lists
+/// shortened), with the path to it.
+fn mutations(value: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    match value {
+        Value::Int(i) => out.push((String::new(), Value::Int(i + 1))),
+        Value::Float(f) => out.push((String::new(), Value::Float(f * 2.0 + 1.0))),
+        Value::Bool(b) => out.push((String::new(), Value::Bool(!b))),
+        // A one-character text (a delimiter) stays one character.
+        Value::String(s) if s.chars().count() == 1 => out.push((String::new(), Value::String("|".into()))),
+        Value::String(s) => out.push((String::new(), Value::String(format!("{s}_")))),
+        Value::Name(_) | Value::Expr(_) => {}
+        Value::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                for (path, changed) in mutations(item) {
+                    let mut list = items.clone();
+                    list[i] = changed;
+                    out.push((format!("[{i}]{path}"), Value::List(list)));
+                }
+            }
+            if !items.is_empty() {
+                out.push(("[-1]".into(), Value::List(items[..items.len() - 1].to_vec())));
+            }
+        }
+        Value::Call { call, args } => {
+            for (key, arg) in args {
+                for (path, changed) in mutations(arg) {
+                    let mut args = args.clone();
+                    args.insert(key.clone(), changed);
+                    out.push((format!(".{key}{path}"), Value::Call { call: call.clone(), args }));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A node and every node that reads from it, directly or not.
+fn downstream(plan: &Plan, id: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::from([id.to_string()]);
+    let mut pending = vec![id.to_string()];
+    while let Some(next) = pending.pop() {
+        for output in plan.outputs(next.as_str()) {
+            if found.insert(output.id.to_string()) {
+                pending.push(output.id.to_string());
+            }
+        }
+    }
+    found
+}
+
+/// The fingerprint hashes a node's whole configuration: changing any field of any step (every
+/// leaf the step serializes, one at a time) changes that node's fingerprint and those downstream
+/// of it, and nothing else. Mutations that give no valid step (a variant tag, a shortened list a
+/// type needs whole) are skipped, but every node kind must have most of its leaves exercised.
+#[test]
+fn every_field_of_every_step_moves_exactly_its_fingerprints() {
+    let plan = lower(&breast_cancer());
+    let mut exercised: BTreeMap<NodeKind, (usize, usize)> = BTreeMap::new();
+    for node in plan.nodes() {
+        let value = node.config.to_value();
+        let expected = downstream(&plan, node.id.as_str());
+        for (path, mutated) in mutations(&value) {
+            let counts = exercised.entry(node.kind).or_default();
+            counts.1 += 1;
+            let Ok(config) = NodeConfig::from_value(node.kind, &mutated) else { continue };
+            assert_eq!(config.to_value(), mutated, "{}{path}: the step reads back as it was written", node.id);
+            counts.0 += 1;
+            let after = plan.with_config(&node.id, config).expect("the node exists");
+            assert_eq!(changed(&plan, &after), expected, "changing {}{path}", node.id);
+        }
+    }
+    assert_eq!(exercised.len(), NodeKind::ALL.len(), "every node kind has fields to change: {exercised:?}");
+    for (kind, (tried, leaves)) in exercised {
+        assert!(tried * 2 >= leaves, "{kind}: only {tried} of {leaves} mutations gave a valid step");
+    }
+}

@@ -75,3 +75,47 @@ fn generated_reference_is_current() {
         "docs/stdlib.md is stale: regenerate it with `cargo run -q -- stdlib-docs > docs/stdlib.md`"
     );
 }
+
+/// Every declared built-in is a variant of its kind's typed enum with exactly the declared
+/// parameters as fields, every `extern settings` block a struct with the declared settings, and
+/// the types declare nothing the standard library does not: a new declaration or parameter does
+/// not reach the runtime until the typed program has it, and the typed program has nothing
+/// undeclared.
+#[test]
+fn declarations_and_typed_program_agree() {
+    let types: std::collections::BTreeMap<&str, mlp_compiler::value::TypeShape> =
+        mlp_compiler::program::declared_types().into_iter().collect();
+    let mut covered = std::collections::BTreeSet::new();
+    for builtin in stdlib::Stdlib::get().all() {
+        if builtin.kind == "function" {
+            continue;
+        }
+        let params: Vec<&str> = builtin.params.iter().map(|p| p.name.as_str()).collect();
+        let (key, variant) = if builtin.kind == "settings" {
+            (format!("settings.{}", builtin.name), "")
+        } else {
+            (builtin.kind.clone(), builtin.name.as_str())
+        };
+        let shape = types.get(key.as_str()).unwrap_or_else(|| panic!("no typed program for `{key}`"));
+        let mut fields = shape.fields.get(variant).cloned().unwrap_or_else(|| {
+            panic!(
+                "{} `{}` is declared but `{key}` has no variant `{variant}`: {:?}",
+                builtin.kind, builtin.name, shape.variants
+            )
+        });
+        let mut declared = params.clone();
+        fields.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(fields, declared, "{} `{}`: typed fields against declared parameters", builtin.kind, builtin.name);
+        covered.insert((key, variant.to_string()));
+    }
+    for (key, shape) in &types {
+        let names: Vec<&str> = if shape.variants.is_empty() { vec![""] } else { shape.variants.clone() };
+        for name in names {
+            assert!(
+                covered.contains(&(key.to_string(), name.to_string())),
+                "`{key}` has `{name}`, which is not declared"
+            );
+        }
+    }
+}

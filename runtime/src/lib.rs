@@ -22,6 +22,7 @@ pub mod network;
 pub mod predict;
 pub mod prepare;
 pub mod progress;
+pub mod registry;
 pub mod report;
 pub mod search;
 pub mod store;

@@ -7,7 +7,7 @@ use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
 use mlp_compiler::plan::{FitStep, SplitStep};
-use mlp_compiler::program::{Missing, Sampling, Split};
+use mlp_compiler::program::{Encoding, Missing, Normalizer, Sampling, Split};
 use mlp_compiler::types::{ColumnType, Task};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::rng::Rng;
@@ -134,7 +134,7 @@ pub struct TensorTransform {
 
 impl TensorTransform {
     /// Fits one scaler per channel (image) or feature (sequence) on the training rows.
-    fn fit(ty: &ColumnType, normalize: &str, tensor: &Tensor<'_>, train: &[usize]) -> TensorTransform {
+    fn fit(ty: &ColumnType, normalize: Normalizer, tensor: &Tensor<'_>, train: &[usize]) -> TensorTransform {
         let (shape, per, groups) = match ty {
             ColumnType::Image { channels, height, width } => (vec![*channels, *height, *width], "channel", *channels),
             ColumnType::Sequence { length, features } => (vec![*length, *features], "feature", *features),
@@ -383,7 +383,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
     let tokenized = crate::tokens::apply(dataset, &rows.table, &rows.split.train)?;
     let table = &tokenized.table;
     let missing = dataset.missing.name();
-    let normalize = dataset.normalize.name();
+    let normalize = dataset.normalize;
     let encode = dataset.encode;
     let train = &rows.split.train;
     if train.is_empty() {
@@ -419,12 +419,15 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
             (ColumnView::Text(array), ColumnType::Category { .. }) => {
                 let present: Vec<String> =
                     train.iter().filter(|&&r| !array.is_null(r)).map(|&r| array.value(r).to_string()).collect();
-                let fill_level = match missing {
-                    "fill_mode" | "fill_mean" | "fill_median" | "fill" => most_frequent(&present),
-                    _ => None,
+                // Any fill policy fills a category with its most frequent training level.
+                let fill_level = match dataset.missing {
+                    Missing::Drop => None,
+                    Missing::FillMode | Missing::FillMean | Missing::FillMedian | Missing::Fill { .. } => {
+                        most_frequent(&present)
+                    }
                 };
-                let encoder = Encoder::fit(encode.name(), present);
-                let scaler = (encoder.kind == "ordinal").then(|| {
+                let encoder = Encoder::fit(encode, present);
+                let scaler = (encoder.kind == Encoding::Ordinal).then(|| {
                     let codes: Vec<f64> = train
                         .iter()
                         .filter(|&&r| !array.is_null(r))
@@ -432,7 +435,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
                         .collect();
                     Scaler::fit(normalize, &codes)
                 });
-                if encoder.kind == "onehot" {
+                if encoder.kind == Encoding::Onehot {
                     features.extend(encoder.levels.iter().map(|l| format!("{name}={l}")));
                 } else {
                     features.push(name.clone());
@@ -458,11 +461,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
             }
             (ColumnView::Numbers(values), _) => {
                 let present: Vec<f64> = train.iter().filter_map(|&r| values[r]).collect();
-                let constant = match dataset.missing {
-                    Missing::Fill { value } => Some(value),
-                    _ => None,
-                };
-                let fill = fit_fill(missing, constant, &present);
+                let fill = fit_fill(dataset.missing, &present);
                 let scaler = if ty == ColumnType::Bool { Scaler::Identity } else { Scaler::fit(normalize, &present) };
                 features.push(name.clone());
                 ColumnTransform {
@@ -476,7 +475,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
             }
             (ColumnView::Tensor(values), _) => {
                 // Token ids stay the integers an embedding looks up.
-                let scale = if tokenized.vocabularies.contains_key(name) { "none" } else { normalize };
+                let scale = if tokenized.vocabularies.contains_key(name) { Normalizer::None } else { normalize };
                 let fitted = TensorTransform::fit(&ty, scale, values, train);
                 if tensor_input.is_none() {
                     tensor_input = Some(TensorInput {
@@ -503,7 +502,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
     let target_scaler = match &rows.target {
         Target::Values(values) => {
             let train_values: Vec<f64> = train.iter().map(|&r| values[r]).collect();
-            Some(Scaler::fit("zscore", &train_values))
+            Some(Scaler::fit(Normalizer::Zscore, &train_values))
         }
         Target::Classes(_) => None,
     };

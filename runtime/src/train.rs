@@ -80,13 +80,7 @@ pub fn train_network(
     };
     let task = prepared.task;
     let classes = prepared.classes.len();
-    let loss = match (task, model.loss) {
-        (Task::Regression, program::Loss::Huber { delta }) => Loss::Huber { delta },
-        (Task::Regression, _) => Loss::Mse,
-        (Task::Binary, program::Loss::CrossEntropy) => Loss::CrossEntropy,
-        (Task::Binary, _) => Loss::Bce,
-        (Task::Multiclass, _) => Loss::CrossEntropy,
-    };
+    let loss = loss_of(task, model.loss);
     // One logit per class the training data holds (the checker's sample may have seen fewer).
     let outputs = match (task, loss) {
         (Task::Multiclass, _) | (Task::Binary, Loss::CrossEntropy) => classes,
@@ -222,8 +216,20 @@ pub fn train_network(
     Ok(trained)
 }
 
+/// The loss a model trains with: the checked loss, as the label's task computes it (a multi-class
+/// label always takes softmax cross-entropy).
+pub(crate) fn loss_of(task: Task, loss: program::Loss) -> Loss {
+    match (task, loss) {
+        (Task::Regression, program::Loss::Huber { delta }) => Loss::Huber { delta },
+        (Task::Regression, _) => Loss::Mse,
+        (Task::Binary, program::Loss::CrossEntropy) => Loss::CrossEntropy,
+        (Task::Binary, _) => Loss::Bce,
+        (Task::Multiclass, _) => Loss::CrossEntropy,
+    }
+}
+
 /// The stdlib optimizer for a typed `optimizer` setting.
-fn optimizer_kind(optimizer: program::Optimizer) -> OptimizerKind {
+pub(crate) fn optimizer_kind(optimizer: program::Optimizer) -> OptimizerKind {
     match optimizer {
         program::Optimizer::Adam { lr, beta1, beta2 } => OptimizerKind::Adam { lr, beta1, beta2 },
         program::Optimizer::Adamw { lr, weight_decay } => OptimizerKind::AdamW { lr, weight_decay },

@@ -37,13 +37,13 @@
 //! residual block nests its parts, e.g. `layers.2.conv1.weight`), then `head.weight` and
 //! `head.bias`. Weights saved by the former `mlp` network load after [`migrate_mlp_tensors`].
 
-mod activation;
+pub(crate) mod activation;
 mod batchnorm;
 mod conv;
 mod dense;
 mod dropout;
 mod embedding;
-mod init;
+pub(crate) mod init;
 mod lstm;
 mod migrate;
 mod param;

@@ -1,154 +1,60 @@
-//! Which built-ins declared in `stdlib/*.mlp` this runtime executes, and where. A built-in is
-//! either implemented (naming the Rust module that holds it) or deferred with the reason, which
-//! the runtime reports if a spec needs it; a test keeps this table and the declarations in step,
-//! so a new declaration cannot ship without a decision here.
+//! Where each kind of built-in declared in stdlib/*.mlp is executed. Every declaration becomes a
+//! variant of its kind's typed enum in `mlp_compiler::program` (compiler/tests/stdlib.rs holds
+//! the two together), and each entry here names, as a path the compiler resolves, the function or
+//! type that takes that enum: its `match` is exhaustive, so a new declaration does not compile
+//! until it is implemented. A kind not executed yet is deferred with the reason. This table holds
+//! the kinds mlp-stdlib implements; mlp-runtime's `registry` holds the rest, and a runtime test
+//! checks that together they cover every declaration once.
 
-/// How a declared built-in is executed.
+/// How the declarations of one kind are executed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    /// Implemented; the module holding the implementation.
-    Implemented(&'static str),
-    /// Accepted by the checker, not yet executed, and why.
+pub enum Implementation {
+    /// The function or type every declaration of the kind is dispatched through.
+    By(&'static str),
+    /// Accepted by the checker, not executed yet, and why.
     Deferred(&'static str),
 }
 
-use Status::{Deferred, Implemented};
-
-const SERVING: &str = "deploy targets and monitors run a served model; `mlpc run` trains, evaluates and gates";
-
-/// Every declared built-in as `(kind, name, status)`.
-pub const BUILTINS: &[(&str, &str, Status)] = &[
-    ("baseline", "majority_class", Implemented("mlp_runtime::baseline")),
-    ("baseline", "mean", Implemented("mlp_runtime::baseline")),
-    ("baseline", "linear", Implemented("mlp_stdlib::linear")),
-    ("baseline", "rule", Implemented("mlp_runtime::eval")),
-    ("baseline", "fixed", Implemented("mlp_runtime::baseline")),
-    ("format", "csv", Implemented("mlp_runtime::data")),
-    ("format", "parquet", Implemented("mlp_runtime::data")),
-    ("format", "jsonl", Implemented("mlp_runtime::data")),
-    ("format", "idx", Implemented("mlp_runtime::data")),
-    ("format", "images", Implemented("mlp_runtime::data")),
-    ("split", "random", Implemented("mlp_stdlib::split")),
-    ("split", "stratified", Implemented("mlp_stdlib::split")),
-    ("split", "by_column", Implemented("mlp_stdlib::split")),
-    ("split", "by_time", Implemented("mlp_stdlib::split")),
-    ("normalizer", "zscore", Implemented("mlp_stdlib::transform")),
-    ("normalizer", "minmax", Implemented("mlp_stdlib::transform")),
-    ("normalizer", "none", Implemented("mlp_stdlib::transform")),
-    ("encoding", "onehot", Implemented("mlp_stdlib::transform")),
-    ("encoding", "ordinal", Implemented("mlp_stdlib::transform")),
-    ("missing", "drop", Implemented("mlp_runtime::prepare")),
-    ("missing", "fill_mean", Implemented("mlp_stdlib::transform")),
-    ("missing", "fill_median", Implemented("mlp_stdlib::transform")),
-    ("missing", "fill_mode", Implemented("mlp_stdlib::transform")),
-    ("missing", "fill", Implemented("mlp_stdlib::transform")),
-    ("sampling", "all", Implemented("mlp_runtime::prepare")),
-    ("sampling", "fraction", Implemented("mlp_runtime::prepare")),
-    ("sampling", "balance", Implemented("mlp_runtime::prepare")),
-    ("augmentation", "flip", Implemented("mlp_stdlib::augment")),
-    ("augmentation", "crop", Implemented("mlp_stdlib::augment")),
-    ("augmentation", "rotate", Implemented("mlp_stdlib::augment")),
-    ("windowing", "sliding", Implemented("mlp_stdlib::window")),
-    ("tokenizer", "words", Implemented("mlp_stdlib::tokenize")),
-    ("target", "http", Deferred(SERVING)),
-    ("target", "batch", Deferred(SERVING)),
-    ("target", "bundle", Deferred(SERVING)),
-    ("statistic", "psi", Deferred(SERVING)),
-    ("statistic", "ks", Deferred(SERVING)),
-    ("statistic", "js", Deferred(SERVING)),
-    ("action", "warn", Deferred(SERVING)),
-    ("action", "alert", Deferred(SERVING)),
-    ("action", "retrain", Deferred(SERVING)),
-    ("action", "rollback", Deferred(SERVING)),
-    ("function", "abs", Implemented("mlp_runtime::eval")),
-    ("function", "min", Implemented("mlp_runtime::eval")),
-    ("function", "max", Implemented("mlp_runtime::eval")),
-    ("function", "clamp", Implemented("mlp_runtime::eval")),
-    ("function", "log", Implemented("mlp_runtime::eval")),
-    ("function", "log1p", Implemented("mlp_runtime::eval")),
-    ("function", "exp", Implemented("mlp_runtime::eval")),
-    ("function", "sqrt", Implemented("mlp_runtime::eval")),
-    ("function", "pow", Implemented("mlp_runtime::eval")),
-    ("function", "floor", Implemented("mlp_runtime::eval")),
-    ("function", "ceil", Implemented("mlp_runtime::eval")),
-    ("function", "round", Implemented("mlp_runtime::eval")),
-    ("function", "is_missing", Implemented("mlp_runtime::eval")),
-    ("metric", "accuracy", Implemented("mlp_stdlib::metrics")),
-    ("metric", "precision", Implemented("mlp_stdlib::metrics")),
-    ("metric", "recall", Implemented("mlp_stdlib::metrics")),
-    ("metric", "f1", Implemented("mlp_stdlib::metrics")),
-    ("metric", "pr_mean", Implemented("mlp_stdlib::metrics")),
-    ("metric", "precision_at", Implemented("mlp_stdlib::metrics")),
-    ("metric", "recall_at", Implemented("mlp_stdlib::metrics")),
-    ("metric", "average_precision", Implemented("mlp_stdlib::metrics")),
-    ("metric", "map", Implemented("mlp_stdlib::metrics")),
-    ("metric", "roc_auc", Implemented("mlp_stdlib::metrics")),
-    ("metric", "log_loss", Implemented("mlp_stdlib::metrics")),
-    ("metric", "mse", Implemented("mlp_stdlib::metrics")),
-    ("metric", "mae", Implemented("mlp_stdlib::metrics")),
-    ("metric", "rmse", Implemented("mlp_stdlib::metrics")),
-    ("metric", "r2", Implemented("mlp_stdlib::metrics")),
-    ("model", "mlp", Implemented("mlp_stdlib::mlp")),
-    ("model", "cnn", Implemented("mlp_stdlib::network")),
-    ("model", "lstm", Implemented("mlp_stdlib::network")),
-    ("layer", "conv2d", Implemented("mlp_stdlib::network")),
-    ("layer", "conv1d", Implemented("mlp_stdlib::network")),
-    ("layer", "maxpool", Implemented("mlp_stdlib::network")),
-    ("layer", "avgpool", Implemented("mlp_stdlib::network")),
-    ("layer", "flatten", Implemented("mlp_stdlib::network")),
-    ("layer", "dense", Implemented("mlp_stdlib::network")),
-    ("layer", "dropout", Implemented("mlp_stdlib::network")),
-    ("layer", "batchnorm", Implemented("mlp_stdlib::network")),
-    ("layer", "lstm_layer", Implemented("mlp_stdlib::network")),
-    ("layer", "relu", Implemented("mlp_stdlib::network")),
-    ("layer", "tanh", Implemented("mlp_stdlib::network")),
-    ("layer", "sigmoid", Implemented("mlp_stdlib::network")),
-    ("layer", "gelu", Implemented("mlp_stdlib::network")),
-    ("layer", "resblock", Implemented("mlp_stdlib::network")),
-    ("layer", "embedding", Implemented("mlp_stdlib::network")),
-    ("activation", "relu", Implemented("mlp_stdlib::mlp")),
-    ("activation", "tanh", Implemented("mlp_stdlib::mlp")),
-    ("activation", "sigmoid", Implemented("mlp_stdlib::mlp")),
-    ("activation", "gelu", Implemented("mlp_stdlib::mlp")),
-    ("init", "auto", Implemented("mlp_stdlib::mlp")),
-    ("init", "he", Implemented("mlp_stdlib::mlp")),
-    ("init", "glorot", Implemented("mlp_stdlib::mlp")),
-    ("strategy", "grid", Implemented("mlp_runtime::search")),
-    ("strategy", "random", Implemented("mlp_runtime::search")),
-    ("strategy", "bayesian", Implemented("mlp_runtime::search")),
-    ("refinement", "none", Implemented("mlp_runtime::search")),
-    ("refinement", "coarse_to_fine", Implemented("mlp_runtime::search")),
-    ("distribution", "choice", Implemented("mlp_runtime::search")),
-    ("distribution", "uniform", Implemented("mlp_runtime::search")),
-    ("distribution", "loguniform", Implemented("mlp_runtime::search")),
-    ("distribution", "int_range", Implemented("mlp_runtime::search")),
-    ("settings", "pipeline", Implemented("mlp_runtime::exec")),
-    ("settings", "source", Implemented("mlp_runtime::data")),
-    ("settings", "dataset", Implemented("mlp_runtime::prepare")),
-    ("settings", "model", Implemented("mlp_runtime::train")),
-    ("settings", "baseline", Implemented("mlp_runtime::baseline")),
-    ("settings", "search", Implemented("mlp_runtime::search")),
-    ("settings", "deploy", Deferred(SERVING)),
-    ("optimizer", "adam", Implemented("mlp_stdlib::optim")),
-    ("optimizer", "adamw", Implemented("mlp_stdlib::optim")),
-    ("optimizer", "sgd", Implemented("mlp_stdlib::optim")),
-    ("loss", "auto", Implemented("mlp_stdlib::loss")),
-    ("loss", "bce", Implemented("mlp_stdlib::loss")),
-    ("loss", "cross_entropy", Implemented("mlp_stdlib::loss")),
-    ("loss", "mse", Implemented("mlp_stdlib::loss")),
-    ("loss", "huber", Implemented("mlp_stdlib::loss")),
-    ("stopping", "never", Implemented("mlp_runtime::train")),
-    ("stopping", "patience", Implemented("mlp_runtime::train")),
-    ("device", "auto", Implemented("mlp_runtime::device")),
-    ("device", "cpu", Implemented("mlp_runtime::device")),
-    // Resolved by the runtime in every build; a build without the `cuda` feature refuses it (E0810).
-    ("device", "cuda", Implemented("mlp_runtime::device")),
-    ("precision", "f32", Implemented("mlp_runtime::device")),
-    ("precision", "bf16", Implemented("mlp_runtime::device")),
-    ("precision", "f16", Implemented("mlp_runtime::loss_scale")),
-];
-
-/// The status of a declared built-in, or `None` for an unknown one.
-pub fn status(kind: &str, name: &str) -> Option<Status> {
-    BUILTINS.iter().find(|(k, n, _)| *k == kind && *n == name).map(|(_, _, s)| *s)
+/// One kind of declaration and its implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The declaration kind (`metric`, `layer`, ...), or `settings.<block>` for an
+    /// `extern settings` block.
+    pub declared: &'static str,
+    pub implementation: Implementation,
 }
+
+/// `Implementation::By` a function (`fn path`) or a type (`type path`) that must exist: the path
+/// is resolved by the compiler, and written into the entry as text.
+#[macro_export]
+macro_rules! implemented_by {
+    (fn $path:path) => {
+        $crate::registry::Implementation::By({
+            let _ = $path;
+            stringify!($path)
+        })
+    };
+    (type $path:path) => {
+        $crate::registry::Implementation::By({
+            let _ = ::std::marker::PhantomData::<$path>;
+            stringify!($path)
+        })
+    };
+}
+
+const fn entry(declared: &'static str, implementation: Implementation) -> Entry {
+    Entry { declared, implementation }
+}
+
+/// The kinds mlp-stdlib executes.
+pub const STDLIB: &[Entry] = &[
+    entry("metric", implemented_by!(fn crate::metrics::compute)),
+    entry("normalizer", implemented_by!(fn crate::transform::Scaler::fit)),
+    entry("encoding", implemented_by!(type crate::transform::Encoder)),
+    entry("missing", implemented_by!(fn crate::transform::fit_fill)),
+    entry("augmentation", implemented_by!(fn crate::augment::augment)),
+    entry("model", implemented_by!(fn crate::network::Net::new)),
+    entry("layer", implemented_by!(fn crate::network::Net::new)),
+    entry("activation", implemented_by!(fn crate::network::activation::activate)),
+    entry("init", implemented_by!(fn crate::network::init::sample)),
+];

@@ -3,6 +3,7 @@
 //! encodings (`onehot`, `ordinal`). Each is fitted on the training split only and then applied
 //! unchanged to every split, which is what keeps validation and test statistics out of training.
 
+use mlp_compiler::program::{Encoding, Missing, Normalizer};
 use serde::{Deserialize, Serialize};
 
 /// A fitted normalizer for one numeric column.
@@ -23,10 +24,10 @@ pub enum Scaler {
 }
 
 impl Scaler {
-    /// Fits normalizer `kind` (`zscore`, `minmax` or `none`) on the training values (no missing).
-    pub fn fit(kind: &str, values: &[f64]) -> Scaler {
-        match kind {
-            "zscore" => {
+    /// Fits a normalizer on the training values (no missing).
+    pub fn fit(normalizer: Normalizer, values: &[f64]) -> Scaler {
+        match normalizer {
+            Normalizer::Zscore => {
                 let mean = mean(values);
                 // Population standard deviation, as scikit-learn's StandardScaler uses.
                 let var = if values.is_empty() {
@@ -36,12 +37,12 @@ impl Scaler {
                 };
                 Scaler::Zscore { mean, std: var.sqrt() }
             }
-            "minmax" => {
+            Normalizer::Minmax => {
                 let min = values.iter().copied().fold(f64::INFINITY, f64::min);
                 let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 if min.is_finite() && max.is_finite() { Scaler::Minmax { min, max } } else { Scaler::Identity }
             }
-            _ => Scaler::Identity,
+            Normalizer::None => Scaler::Identity,
         }
     }
 
@@ -83,37 +84,39 @@ impl Scaler {
 
 /// The fill value of a missing-value policy, fitted on the training values that are present.
 /// `None` for `drop` (rows are removed instead) or when nothing is present to fit on.
-pub fn fit_fill(policy: &str, constant: Option<f64>, present: &[f64]) -> Option<f64> {
+pub fn fit_fill(policy: Missing, present: &[f64]) -> Option<f64> {
     match policy {
-        "fill_mean" if !present.is_empty() => Some(mean(present)),
-        "fill_median" if !present.is_empty() => Some(median(present)),
-        "fill_mode" if !present.is_empty() => Some(mode(present)),
-        "fill" => constant,
-        _ => None,
+        Missing::FillMean if !present.is_empty() => Some(mean(present)),
+        Missing::FillMedian if !present.is_empty() => Some(median(present)),
+        Missing::FillMode if !present.is_empty() => Some(mode(present)),
+        Missing::Fill { value } => Some(value),
+        Missing::Drop | Missing::FillMean | Missing::FillMedian | Missing::FillMode => None,
     }
 }
 
 /// Fitted encoding of one category column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Encoder {
-    /// `onehot` or `ordinal`.
-    pub kind: String,
+    pub kind: Encoding,
     /// Levels seen in training, sorted: the one-hot column order and the ordinal codes.
     pub levels: Vec<String>,
 }
 
 impl Encoder {
     /// Fits on the training split's levels (any order, repeats allowed).
-    pub fn fit(kind: &str, training_levels: impl IntoIterator<Item = String>) -> Encoder {
+    pub fn fit(kind: Encoding, training_levels: impl IntoIterator<Item = String>) -> Encoder {
         let mut levels: Vec<String> = training_levels.into_iter().collect();
         levels.sort();
         levels.dedup();
-        Encoder { kind: kind.to_string(), levels }
+        Encoder { kind, levels }
     }
 
     /// Output columns this encoder produces.
     pub fn width(&self) -> usize {
-        if self.kind == "onehot" { self.levels.len() } else { 1 }
+        match self.kind {
+            Encoding::Onehot => self.levels.len(),
+            Encoding::Ordinal => 1,
+        }
     }
 
     /// The level's index, or `None` for a level never seen in training.
@@ -123,11 +126,12 @@ impl Encoder {
 
     /// Writes the encoding of `level` into `out` (`width()` values).
     pub fn encode_into(&self, code: usize, out: &mut [f64]) {
-        if self.kind == "onehot" {
-            out.fill(0.0);
-            out[code] = 1.0;
-        } else {
-            out[0] = code as f64;
+        match self.kind {
+            Encoding::Onehot => {
+                out.fill(0.0);
+                out[code] = 1.0;
+            }
+            Encoding::Ordinal => out[0] = code as f64,
         }
     }
 }
@@ -172,38 +176,38 @@ mod tests {
 
     #[test]
     fn zscore_uses_population_std_and_inverts() {
-        let s = Scaler::fit("zscore", &[1.0, 2.0, 3.0, 4.0]);
+        let s = Scaler::fit(Normalizer::Zscore, &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(s, Scaler::Zscore { mean: 2.5, std: 1.25f64.sqrt() });
         assert!((s.invert(s.apply(3.7)) - 3.7).abs() < 1e-12);
-        assert_eq!(Scaler::fit("zscore", &[5.0, 5.0]).apply(5.0), 0.0);
+        assert_eq!(Scaler::fit(Normalizer::Zscore, &[5.0, 5.0]).apply(5.0), 0.0);
     }
 
     #[test]
     fn minmax_maps_training_range_to_unit_interval() {
-        let s = Scaler::fit("minmax", &[2.0, 4.0, 6.0]);
+        let s = Scaler::fit(Normalizer::Minmax, &[2.0, 4.0, 6.0]);
         assert_eq!((s.apply(2.0), s.apply(6.0), s.apply(4.0)), (0.0, 1.0, 0.5));
-        assert_eq!(Scaler::fit("minmax", &[3.0]).apply(3.0), 0.0);
+        assert_eq!(Scaler::fit(Normalizer::Minmax, &[3.0]).apply(3.0), 0.0);
     }
 
     #[test]
     fn fills_are_fitted_on_present_values() {
-        assert_eq!(fit_fill("fill_mean", None, &[1.0, 2.0, 6.0]), Some(3.0));
-        assert_eq!(fit_fill("fill_median", None, &[1.0, 2.0, 6.0, 10.0]), Some(4.0));
-        assert_eq!(fit_fill("fill_mode", None, &[3.0, 1.0, 3.0, 1.0, 2.0]), Some(1.0));
-        assert_eq!(fit_fill("fill", Some(-1.0), &[]), Some(-1.0));
-        assert_eq!(fit_fill("drop", None, &[1.0]), None);
+        assert_eq!(fit_fill(Missing::FillMean, &[1.0, 2.0, 6.0]), Some(3.0));
+        assert_eq!(fit_fill(Missing::FillMedian, &[1.0, 2.0, 6.0, 10.0]), Some(4.0));
+        assert_eq!(fit_fill(Missing::FillMode, &[3.0, 1.0, 3.0, 1.0, 2.0]), Some(1.0));
+        assert_eq!(fit_fill(Missing::Fill { value: -1.0 }, &[]), Some(-1.0));
+        assert_eq!(fit_fill(Missing::Drop, &[1.0]), None);
     }
 
     #[test]
     fn encoders_sort_levels_and_reject_unseen_ones() {
-        let e = Encoder::fit("onehot", ["b", "a", "b", "c"].map(String::from));
+        let e = Encoder::fit(Encoding::Onehot, ["b", "a", "b", "c"].map(String::from));
         assert_eq!(e.levels, ["a", "b", "c"]);
         assert_eq!(e.width(), 3);
         let mut out = [9.0; 3];
         e.encode_into(e.code("b").unwrap(), &mut out);
         assert_eq!(out, [0.0, 1.0, 0.0]);
         assert_eq!(e.code("z"), None);
-        let o = Encoder::fit("ordinal", ["x", "y"].map(String::from));
+        let o = Encoder::fit(Encoding::Ordinal, ["x", "y"].map(String::from));
         let mut one = [0.0];
         o.encode_into(1, &mut one);
         assert_eq!((o.width(), one[0]), (1, 1.0));

@@ -36,6 +36,48 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// Every kind of built-in declared in stdlib/*.mlp and every `extern settings` block, with the
+/// shape of the type its values become (the kind `function` is not typed: calls stay in
+/// expressions). compiler/tests/stdlib.rs holds each declaration to its variant and fields.
+pub fn declared_types() -> Vec<(&'static str, crate::value::TypeShape)> {
+    use crate::value::shape_of;
+    vec![
+        ("format", shape_of::<Format>()),
+        ("split", shape_of::<Split>()),
+        ("normalizer", shape_of::<Normalizer>()),
+        ("encoding", shape_of::<Encoding>()),
+        ("missing", shape_of::<Missing>()),
+        ("sampling", shape_of::<Sampling>()),
+        ("augmentation", shape_of::<Augmentation>()),
+        ("windowing", shape_of::<Windowing>()),
+        ("tokenizer", shape_of::<Tokenizer>()),
+        ("metric", shape_of::<MetricKind>()),
+        ("baseline", shape_of::<BaselineKind>()),
+        ("model", shape_of::<Architecture>()),
+        ("layer", shape_of::<Layer>()),
+        ("activation", shape_of::<Activation>()),
+        ("init", shape_of::<Init>()),
+        ("optimizer", shape_of::<Optimizer>()),
+        ("loss", shape_of::<Loss>()),
+        ("stopping", shape_of::<Stopping>()),
+        ("device", shape_of::<Device>()),
+        ("precision", shape_of::<Precision>()),
+        ("strategy", shape_of::<Strategy>()),
+        ("refinement", shape_of::<Refinement>()),
+        ("distribution", shape_of::<Distribution>()),
+        ("target", shape_of::<Target>()),
+        ("statistic", shape_of::<Statistic>()),
+        ("action", shape_of::<Action>()),
+        ("settings.pipeline", shape_of::<PipelineSettings>()),
+        ("settings.source", shape_of::<SourceSettings>()),
+        ("settings.dataset", shape_of::<DatasetSettings>()),
+        ("settings.model", shape_of::<ModelSettings>()),
+        ("settings.baseline", shape_of::<BaselineSettings>()),
+        ("settings.search", shape_of::<SearchSettings>()),
+        ("settings.deploy", shape_of::<DeploySettings>()),
+    ]
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Program {
     pub pipeline: Pipeline,

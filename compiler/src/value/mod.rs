@@ -6,6 +6,9 @@
 
 mod de;
 mod ser;
+mod shape;
+
+pub use shape::{TypeShape, shape_of};
 
 use serde::Serialize;
 use std::collections::BTreeMap;

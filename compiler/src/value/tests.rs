@@ -68,3 +68,14 @@ fn lists_and_nested_calls_round_trip() {
     let dist: Distribution = choice.to_typed().unwrap();
     assert_eq!(dist.grid_size(), Some(2));
 }
+
+#[test]
+fn shapes_list_variants_and_fields() {
+    let missing = shape_of::<Missing>();
+    assert_eq!(missing.variants, ["drop", "fill_mean", "fill_median", "fill_mode", "fill"]);
+    assert_eq!(missing.fields["fill"], ["value"]);
+    assert!(missing.fields["drop"].is_empty());
+    let settings = shape_of::<crate::program::SourceSettings>();
+    assert!(settings.variants.is_empty());
+    assert_eq!(settings.fields[""], ["label", "positive", "exclude"]);
+}

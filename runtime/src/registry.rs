@@ -1,0 +1,48 @@
+//! The kinds of built-in mlp-runtime executes (see `mlp_stdlib::registry` for what an entry
+//! means), and every entry of the workspace: this crate's, mlp-stdlib's, and the expression
+//! functions of mlp-expr. tests/registry.rs checks that they cover every declaration in
+//! stdlib/*.mlp exactly once.
+
+use mlp_stdlib::implemented_by;
+use mlp_stdlib::registry::{Entry, Implementation};
+
+/// Deploy targets and monitors run a served model; `mlpc run` trains, evaluates and gates.
+const SERVING: &str = "deploy targets and monitors run a served model; `mlpc run` trains, evaluates and gates";
+
+const fn entry(declared: &'static str, implementation: Implementation) -> Entry {
+    Entry { declared, implementation }
+}
+
+/// The kinds this crate executes, and those deferred.
+pub const RUNTIME: &[Entry] = &[
+    entry("format", implemented_by!(fn crate::data::load)),
+    entry("split", implemented_by!(fn crate::prepare::split)),
+    entry("sampling", implemented_by!(fn crate::prepare::split)),
+    entry("windowing", implemented_by!(fn crate::window::apply)),
+    entry("tokenizer", implemented_by!(fn crate::tokens::apply)),
+    entry("baseline", implemented_by!(fn crate::baseline::fit)),
+    entry("optimizer", implemented_by!(fn crate::train::optimizer_kind)),
+    entry("loss", implemented_by!(fn crate::train::loss_of)),
+    entry("stopping", implemented_by!(fn crate::train::TrainConfig::resolve)),
+    entry("device", implemented_by!(fn crate::device::DeviceRequest::of)),
+    entry("precision", implemented_by!(fn crate::device::dtype)),
+    entry("strategy", implemented_by!(fn crate::search::run)),
+    entry("refinement", implemented_by!(fn crate::search::run)),
+    entry("distribution", implemented_by!(fn crate::search::run)),
+    entry("function", implemented_by!(fn mlp_expr::reference::evaluate)),
+    entry("settings.pipeline", implemented_by!(fn mlp_compiler::plan::lower)),
+    entry("settings.source", implemented_by!(fn crate::data::load)),
+    entry("settings.dataset", implemented_by!(fn crate::prepare::fit_transform)),
+    entry("settings.model", implemented_by!(fn crate::train::train_network)),
+    entry("settings.baseline", implemented_by!(fn crate::baseline::fit)),
+    entry("settings.search", implemented_by!(fn crate::search::run)),
+    entry("target", Implementation::Deferred(SERVING)),
+    entry("statistic", Implementation::Deferred(SERVING)),
+    entry("action", Implementation::Deferred(SERVING)),
+    entry("settings.deploy", Implementation::Deferred(SERVING)),
+];
+
+/// Every entry of the workspace.
+pub fn all() -> impl Iterator<Item = &'static Entry> {
+    mlp_stdlib::registry::STDLIB.iter().chain(RUNTIME)
+}
