@@ -1,5 +1,5 @@
 //! `mlpc`: the command-line interface. Parses arguments, runs one command, and maps outcomes to
-//! the exit codes in DESIGN.md: 0 success, 1 the spec has errors, 2 usage or I/O error, 3 a gate
+//! the exit codes in docs/running.md: 0 success, 1 the spec has errors, 2 usage or I/O error, 3 a gate
 //! failed (the run completed), 4 the run failed.
 
 mod commands;
@@ -93,23 +93,9 @@ enum Command {
     StdlibDocs,
 }
 
-/// Threads: parallel plan steps, search trials and data chunks share rayon's global pool (every
-/// core), while each Candle op runs on the thread that calls it. Candle fans every matmul out to
-/// all cores, which for the narrow layers of tabular models costs more than the arithmetic
-/// (docs/benchmarks.md); Candle reads the thread count from `RAYON_NUM_THREADS`, so the global
-/// pool is built first and the variable is then set for Candle alone (`MLPC_CANDLE_THREADS`
-/// overrides it). A user's own `RAYON_NUM_THREADS` still sizes the pool.
-fn configure_threads() {
-    let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).filter(|&n| n > 0);
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
-    let candle_threads = std::env::var_os("MLPC_CANDLE_THREADS").unwrap_or_else(|| "1".into());
-    // SAFETY: called at the start of `main`, before any other thread exists.
-    unsafe { std::env::set_var("RAYON_NUM_THREADS", candle_threads) };
-}
-
 fn main() -> ExitCode {
-    configure_threads();
+    // Before anything else starts a thread (see the runtime's thread policy).
+    mlp_runtime::threads::configure();
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Check { files, format, deny_warnings } => {

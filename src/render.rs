@@ -1,5 +1,5 @@
 //! Rendering diagnostics for people (miette, colours only on a terminal) and for tools (JSON with
-//! byte offsets and 1-based lines and columns, the contract in DESIGN.md).
+//! byte offsets and 1-based lines and columns, the contract in docs/diagnostics.md).
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report};
 use mlp_compiler::Severity;

@@ -1,4 +1,4 @@
-//! End-to-end tests of the CLI contracts in DESIGN.md: exit codes, JSON on stdout, human output
+//! End-to-end tests of the CLI contracts (README, docs/running.md, docs/diagnostics.md): exit codes, JSON on stdout, human output
 //! on stderr without colour when not a terminal, paths relative to the spec, globs and
 //! directories, and every subcommand on the bundled examples.
 

@@ -7,7 +7,7 @@
 //! `INSTA_UPDATE=always cargo test --test diagnostics` and read the diff.
 //!
 //! Also here: every code has a fixture and a long explanation, every code the compiler uses is
-//! listed, and the JSON output of `mlpc check --format json` keeps its contract (DESIGN.md).
+//! listed, and the JSON output of `mlpc check --format json` keeps its contract (docs/diagnostics.md).
 
 use mlp_compiler::codes::CODES;
 use serde_json::Value;

@@ -26,6 +26,7 @@ pub mod registry;
 pub mod report;
 pub mod search;
 pub mod store;
+pub mod threads;
 pub mod tokens;
 pub mod train;
 pub mod window;
