@@ -21,7 +21,6 @@ pub const RUNTIME: &[Entry] = &[
     entry("windowing", implemented_by!(fn crate::window::apply)),
     entry("tokenizer", implemented_by!(fn crate::tokens::apply)),
     entry("baseline", implemented_by!(fn crate::baseline::fit)),
-    entry("optimizer", implemented_by!(fn crate::train::optimizer_kind)),
     entry("loss", implemented_by!(fn crate::train::loss_of)),
     entry("stopping", implemented_by!(fn crate::train::TrainConfig::resolve)),
     entry("device", implemented_by!(fn crate::device::DeviceRequest::of)),

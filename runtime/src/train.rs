@@ -17,7 +17,7 @@ use mlp_compiler::program::{self, Architecture, Augmentation, Model, Stopping, V
 use mlp_compiler::types::Task;
 use mlp_stdlib::loss::Loss;
 use mlp_stdlib::network::Net;
-use mlp_stdlib::optim::{Optimizer, OptimizerKind};
+use mlp_stdlib::optim::Optimizer;
 use mlp_stdlib::rng::Rng;
 use std::collections::BTreeMap;
 
@@ -92,7 +92,7 @@ pub fn train_network(
     let spec = model.network.clone().with_outputs(outputs);
     let mut network = Net::new(&spec, &mut rng, &device).map_err(failed)?;
     network.set_compute_dtype(crate::device::dtype(placement.precision));
-    let mut optimizer = Optimizer::new(optimizer_kind(settings.optimizer), network.vars()).map_err(failed)?;
+    let mut optimizer = Optimizer::new(settings.optimizer, network.vars()).map_err(failed)?;
     let train = &prepared.splits[0];
     let x_train = input.select(&train.x);
     let x_all = to_tensor(&x_train, &device).map_err(failed)?;
@@ -225,15 +225,6 @@ pub(crate) fn loss_of(task: Task, loss: program::Loss) -> Loss {
         (Task::Binary, program::Loss::CrossEntropy) => Loss::CrossEntropy,
         (Task::Binary, _) => Loss::Bce,
         (Task::Multiclass, _) => Loss::CrossEntropy,
-    }
-}
-
-/// The stdlib optimizer for a typed `optimizer` setting.
-pub(crate) fn optimizer_kind(optimizer: program::Optimizer) -> OptimizerKind {
-    match optimizer {
-        program::Optimizer::Adam { lr, beta1, beta2 } => OptimizerKind::Adam { lr, beta1, beta2 },
-        program::Optimizer::Adamw { lr, weight_decay } => OptimizerKind::AdamW { lr, weight_decay },
-        program::Optimizer::Sgd { lr, momentum } => OptimizerKind::Sgd { lr, momentum },
     }
 }
 

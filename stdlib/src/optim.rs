@@ -7,15 +7,8 @@
 
 use candle_core::backprop::GradStore;
 use candle_core::{CpuStorage, InplaceOp2, Layout, Result, Tensor, Var};
+use mlp_compiler::program::Optimizer as OptimizerKind;
 use std::sync::Mutex;
-
-/// An optimizer and its hyperparameters, as resolved from the spec.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum OptimizerKind {
-    Adam { lr: f64, beta1: f64, beta2: f64 },
-    AdamW { lr: f64, weight_decay: f64 },
-    Sgd { lr: f64, momentum: f64 },
-}
 
 const EPSILON: f64 = 1e-8;
 
@@ -50,7 +43,7 @@ impl Optimizer {
 
     pub fn learning_rate(&self) -> f64 {
         match self.kind {
-            OptimizerKind::Adam { lr, .. } | OptimizerKind::AdamW { lr, .. } | OptimizerKind::Sgd { lr, .. } => lr,
+            OptimizerKind::Adam { lr, .. } | OptimizerKind::Adamw { lr, .. } | OptimizerKind::Sgd { lr, .. } => lr,
         }
     }
 
@@ -68,7 +61,7 @@ impl Optimizer {
             }
             match self.kind {
                 OptimizerKind::Adam { lr, beta1, beta2 } => self.adam(i, &grad, lr, beta1, beta2, 0.0)?,
-                OptimizerKind::AdamW { lr, weight_decay } => self.adam(i, &grad, lr, 0.9, 0.999, weight_decay)?,
+                OptimizerKind::Adamw { lr, weight_decay } => self.adam(i, &grad, lr, 0.9, 0.999, weight_decay)?,
                 OptimizerKind::Sgd { lr, momentum } => self.sgd(i, &grad, lr, momentum)?,
             }
         }
@@ -138,7 +131,7 @@ impl InplaceOp2 for FusedStep<'_> {
             OptimizerKind::Adam { lr, beta1, beta2 } => {
                 adam_in_place(w, g, first, second, lr, beta1, beta2, 0.0, self.steps)
             }
-            OptimizerKind::AdamW { lr, weight_decay } => {
+            OptimizerKind::Adamw { lr, weight_decay } => {
                 adam_in_place(w, g, first, second, lr, 0.9, 0.999, weight_decay, self.steps)
             }
             OptimizerKind::Sgd { lr, momentum } => {
@@ -197,7 +190,7 @@ mod tests {
     fn every_optimizer_converges_on_a_quadratic() {
         for kind in [
             OptimizerKind::Adam { lr: 0.1, beta1: 0.9, beta2: 0.999 },
-            OptimizerKind::AdamW { lr: 0.1, weight_decay: 0.0 },
+            OptimizerKind::Adamw { lr: 0.1, weight_decay: 0.0 },
             OptimizerKind::Sgd { lr: 0.1, momentum: 0.0 },
             OptimizerKind::Sgd { lr: 0.05, momentum: 0.9 },
         ] {
@@ -211,7 +204,7 @@ mod tests {
     fn fused_and_tensor_updates_agree() {
         for kind in [
             OptimizerKind::Adam { lr: 0.05, beta1: 0.9, beta2: 0.99 },
-            OptimizerKind::AdamW { lr: 0.05, weight_decay: 0.1 },
+            OptimizerKind::Adamw { lr: 0.05, weight_decay: 0.1 },
             OptimizerKind::Sgd { lr: 0.05, momentum: 0.9 },
         ] {
             let run = |fused: bool| {
@@ -241,7 +234,7 @@ mod tests {
     #[test]
     fn adamw_decays_weights_without_a_gradient_term() {
         let w = Var::new(&[1.0f32], &Device::Cpu).unwrap();
-        let mut opt = Optimizer::new(OptimizerKind::AdamW { lr: 0.1, weight_decay: 0.5 }, vec![w.clone()]).unwrap();
+        let mut opt = Optimizer::new(OptimizerKind::Adamw { lr: 0.1, weight_decay: 0.5 }, vec![w.clone()]).unwrap();
         // (w - 1)² has a zero gradient at w = 1: only the decay moves the weight.
         let loss = (w.as_tensor() - 1.0).unwrap().sqr().unwrap().sum_all().unwrap();
         opt.step(&loss.backward().unwrap()).unwrap();

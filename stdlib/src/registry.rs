@@ -57,4 +57,5 @@ pub const STDLIB: &[Entry] = &[
     entry("layer", implemented_by!(fn crate::network::Net::new)),
     entry("activation", implemented_by!(fn crate::network::activation::activate)),
     entry("init", implemented_by!(fn crate::network::init::sample)),
+    entry("optimizer", implemented_by!(fn crate::optim::Optimizer::new)),
 ];

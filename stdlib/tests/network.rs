@@ -4,11 +4,12 @@
 
 use candle_core::{DType, Device, Tensor};
 use mlp_compiler::check::compile_text;
+use mlp_compiler::program::Optimizer as OptimizerKind;
 use mlp_compiler::program::{Activation, Architecture, Format, Init, Layer, NetworkSpec};
 use mlp_compiler::world::{Sample, SampleError, World};
 use mlp_stdlib::loss::Loss;
 use mlp_stdlib::network::Net;
-use mlp_stdlib::optim::{Optimizer, OptimizerKind};
+use mlp_stdlib::optim::Optimizer;
 use mlp_stdlib::rng::Rng;
 use std::path::Path;
 
