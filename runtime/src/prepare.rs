@@ -2,13 +2,13 @@
 //! the preprocessing fitted on the training rows only (fills, normalization, encodings, target
 //! scaling), applied to every split to give dense input matrices and targets.
 
-use crate::column_view::{ColumnView, Tensor, cell_text, view};
-use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
 use mlp_compiler::plan::{FitStep, SplitStep};
 use mlp_compiler::program::{Missing, Sampling, Split};
 use mlp_compiler::types::{ColumnType, Task};
+use mlp_data::Table;
+use mlp_data::column_view::{ColumnView, Tensor, cell_text, view};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::rng::Rng;
 use mlp_stdlib::split::{self, Fractions, Split as Rows};
@@ -267,7 +267,7 @@ fn by_time(column: &ColumnView, keep: &[usize], fractions: Fractions) -> Result<
 /// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
 /// compute one, e.g. `0 / 0`).
 fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
-    let array = crate::column_view::array(table, name)?;
+    let array = mlp_data::column_view::array(table, name)?;
     if array.null_count() > 0 {
         return Ok(true);
     }

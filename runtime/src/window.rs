@@ -11,12 +11,12 @@
 //! split then assigns each window by its target row: with `by_time`, every training window's
 //! target comes before the first validation target.
 
-use crate::column_view::{ColumnView, tensor, view};
-use crate::data::{FileRows, Table, tensor_array};
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use mlp_compiler::plan::SplitStep;
 use mlp_compiler::program::{Missing, Split, Windowing};
+use mlp_data::column_view::{ColumnView, tensor, view};
+use mlp_data::{FileRows, Table, tensor_array};
 use std::sync::Arc;
 
 /// The column the windows go to, as the checker names it.

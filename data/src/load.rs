@@ -1,5 +1,6 @@
-//! Data into Arrow arrays: CSV, Parquet and JSON lines (one file or a glob), typed by the
-//! source's schema and validated on the way in, so every later stage can trust its columns.
+//! Loading a source into a [`Table`]: CSV, Parquet and JSON lines (one file or a glob), typed by
+//! the source's schema and validated on the way in, so every later stage can trust its columns;
+//! `idx` and `images` sources go to their own readers.
 //!
 //! Column types map to Arrow as: float → Float64, int → Int64, bool → Boolean, category and
 //! text → Utf8. A missing cell (empty, `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`, `?`: the
@@ -10,23 +11,11 @@
 //! as that many numeric columns `pixels_0` … `pixels_63`, read like float columns and then fused;
 //! `idx` (MNIST-style files) and `images` (a folder per class) read it directly.
 
-mod columns;
-mod csv;
-mod diag;
-mod folder;
-mod idx;
-mod jsonl;
-#[cfg(feature = "parquet")]
-mod parquet;
-mod records;
-mod table;
-
-pub use columns::tensor_array;
-pub use table::{FileRows, Origin, Table};
-
+use crate::columns::{self, ColumnData, Kind};
+use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
-use columns::{ColumnData, Kind};
-use diag::Wanted;
+use crate::table::{self, Table};
+use crate::{csv, folder, idx, jsonl};
 use mlp_compiler::plan::LoadStep;
 use mlp_compiler::program::Format;
 use mlp_compiler::types::{ColumnType, Schema};
@@ -162,7 +151,7 @@ fn fuse(path: &Path, wanted: &[Wanted], part: Part) -> RunResult<Part> {
 
 #[cfg(feature = "parquet")]
 fn read_parquet(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
-    parquet::read(path, wanted)
+    crate::parquet::read(path, wanted)
 }
 
 #[cfg(not(feature = "parquet"))]

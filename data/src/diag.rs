@@ -1,7 +1,7 @@
 //! The data errors (E07xx) every reader raises, worded in one place so that CSV, JSON lines and
 //! Parquet describe the same problem the same way; and the wanted columns they check against.
 
-use super::columns::{CellProblem, Kind};
+use crate::columns::{CellProblem, Kind};
 use crate::error::{Location, RunError};
 use mlp_compiler::types::ColumnType;
 use std::path::Path;

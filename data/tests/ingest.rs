@@ -11,8 +11,8 @@ use mlp_compiler::plan::LoadStep;
 use mlp_compiler::program::{Delimiter, Format};
 use mlp_compiler::types::{Column, ColumnType, Schema, infer_column};
 use mlp_compiler::world::World;
-use mlp_runtime::data::{Table, load, parse_csv};
-use mlp_runtime::world::FsWorld;
+use mlp_data::FsWorld;
+use mlp_data::{Table, load, parse_csv};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 

@@ -2,10 +2,10 @@
 //! a missing cell; numbers and bools fill numeric and bool columns, strings are parsed like CSV
 //! cells, and text columns take any value as its JSON text (as the checker's inference does).
 
-use super::Part;
-use super::columns::{Cell, CellProblem, ColumnData, Kind, float_cell, parse_cell};
-use super::diag::{self, Wanted};
+use crate::columns::{Cell, CellProblem, ColumnData, Kind, float_cell, parse_cell};
+use crate::diag::{self, Wanted};
 use crate::error::RunResult;
+use crate::load::Part;
 use serde_json::Value;
 use std::path::Path;
 

@@ -8,13 +8,13 @@
 //! before parsing, so numbers are written into disjoint slices of one buffer per column: no copy
 //! afterwards, and memory holds the file plus the columns. The first error in file order wins.
 
-use super::Part;
-use super::columns::{
+use crate::columns::{
     self, Cell, CellProblem, ColumnData, Kind, Values, float_cell, is_missing_marker, parse_cell, trim,
 };
-use super::diag::{self, Wanted};
-use super::records::{self, End, Unterminated, blank_line, field, terminator};
+use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
+use crate::load::Part;
+use crate::records::{self, End, Unterminated, blank_line, field, terminator};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -458,7 +458,7 @@ fn cell(
     // The fast path: a bare number directly followed by a delimiter or a newline.
     match sink {
         Sink::Float(values) => {
-            if let Some((v, used)) = super::columns::parse_float_prefix(&bytes[pos..]) {
+            if let Some((v, used)) = crate::columns::parse_float_prefix(&bytes[pos..]) {
                 if let Some(ended) = terminator(bytes, pos + used, delimiter) {
                     match float_cell(v) {
                         Ok(Cell::Float(x)) => values[row] = x,
@@ -470,7 +470,7 @@ fn cell(
             }
         }
         Sink::Int(values) => {
-            if let Some((v, used)) = super::columns::parse_int_prefix(&bytes[pos..]) {
+            if let Some((v, used)) = crate::columns::parse_int_prefix(&bytes[pos..]) {
                 if let Some(ended) = terminator(bytes, pos + used, delimiter) {
                     values[row] = v;
                     return Ok(ended);

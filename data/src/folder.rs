@@ -2,10 +2,11 @@
 //! decoded in parallel with the `image` crate, converted to grey or RGB, resized to the declared
 //! size and stored channel-first with values from 0 to 255. Each row's origin is its image file.
 
-use super::columns::{Cell, ColumnData, Kind};
-use super::table::FileRows;
-use super::{Table, diag};
+use crate::columns::{Cell, ColumnData, Kind};
+use crate::diag;
 use crate::error::{RunError, RunResult};
+use crate::table::FileRows;
+use crate::table::Table;
 use image::imageops::FilterType;
 use mlp_compiler::plan::LoadStep;
 use rayon::prelude::*;

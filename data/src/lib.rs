@@ -1,0 +1,32 @@
+//! mlp-data: the one place that reads data files. The loader turns a source's files (CSV, JSON
+//! lines, Parquet, IDX, image folders) into a typed Arrow [`Table`] for the runtime; [`FsWorld`]
+//! gives the compiler its source files and the data samples it infers schemas from; run-time data
+//! failures are [`RunError`]s with a code, a location and one help line.
+//!
+//! No Candle here: `mlpc check`, `fmt`, `graph` and `lsp` need only this crate and the compiler,
+//! and a test over `cargo metadata` (tests/crate_graph.rs in the workspace root) keeps it so.
+
+// `RunError` carries a location and help text (about 200 bytes). Failures are rare and end the
+// run, so returning it by value costs nothing that matters; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+pub mod column_view;
+mod columns;
+mod csv;
+mod diag;
+pub mod error;
+mod folder;
+mod idx;
+mod jsonl;
+mod load;
+#[cfg(feature = "parquet")]
+mod parquet;
+mod records;
+mod table;
+mod world;
+
+pub use columns::tensor_array;
+pub use error::{Location, RunError, RunResult};
+pub use load::{load, parse_csv};
+pub use table::{FileRows, Origin, Table};
+pub use world::FsWorld;
