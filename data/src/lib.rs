@@ -19,6 +19,7 @@ mod folder;
 mod idx;
 mod jsonl;
 mod load;
+mod missing;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod records;

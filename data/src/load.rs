@@ -3,8 +3,8 @@
 //! `idx` and `images` sources go to their own readers.
 //!
 //! Column types map to Arrow as: float → Float64, int → Int64, bool → Boolean, category and
-//! text → Utf8. A missing cell (empty, `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`, `?`: the
-//! markers the checker's inference uses) is an Arrow null.
+//! text → Utf8. A missing cell (empty, or a marker: see `missing.rs`, which the checker's sample
+//! shares) is an Arrow null.
 //!
 //! An image or sequence column (`pixels: image(1, 8, 8)`) is a `FixedSizeList<Float32>` of
 //! c·h·w (or length·features) numbers per row, channel-first and row-major. Table formats hold it

@@ -1,8 +1,10 @@
-//! The file-system [`World`]: how the CLI and the runtime give the compiler source files and data samples.
+//! The file-system [`World`]: how the CLI and the runtime give the compiler source files and data
+//! samples. A sample is read by the loader's own CSV and JSON-lines code (`csv::sample`,
+//! `jsonl::sample`), so the checker infers a schema from the cells the loader will read.
 
 use mlp_compiler::program::Format;
 use mlp_compiler::world::{DirEntry, Sample, SampleError, World};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub struct FsWorld;
@@ -73,77 +75,39 @@ fn first_match(path: &Path) -> Result<PathBuf, SampleError> {
     matches.into_iter().next().ok_or(SampleError::NotFound)
 }
 
-fn sample_csv(path: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
-    let file = std::fs::File::open(path).map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(BufReader::new(file));
-    let header = reader.byte_headers().map_err(|e| SampleError::Unreadable(e.to_string()))?.clone();
-    if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
-        return Err(SampleError::Empty);
+/// Reads the start of `file`, more and more of it, until `sample` has what it needs: it gets the
+/// bytes read so far and whether they are the whole file, and answers `None` for more. The
+/// checker asks for 1,000 rows, so most files are read in one 64 KiB step, never mapped or read
+/// whole.
+fn sample_prefix(
+    file: &Path,
+    sample: impl Fn(&[u8], bool) -> Option<Result<Sample, SampleError>>,
+) -> Result<Sample, SampleError> {
+    let mut reader = std::fs::File::open(file).map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
+    let mut bytes = Vec::new();
+    let mut want: usize = 64 << 10;
+    loop {
+        let missing = want - bytes.len();
+        let read = (&mut reader)
+            .take(missing as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
+        let complete = read < missing;
+        if let Some(sampled) = sample(&bytes, complete) {
+            return sampled;
+        }
+        if complete {
+            // Unreachable: a sample of the whole file always has an answer.
+            return Err(SampleError::Unreadable("the file could not be sampled".to_string()));
+        }
+        want = want.saturating_mul(2);
     }
-    let decode = |bytes: &[u8]| {
-        String::from_utf8(bytes.to_vec()).map_err(|_| SampleError::Unreadable("not valid UTF-8".to_string()))
-    };
-    let mut columns = Vec::with_capacity(header.len());
-    for (i, name) in header.iter().enumerate() {
-        // A UTF-8 byte-order mark belongs to the file, not to the first column's name.
-        let name = if i == 0 { name.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(name) } else { name };
-        columns.push(decode(name)?.trim().to_string());
-    }
-    let mut rows = Vec::new();
-    for record in reader.byte_records().take(max_rows) {
-        let record = record.map_err(|e| SampleError::Unreadable(e.to_string()))?;
-        let row = record
-            .iter()
-            .map(|cell| decode(cell).map(|c| Some(c).filter(|c| !c.trim().is_empty())))
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.push(row);
-    }
-    Ok(Sample { path: path.to_path_buf(), columns, rows })
 }
 
-fn sample_jsonl(path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
-    let file = std::fs::File::open(path).map_err(|e| SampleError::Unreadable(io_reason(&e)))?;
-    let mut columns: Vec<String> = Vec::new();
-    let mut objects = Vec::new();
-    for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| SampleError::Unreadable(e.to_string()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| SampleError::Unreadable(format!("line {}: {e}", n + 1)))?;
-        let serde_json::Value::Object(map) = value else {
-            return Err(SampleError::Unreadable(format!("line {} is not a JSON object", n + 1)));
-        };
-        for key in map.keys() {
-            if !columns.contains(key) {
-                columns.push(key.clone());
-            }
-        }
-        objects.push(map);
-        if objects.len() >= max_rows {
-            break;
-        }
-    }
-    if objects.is_empty() {
-        return Err(SampleError::Empty);
-    }
-    let rows = objects
-        .iter()
-        .map(|map| {
-            columns
-                .iter()
-                .map(|c| match map.get(c) {
-                    None | Some(serde_json::Value::Null) => None,
-                    Some(serde_json::Value::String(s)) => Some(s.clone()),
-                    Some(other) => Some(other.to_string()),
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Sample { path: path.to_path_buf(), columns, rows })
+fn sample_csv(file: &Path, delimiter: u8, max_rows: usize) -> Result<Sample, SampleError> {
+    sample_prefix(file, |bytes, complete| crate::csv::sample(file, bytes, complete, delimiter, max_rows))
+}
+
+fn sample_jsonl(file: &Path, max_rows: usize) -> Result<Sample, SampleError> {
+    sample_prefix(file, |bytes, complete| crate::jsonl::sample(file, bytes, complete, max_rows))
 }
