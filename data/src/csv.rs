@@ -187,6 +187,12 @@ fn header(bytes: &[u8], delimiter: u8) -> Result<Header, HeaderProblem> {
     Ok(Header { names, line: header_line, data: pos, data_line: line, at_end })
 }
 
+/// The header names of CSV `bytes` as the loader reads them, `None` when it cannot (for the line
+/// shown under a run error, which finds a cell by its column's position).
+pub(crate) fn header_names(bytes: &[u8], delimiter: u8) -> Option<Vec<String>> {
+    header(bytes, delimiter).ok().map(|header| header.names.into_iter().map(|(name, _)| name).collect())
+}
+
 /// The header and the first `max_rows` records of a CSV file for the checker, read with the
 /// loader's rules (byte-order mark, blank lines, quotes, CRLF, the source's delimiter): names
 /// and cells trimmed, a missing cell (see `missing.rs`) `None`. `bytes` is the start of the

@@ -18,7 +18,9 @@ pub(crate) struct Wanted {
 }
 
 fn at(path: &Path, line: Option<u64>, column: Option<&str>, byte: Option<usize>) -> Location {
-    Location { path: path.to_path_buf(), line, column: column.map(str::to_string), byte: byte.map(|b| b as u64) }
+    let (column, byte) = (column.map(str::to_string), byte.map(|b| b as u64));
+    // The line's text is added where the file's bytes or its layout are known (`excerpt::attach`).
+    Location { path: path.to_path_buf(), line, column, byte, text: None }
 }
 
 fn file_name(path: &Path) -> String {

@@ -144,7 +144,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
     }
     columns.push(label_column(labels.ty, label_values));
     let part = Part { columns, lines: (1..=rows as u64).collect() };
-    crate::load::assemble(&source.schema, vec![(path.to_path_buf(), part)])
+    crate::load::assemble(&source.schema, vec![(path.to_path_buf(), part)], crate::excerpt::Layout::Binary)
 }
 
 fn label_type(ty: IdxType) -> ColumnType {

@@ -6,7 +6,7 @@
 //! No Candle here: `mlpc check`, `fmt`, `graph` and `lsp` need only this crate and the compiler,
 //! and a test over `cargo metadata` (tests/crate_graph.rs in the workspace root) keeps it so.
 
-// `RunError` carries a location and help text (about 200 bytes). Failures are rare and end the
+// `RunError` carries a location (with the line's text) and help text (about 220 bytes). Failures are rare and end the
 // run, so returning it by value costs nothing that matters; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
@@ -15,6 +15,7 @@ mod columns;
 mod csv;
 mod diag;
 pub mod error;
+mod excerpt;
 mod folder;
 mod idx;
 mod jsonl;
@@ -28,6 +29,7 @@ mod world;
 
 pub use columns::tensor_array;
 pub use error::{Location, RunError, RunResult};
+pub use excerpt::{Layout, LineText};
 pub use load::{load, parse_csv};
 pub use table::{FileRows, Origin, Table};
 pub use world::FsWorld;

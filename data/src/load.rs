@@ -14,6 +14,7 @@
 use crate::columns::{self, ColumnData, Kind};
 use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
+use crate::excerpt::{self, Layout};
 use crate::table::{self, Table};
 use crate::{csv, folder, idx, jsonl};
 use mlp_compiler::plan::LoadStep;
@@ -30,10 +31,11 @@ pub(crate) struct Part {
 /// Reads a source's file, or every file its glob matches in sorted order, into a [`Table`] typed
 /// by the source's schema. Fails with the first problem in file order (E07xx, see `diag`).
 pub fn load(step: &LoadStep) -> RunResult<Table> {
-    load_inner(step).map_err(|e| e.for_definition(&step.source))
+    let layout = Layout::of(&step.format);
+    load_inner(step, layout).map_err(|e| excerpt::attach(e, layout, None).for_definition(&step.source))
 }
 
-fn load_inner(source: &LoadStep) -> RunResult<Table> {
+fn load_inner(source: &LoadStep, layout: Layout) -> RunResult<Table> {
     match &source.format {
         Format::Idx { .. } => return idx::load(source),
         Format::Images { channels, height, width, .. } => {
@@ -65,16 +67,22 @@ fn load_inner(source: &LoadStep) -> RunResult<Table> {
         let part = fuse(&file, &wanted, part)?;
         parts.push((file, part));
     }
-    assemble(&source.schema, parts)
+    assemble(&source.schema, parts, layout)
 }
 
 /// Parses CSV bytes already in memory (a request body, a test) as [`load`] parses a file;
 /// `path` only names the data in errors.
 pub fn parse_csv(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> RunResult<Table> {
+    // The lines shown under errors come from `bytes`: `path` may name no file.
+    parse_csv_inner(bytes, delimiter, schema, path)
+        .map_err(|e| excerpt::attach(e, Layout::Delimited { delimiter }, Some(bytes)))
+}
+
+fn parse_csv_inner(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> RunResult<Table> {
     let wanted = wanted(schema, path)?;
     let read = csv::parse(path, bytes, delimiter, &wanted)?;
     let part = fuse(path, &wanted, read.part)?;
-    assemble(schema, vec![(path.to_path_buf(), part)])
+    assemble(schema, vec![(path.to_path_buf(), part)], Layout::Delimited { delimiter })
 }
 
 /// The numbers in one row of an image or sequence column (the checker bounds them).
@@ -181,7 +189,7 @@ fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
 }
 
 /// Joins the files' parts (in order) into Arrow columns, one per schema column.
-pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>) -> RunResult<Table> {
+pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>, layout: Layout) -> RunResult<Table> {
     let mut files = Vec::with_capacity(parts.len());
     let mut columns: Option<Vec<ColumnData>> = None;
     let mut rows = 0;
@@ -205,5 +213,5 @@ pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>) -> RunResul
         })?;
         arrays.push(array);
     }
-    Ok(Table { names: schema.names().map(str::to_string).collect(), columns: arrays, rows, files })
+    Ok(Table { names: schema.names().map(str::to_string).collect(), columns: arrays, rows, files, layout })
 }

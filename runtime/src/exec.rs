@@ -351,6 +351,7 @@ mod tests {
             columns: vec![column],
             rows: 2,
             files: Vec::new(),
+            layout: mlp_data::Layout::Binary,
         }))
     }
 

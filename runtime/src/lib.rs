@@ -3,7 +3,7 @@
 //! records. Only the runtime knows about Candle; it prints nothing (progress goes through the
 //! [`Progress`] callback the CLI implements).
 
-// `RunError` carries a location and help text (about 200 bytes). Failures are rare and end the
+// `RunError` carries a location (with the line's text) and help text (about 220 bytes). Failures are rare and end the
 // run, so returning it by value costs nothing that matters; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 

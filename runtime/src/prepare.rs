@@ -169,9 +169,10 @@ impl TensorTransform {
     }
 }
 
+/// `error` located at row `row`'s line, with its `column` cell marked.
 fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> RunError {
-    match table.origin(row) {
-        Some(origin) => error.in_file(origin.path, Some(origin.line), Some(column)),
+    match table.locate(row, Some(column)) {
+        Some(location) => error.at(location),
         None => error,
     }
 }

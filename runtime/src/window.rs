@@ -118,7 +118,8 @@ pub fn apply(dataset: &SplitStep, table: Arc<Table>) -> RunResult<Arc<Table>> {
         names.push(name.clone());
         arrays.push(take(&table.columns[i], &rows).map_err(|e| fail(format!("column `{name}`: {e}")))?);
     }
-    Ok(Arc::new(Table { names, columns: arrays, rows: rows.len(), files: origins(&table, &rows) }))
+    let files = origins(&table, &rows);
+    Ok(Arc::new(Table { names, columns: arrays, rows: rows.len(), files, layout: table.layout }))
 }
 
 /// The rows `rows` of an Arrow column, in that order.
