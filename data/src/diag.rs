@@ -188,6 +188,27 @@ pub(crate) fn malformed(path: &Path, line: u64, byte: usize, column: Option<&str
         .with_help("fix the record, or remove it from the file")
 }
 
+/// A row without a time, when rows are put in time order (`time_order.rs`).
+pub(crate) fn missing_time(location: Option<Location>, column: &str) -> RunError {
+    let error = RunError::new(
+        "E0714",
+        format!("a row has no time in column `{column}`, so rows cannot be put in time order"),
+    )
+    .with_help(
+        "give every row a time, or remove the rows without one (numbers and ISO 8601 dates and times sort correctly)",
+    );
+    match location {
+        Some(location) => error.at(location),
+        None => error,
+    }
+}
+
+/// A time column that holds images or sequences.
+pub(crate) fn not_a_time(column: &str) -> RunError {
+    RunError::new("E0714", format!("the time column `{column}` is not a time"))
+        .with_help("order rows by a column of numbers or of ISO 8601 dates and times")
+}
+
 pub(crate) fn unsupported_type(path: &Path, column: &Wanted) -> RunError {
     RunError::new(
         "E0706",

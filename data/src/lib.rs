@@ -25,6 +25,7 @@ mod missing;
 mod parquet;
 mod records;
 mod table;
+mod time_order;
 mod world;
 
 pub use columns::tensor_array;
@@ -32,4 +33,5 @@ pub use error::{Location, RunError, RunResult};
 pub use excerpt::{Layout, LineText};
 pub use load::{load, parse_csv};
 pub use table::{FileRows, Origin, Table};
+pub use time_order::time_order;
 pub use world::FsWorld;

@@ -49,7 +49,8 @@ impl Table {
 
     /// Row `row` as a run error's location: its file and line, the column at fault, and the
     /// line's text with that column's cell marked (read from the file again: failures found after
-    /// loading are rare, and keeping every row's text would double the memory).
+    /// loading are rare, and keeping every row's text would double the memory; a table parsed from
+    /// bytes whose path names no file has no line to show).
     pub fn locate(&self, row: usize, column: Option<&str>) -> Option<Location> {
         let Origin { path, line } = self.origin(row)?;
         let text = excerpt::line_text(self.layout, &path, line, None, column, None);

@@ -7,8 +7,8 @@ use arrow_array::{Array, BooleanArray};
 use mlp_compiler::plan::{FitStep, SplitStep};
 use mlp_compiler::program::{Missing, Sampling, Split};
 use mlp_compiler::types::{ColumnType, Task};
-use mlp_data::Table;
 use mlp_data::column_view::{ColumnView, Tensor, cell_text, view};
+use mlp_data::{Table, time_order};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::rng::Rng;
 use mlp_stdlib::split::{self, Fractions, Split as Rows};
@@ -213,26 +213,31 @@ pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
     };
     let local = match (&dataset.split, fractions) {
         (Split::Random { .. }, Some(fractions)) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
-        (Split::ByColumn { column } | Split::ByTime { column, .. }, _) => {
-            let column_view = view(&table, column)?;
-            if let (Split::ByTime { .. }, Some(fractions)) = (&dataset.split, fractions) {
-                by_time(&column_view, &keep, fractions).map_err(split_error)?
-            } else {
-                let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
-                let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-                split::by_column(&refs).map_err(|e| {
-                    let row = match &e {
-                        split::SplitError::UnknownSplitName { row, .. } => Some(keep[*row]),
-                        _ => None,
-                    };
-                    let error = split_error(e)
-                        .with_help("use the values `train`, `val` and `test` in this column, or another split");
-                    match row {
-                        Some(r) => origin_error(&table, r, column, error),
-                        None => error,
-                    }
-                })?
+        (Split::ByTime { column, .. }, Some(fractions)) => {
+            // Each kept row's rank in time order: `split::by_time` then deals the ranks.
+            let order = time_order(&table, column, &keep).map_err(|e| e.for_definition(&dataset.dataset))?;
+            let mut ranks = vec![0.0; keep.len()];
+            for (rank, &i) in order.iter().enumerate() {
+                ranks[i] = rank as f64;
             }
+            split::by_time(&ranks, fractions).map_err(split_error)?
+        }
+        (Split::ByColumn { column }, _) => {
+            let column_view = view(&table, column)?;
+            let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
+            let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+            split::by_column(&refs).map_err(|e| {
+                let row = match &e {
+                    split::SplitError::UnknownSplitName { row, .. } => Some(keep[*row]),
+                    _ => None,
+                };
+                let error = split_error(e)
+                    .with_help("use the values `train`, `val` and `test` in this column, or another split");
+                match row {
+                    Some(r) => origin_error(&table, r, column, error),
+                    None => error,
+                }
+            })?
         }
         (_, Some(fractions)) => match &target {
             Target::Classes(c) => split::stratified(c, fractions, seed).map_err(split_error)?,
@@ -244,25 +249,6 @@ pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
     let mut split = Rows { train: to_rows(&local.train), val: to_rows(&local.val), test: to_rows(&local.test) };
     apply_sampling(dataset, &mut split, &target_all, seed);
     Ok(SplitRows { table, target: target_all, classes, split })
-}
-
-/// A `by_time` split of the kept rows, by the time column's values.
-fn by_time(column: &ColumnView, keep: &[usize], fractions: Fractions) -> Result<Rows, split::SplitError> {
-    let keys: Vec<f64> = match column {
-        ColumnView::Numbers(v) => keep.iter().map(|&r| v[r].unwrap_or(f64::NAN)).collect(),
-        // Dates and times written as ISO 8601 text sort correctly as text.
-        ColumnView::Tensor(_) => vec![f64::NAN; keep.len()],
-        ColumnView::Text(a) => {
-            let mut order: Vec<usize> = (0..keep.len()).collect();
-            order.sort_by(|&i, &j| a.value(keep[i]).cmp(a.value(keep[j])));
-            let mut keys = vec![0.0; keep.len()];
-            for (rank, i) in order.into_iter().enumerate() {
-                keys[i] = if a.is_null(keep[i]) { f64::NAN } else { rank as f64 };
-            }
-            keys
-        }
-    };
-    split::by_time(&keys, fractions)
 }
 
 /// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
