@@ -18,7 +18,7 @@ file="$dir/numeric_${mb}mb.csv"
 
 python3 -c "import pandas, polars" 2>/dev/null || pip install --quiet pandas polars
 
-cargo build --release --quiet -p mlp-runtime --example ingest
+cargo build --release --quiet -p mlp-data --example ingest
 loader=target/release/examples/ingest
 
 mkdir -p "$dir"

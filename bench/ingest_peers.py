@@ -1,7 +1,7 @@
 """The ingest benchmark's peers: pandas.read_csv and polars.read_csv on the same file.
 
 Usage: python3 bench/ingest_peers.py FILE.csv THREADS REPEATS [pandas|polars]
-Prints one line per library in the format of runtime/examples/ingest.rs:
+Prints one line per library in the format of data/examples/ingest.rs:
 NAME threads=N rows=R seconds=S MB/s=M peak_rss_MB=P (P is this process's peak, including the
 interpreter). Polars is restricted to THREADS threads with POLARS_MAX_THREADS, which must be set
 before polars is imported, so each thread count runs in a fresh process.

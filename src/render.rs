@@ -101,10 +101,14 @@ pub fn json(diagnostic: &Diagnostic, files: &[SourceFile]) -> Value {
     })
 }
 
-/// One line of a data file, shown under a run-time error with its real line number.
+/// One line of a data file, shown under a run-time error with its real line number and the
+/// column of the cell in the file's line (the data layer may show a long line in part, and some
+/// bytes as visible symbols, so the column is not always the offset in the shown text).
 struct DataLine {
     text: String,
     line: usize,
+    /// Added to the columns miette counts in `text`.
+    column_shift: isize,
 }
 
 impl miette::SourceCode for DataLine {
@@ -115,62 +119,23 @@ impl miette::SourceCode for DataLine {
         after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let inner = self.text.read_span(span, before, after)?;
+        // Column 0 is the start of the line, where miette lays the line out: left as it is.
+        let column = match inner.column() {
+            0 => 0,
+            column => column.saturating_add_signed(self.column_shift),
+        };
         Ok(Box::new(miette::MietteSpanContents::new(
             inner.data(),
             *inner.span(),
             inner.line() + self.line - 1,
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }
 }
 
-/// The `line`-th line (1-based) of a data file and the byte offset where it starts, read without
-/// loading the whole file.
-fn read_line(path: &Path, line: u64) -> Option<(String, u64)> {
-    use std::io::{BufRead, BufReader};
-    let mut reader = BufReader::new(std::fs::File::open(path).ok()?);
-    let mut offset = 0u64;
-    let mut buffer = Vec::new();
-    for _ in 1..line {
-        buffer.clear();
-        let n = reader.read_until(b'\n', &mut buffer).ok()?;
-        if n == 0 {
-            return None;
-        }
-        offset += n as u64;
-    }
-    buffer.clear();
-    reader.read_until(b'\n', &mut buffer).ok()?;
-    let text = String::from_utf8_lossy(&buffer).trim_end_matches(['\n', '\r']).to_string();
-    // Very long lines (wide rows) are shown in part: the caret still lands on the cell.
-    Some((text, offset))
-}
-
-/// Where the cell of `column` lies in `line` of a delimited file, found by the column's position
-/// in the header: for failures found after loading, which know the row and column but not the
-/// byte. Quoted delimiters are not considered; the caret then falls back to the whole line.
-fn cell_by_header(path: &Path, column: &str, line: &str) -> Option<(usize, usize)> {
-    let (header, _) = read_line(path, 1)?;
-    let delimiter = [',', '\t', ';'].into_iter().max_by_key(|d| header.matches(*d).count())?;
-    let header = header.trim_start_matches('\u{feff}');
-    let index = header.split(delimiter).position(|h| h.trim().trim_matches('"') == column)?;
-    if line.contains('"') {
-        return None;
-    }
-    let mut start = 0;
-    for (i, cell) in line.split(delimiter).enumerate() {
-        if i == index {
-            // An empty cell has no width: point at the delimiter before it.
-            return Some(if cell.is_empty() && start > 0 { (start - 1, 1) } else { (start, cell.len().max(1)) });
-        }
-        start += cell.len() + 1;
-    }
-    None
-}
-
-/// A run-time failure as miette renders it: the message, the data file's offending line with the
-/// cell underlined when its position is known, and the help line.
+/// A run-time failure as miette renders it: the message, the data file's offending line (which
+/// the error carries) with the cell underlined, and the help line.
 pub fn run_error(error: &mlp_runtime::RunError, color: bool) -> String {
     let mut report = MietteDiagnostic::new(error.message.clone()).with_code(error.code);
     let mut help = error.help.clone().unwrap_or_default();
@@ -181,26 +146,14 @@ pub fn run_error(error: &mlp_runtime::RunError, color: bool) -> String {
     let mut source = None;
     if let Some(location) = &error.location {
         let shown = display_path(&location.path);
-        let line_data =
-            location.line.and_then(|line| read_line(&location.path, line).map(|(text, start)| (line, text, start)));
-        match line_data {
-            Some((line, text, start)) if !text.is_empty() => {
-                let (from, len) = match location.byte.map(|b| b.saturating_sub(start) as usize) {
-                    // The line is shown with invalid UTF-8 replaced, which can move later bytes: only
-                    // a caret that still lands on a character boundary is used.
-                    Some(at) if at < text.len() && text.is_char_boundary(at) => {
-                        let end = text[at..].find([',', '\t', ';']).map_or(text.len(), |e| at + e);
-                        (at, (end - at).max(1))
-                    }
-                    _ => location
-                        .column
-                        .as_deref()
-                        .and_then(|column| cell_by_header(&location.path, column, &text))
-                        .unwrap_or((0, text.len())),
-                };
+        match (&location.text, location.line) {
+            (Some(text), Some(line)) => {
                 let label = location.column.as_ref().map(|c| format!("column `{c}`"));
-                report = report.with_labels(vec![LabeledSpan::new_primary_with_span(label, (from, len))]);
-                source = Some(NamedSource::new(shown, DataLine { text, line: line as usize }));
+                let cell = (text.cell.start, text.cell.len().max(1));
+                report = report.with_labels(vec![LabeledSpan::new_primary_with_span(label, cell)]);
+                let column_shift = text.column as isize - 1 - text.cell.start as isize;
+                let line = DataLine { text: text.text.clone(), line: line as usize, column_shift };
+                source = Some(NamedSource::new(shown, line));
             }
             _ => {
                 let at = match (location.line, &location.column) {

@@ -6,10 +6,10 @@ use mlp_compiler::plan::{FitStep, LoadStep, SplitStep};
 use mlp_compiler::program::Program;
 use mlp_compiler::program::Seed;
 use mlp_compiler::types::ColumnType;
-use mlp_runtime::column_view::{ColumnView, tensor, view};
-use mlp_runtime::data::load;
+use mlp_data::FsWorld;
+use mlp_data::column_view::{ColumnView, tensor, view};
+use mlp_data::load;
 use mlp_runtime::prepare;
-use mlp_runtime::world::FsWorld;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -140,11 +140,11 @@ impl Task {
 }
 
 /// Infers a column's type from sampled cells: bool, int, float, then category (few distinct
-/// values) or text.
+/// values) or text. A missing cell is `None`: the [`World`](crate::world::World) that read the
+/// sample decides what is missing (the data layer's markers), so the checker keeps no list of its
+/// own; a blank cell counts as missing too.
 pub fn infer_column(values: &[Option<&str>]) -> (ColumnType, bool) {
-    let is_missing_marker = |v: &str| matches!(v, "NA" | "N/A" | "NaN" | "nan" | "null" | "NULL" | "?");
-    let present: Vec<&str> =
-        values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty() && !is_missing_marker(v)).collect();
+    let present: Vec<&str> = values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
     let nullable = present.len() < values.len();
     if present.is_empty() {
         return (ColumnType::Float, nullable);

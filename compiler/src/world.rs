@@ -5,7 +5,9 @@
 use crate::program::Format;
 use std::path::{Path, PathBuf};
 
-/// A header and the first rows of a data file, as text cells (`None` for an empty cell).
+/// A header and the first rows of a data file, as text cells: `None` for a missing cell (empty,
+/// or a marker such as `NA`: the world reads the file as the loader will, and the loader decides
+/// what is missing).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sample {
     /// The file the sample was read from (the first match of a glob).

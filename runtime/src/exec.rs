@@ -5,7 +5,6 @@
 //! found by what flows along each edge ([`Edge`]); nothing here looks a definition up by name.
 
 use crate::baseline;
-use crate::data::{self, Table};
 use crate::device::Devices;
 use crate::error::{RunError, RunResult};
 use crate::evaluate::{self, Scores};
@@ -18,6 +17,7 @@ use crate::search;
 use crate::train::{self, TrainConfig};
 use arrow_array::ArrayRef;
 use mlp_compiler::plan::{DeriveStep, Edge, Node, NodeConfig, NodeId, NodeKind, Plan};
+use mlp_data::Table;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -182,7 +182,7 @@ fn run_node(
     progress: &dyn Progress,
 ) -> RunResult<Artifact> {
     Ok(match &node.config {
-        NodeConfig::Load(step) => Artifact::Rows(Arc::new(data::load(step)?)),
+        NodeConfig::Load(step) => Artifact::Rows(Arc::new(mlp_data::load(step)?)),
         // Types, ragged rows and every cell were validated while loading; this step hands the
         // validated rows on under its own id so downstream fingerprints stay per-step.
         NodeConfig::Validate(_) => Artifact::Rows(inputs.rows()?),
@@ -342,7 +342,7 @@ fn digest(artifact: &Artifact) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{Table, tensor_array};
+    use mlp_data::{Table, tensor_array};
 
     fn image_table(pixels: Vec<f32>) -> Artifact {
         let column = tensor_array(4, pixels).expect("a 2x2 image column");
@@ -351,6 +351,7 @@ mod tests {
             columns: vec![column],
             rows: 2,
             files: Vec::new(),
+            layout: mlp_data::Layout::Binary,
         }))
     }
 

@@ -3,12 +3,12 @@
 //! on columns of the same types. `MLPC_JIT=0` runs them all on the reference evaluator instead;
 //! both give the same bits, so runs give the same metrics either way.
 
-use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use crate::report::ExpressionTimings;
 use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 use mlp_compiler::ast::Expr;
+use mlp_data::Table;
 use mlp_expr::{Columns, Engine, Expression};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,18 +1,15 @@
-//! mlp-runtime: executes a checked program's [`Plan`](mlp_compiler::plan::Plan) — data into
-//! Arrow, splits, preprocessing, baselines and models (Candle), metrics, gates and run records.
-//! Only the runtime knows about Candle and data files; it prints nothing (progress goes through
-//! the [`Progress`] callback the CLI implements).
+//! mlp-runtime: executes a checked program's [`Plan`](mlp_compiler::plan::Plan) — sources loaded
+//! through mlp-data, splits, preprocessing, baselines and models (Candle), metrics, gates and run
+//! records. Only the runtime knows about Candle; it prints nothing (progress goes through the
+//! [`Progress`] callback the CLI implements).
 
-// `RunError` carries a location and help text (about 200 bytes). Failures are rare and end the
+// `RunError` carries a location (with the line's text) and help text (about 220 bytes). Failures are rare and end the
 // run, so returning it by value costs nothing that matters; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
 pub mod baseline;
 mod batches;
-pub mod column_view;
-pub mod data;
 pub mod device;
-pub mod error;
 pub mod evaluate;
 pub mod exec;
 pub mod expressions;
@@ -30,9 +27,11 @@ pub mod threads;
 pub mod tokens;
 pub mod train;
 pub mod window;
-pub mod world;
 
+// Run-time failures are mlp-data's `RunError`: data failures are raised there, the runtime's own
+// (training, devices, run records) use the same type, and the CLI renders one kind of error.
 pub use error::{Location, RunError, RunResult};
+pub use mlp_data::error;
 pub use progress::{Progress, Silent};
 pub use report::RunReport;
 

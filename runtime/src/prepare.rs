@@ -2,13 +2,13 @@
 //! the preprocessing fitted on the training rows only (fills, normalization, encodings, target
 //! scaling), applied to every split to give dense input matrices and targets.
 
-use crate::column_view::{ColumnView, Tensor, cell_text, view};
-use crate::data::Table;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
 use mlp_compiler::plan::{FitStep, SplitStep};
 use mlp_compiler::program::{Encoding, Missing, Normalizer, Sampling, Split};
 use mlp_compiler::types::{ColumnType, Task};
+use mlp_data::column_view::{ColumnView, Tensor, cell_text, view};
+use mlp_data::{Table, time_order};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::rng::Rng;
 use mlp_stdlib::split::{self, Fractions, Split as Rows};
@@ -169,9 +169,10 @@ impl TensorTransform {
     }
 }
 
+/// `error` located at row `row`'s line, with its `column` cell marked.
 fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> RunError {
-    match table.origin(row) {
-        Some(origin) => error.in_file(origin.path, Some(origin.line), Some(column)),
+    match table.locate(row, Some(column)) {
+        Some(location) => error.at(location),
         None => error,
     }
 }
@@ -212,26 +213,31 @@ pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
     };
     let local = match (&dataset.split, fractions) {
         (Split::Random { .. }, Some(fractions)) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
-        (Split::ByColumn { column } | Split::ByTime { column, .. }, _) => {
-            let column_view = view(&table, column)?;
-            if let (Split::ByTime { .. }, Some(fractions)) = (&dataset.split, fractions) {
-                by_time(&column_view, &keep, fractions).map_err(split_error)?
-            } else {
-                let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
-                let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-                split::by_column(&refs).map_err(|e| {
-                    let row = match &e {
-                        split::SplitError::UnknownSplitName { row, .. } => Some(keep[*row]),
-                        _ => None,
-                    };
-                    let error = split_error(e)
-                        .with_help("use the values `train`, `val` and `test` in this column, or another split");
-                    match row {
-                        Some(r) => origin_error(&table, r, column, error),
-                        None => error,
-                    }
-                })?
+        (Split::ByTime { column, .. }, Some(fractions)) => {
+            // Each kept row's rank in time order: `split::by_time` then deals the ranks.
+            let order = time_order(&table, column, &keep).map_err(|e| e.for_definition(&dataset.dataset))?;
+            let mut ranks = vec![0.0; keep.len()];
+            for (rank, &i) in order.iter().enumerate() {
+                ranks[i] = rank as f64;
             }
+            split::by_time(&ranks, fractions).map_err(split_error)?
+        }
+        (Split::ByColumn { column }, _) => {
+            let column_view = view(&table, column)?;
+            let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
+            let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+            split::by_column(&refs).map_err(|e| {
+                let row = match &e {
+                    split::SplitError::UnknownSplitName { row, .. } => Some(keep[*row]),
+                    _ => None,
+                };
+                let error = split_error(e)
+                    .with_help("use the values `train`, `val` and `test` in this column, or another split");
+                match row {
+                    Some(r) => origin_error(&table, r, column, error),
+                    None => error,
+                }
+            })?
         }
         (_, Some(fractions)) => match &target {
             Target::Classes(c) => split::stratified(c, fractions, seed).map_err(split_error)?,
@@ -245,29 +251,10 @@ pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
     Ok(SplitRows { table, target: target_all, classes, split })
 }
 
-/// A `by_time` split of the kept rows, by the time column's values.
-fn by_time(column: &ColumnView, keep: &[usize], fractions: Fractions) -> Result<Rows, split::SplitError> {
-    let keys: Vec<f64> = match column {
-        ColumnView::Numbers(v) => keep.iter().map(|&r| v[r].unwrap_or(f64::NAN)).collect(),
-        // Dates and times written as ISO 8601 text sort correctly as text.
-        ColumnView::Tensor(_) => vec![f64::NAN; keep.len()],
-        ColumnView::Text(a) => {
-            let mut order: Vec<usize> = (0..keep.len()).collect();
-            order.sort_by(|&i, &j| a.value(keep[i]).cmp(a.value(keep[j])));
-            let mut keys = vec![0.0; keep.len()];
-            for (rank, i) in order.into_iter().enumerate() {
-                keys[i] = if a.is_null(keep[i]) { f64::NAN } else { rank as f64 };
-            }
-            keys
-        }
-    };
-    split::by_time(&keys, fractions)
-}
-
 /// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
 /// compute one, e.g. `0 / 0`).
 fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
-    let array = crate::column_view::array(table, name)?;
+    let array = mlp_data::column_view::array(table, name)?;
     if array.null_count() > 0 {
         return Ok(true);
     }

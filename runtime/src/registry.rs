@@ -15,7 +15,7 @@ const fn entry(declared: &'static str, implementation: Implementation) -> Entry 
 
 /// The kinds this crate executes, and those deferred.
 pub const RUNTIME: &[Entry] = &[
-    entry("format", implemented_by!(fn crate::data::load)),
+    entry("format", implemented_by!(fn mlp_data::load)),
     entry("split", implemented_by!(fn crate::prepare::split)),
     entry("sampling", implemented_by!(fn crate::prepare::split)),
     entry("windowing", implemented_by!(fn crate::window::apply)),
@@ -30,7 +30,7 @@ pub const RUNTIME: &[Entry] = &[
     entry("distribution", implemented_by!(fn crate::search::run)),
     entry("function", implemented_by!(fn mlp_expr::reference::evaluate)),
     entry("settings.pipeline", implemented_by!(fn mlp_compiler::plan::lower)),
-    entry("settings.source", implemented_by!(fn crate::data::load)),
+    entry("settings.source", implemented_by!(fn mlp_data::load)),
     entry("settings.dataset", implemented_by!(fn crate::prepare::fit_transform)),
     entry("settings.model", implemented_by!(fn crate::train::train_network)),
     entry("settings.baseline", implemented_by!(fn crate::baseline::fit)),

@@ -2,12 +2,12 @@
 //! input becomes a tensor column of `length` word ids (see [`mlp_stdlib::tokenize`]), with the
 //! vocabulary fitted on the training rows only.
 
-use crate::data::{Table, tensor_array};
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, StringArray};
 use mlp_compiler::plan::FitStep;
 use mlp_compiler::program::Tokenizer;
 use mlp_compiler::types::ColumnType;
+use mlp_data::{Table, tensor_array};
 use mlp_stdlib::tokenize::Vocabulary;
 use rayon::prelude::*;
 use std::collections::BTreeMap;

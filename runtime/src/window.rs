@@ -1,8 +1,9 @@
 //! The `window = sliding(length, step, horizon)` setting at run time: before the split, the rows of
 //! a dataset become windows (see [`mlp_stdlib::window`]).
 //!
-//! The rows are put in time order (sorted by the `by_time` split's column, else kept in file
-//! order), rows with a missing windowed value are dropped (`missing = drop`) or take the last
+//! Rows with a missing windowed value are dropped (`missing = drop`), the rows are put in time
+//! order (by the `by_time` split's column with `mlp_data::time_order`, whose rule for a row
+//! without a time the split shares; else kept in file order), missing values left take the last
 //! value seen before them (any fill policy: nothing from the future leaks backwards; leading
 //! missing rows are dropped), and the windowed columns are cut into windows. The result is a table
 //! with one row per window: the tensor column `window` (`length × inputs` numbers, time step by
@@ -11,12 +12,12 @@
 //! split then assigns each window by its target row: with `by_time`, every training window's
 //! target comes before the first validation target.
 
-use crate::column_view::{ColumnView, tensor, view};
-use crate::data::{FileRows, Table, tensor_array};
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
 use mlp_compiler::plan::SplitStep;
 use mlp_compiler::program::{Missing, Split, Windowing};
+use mlp_data::column_view::{ColumnView, tensor, view};
+use mlp_data::{FileRows, Table, tensor_array, time_order};
 use std::sync::Arc;
 
 /// The column the windows go to, as the checker names it.
@@ -50,29 +51,30 @@ pub fn apply(dataset: &SplitStep, table: Arc<Table>) -> RunResult<Arc<Table>> {
         }
     }
 
-    // Time order.
-    let mut order: Vec<usize> = (0..table.rows).collect();
-    if let Split::ByTime { column, .. } = &dataset.split {
-        {
-            match view(&table, column)? {
-                ColumnView::Numbers(keys) => {
-                    order.sort_by(|&a, &b| keys[a].unwrap_or(f64::NAN).total_cmp(&keys[b].unwrap_or(f64::NAN)))
-                }
-                // ISO 8601 dates and times sort correctly as text; missing times go last.
-                ColumnView::Text(texts) => order.sort_by_key(|&r| (texts.is_null(r), texts.value(r).to_string())),
-                ColumnView::Tensor(_) => return Err(fail(format!("the time column `{column}` is not a time"))),
-            }
-        }
-    }
-
-    // Missing values: dropped, or carried forward.
+    // Rows with a missing windowed value are dropped first under `missing = drop` (as the split
+    // drops rows with missing inputs before its time order: such a row needs no time), then put
+    // in time order.
     let drop = dataset.missing == Missing::Drop;
+    let candidates: Vec<usize> = if drop {
+        (0..table.rows).filter(|&r| values.iter().all(|v| v[r].is_some())).collect()
+    } else {
+        (0..table.rows).collect()
+    };
+    let order: Vec<usize> = match &dataset.split {
+        Split::ByTime { column, .. } => time_order(&table, column, &candidates)
+            .map_err(|e| e.for_definition(&dataset.dataset))?
+            .into_iter()
+            .map(|i| candidates[i])
+            .collect(),
+        _ => candidates,
+    };
+
+    // Missing values left (any fill policy) take the last value seen before them.
     let mut kept: Vec<usize> = Vec::with_capacity(order.len());
     let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(order.len()); values.len()];
     let mut last: Vec<Option<f64>> = vec![None; values.len()];
     for &r in &order {
-        let cells: Vec<Option<f64>> =
-            values.iter().zip(&last).map(|(v, l)| v[r].or(if drop { None } else { *l })).collect();
+        let cells: Vec<Option<f64>> = values.iter().zip(&last).map(|(v, l)| v[r].or(*l)).collect();
         for (l, v) in last.iter_mut().zip(&values) {
             if v[r].is_some() {
                 *l = v[r];
@@ -118,7 +120,8 @@ pub fn apply(dataset: &SplitStep, table: Arc<Table>) -> RunResult<Arc<Table>> {
         names.push(name.clone());
         arrays.push(take(&table.columns[i], &rows).map_err(|e| fail(format!("column `{name}`: {e}")))?);
     }
-    Ok(Arc::new(Table { names, columns: arrays, rows: rows.len(), files: origins(&table, &rows) }))
+    let files = origins(&table, &rows);
+    Ok(Arc::new(Table { names, columns: arrays, rows: rows.len(), files, layout: table.layout }))
 }
 
 /// The rows `rows` of an Arrow column, in that order.

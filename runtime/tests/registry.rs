@@ -4,8 +4,8 @@
 
 use mlp_compiler::plan::LoadStep;
 use mlp_compiler::stdlib::Stdlib;
+use mlp_data::FsWorld;
 use mlp_runtime::registry;
-use mlp_runtime::world::FsWorld;
 use mlp_stdlib::registry::Implementation;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -63,7 +63,7 @@ fn every_declared_function_evaluates_on_real_data() {
     let errors: Vec<_> = compilation.diagnostics.iter().filter(|d| d.is_error()).map(|d| &d.message).collect();
     assert!(errors.is_empty(), "{errors:?}");
     let program = compilation.program.expect("a program");
-    let table = mlp_runtime::data::load(&LoadStep::of(&program.sources[0])).expect("iris loads");
+    let table = mlp_data::load(&LoadStep::of(&program.sources[0])).expect("iris loads");
     let expressions = mlp_runtime::expressions::Expressions::new(mlp_expr::Engine::Jit);
     for name in &names {
         let feature = program.features.iter().find(|f| &f.name == name).expect("feature checked");

@@ -7,10 +7,10 @@ use mlp_compiler::plan::{FitStep, LoadStep, SplitStep};
 use mlp_compiler::program::Program;
 use mlp_compiler::program::Seed;
 use mlp_compiler::types::ColumnType;
-use mlp_runtime::column_view::{ColumnView, tensor, view};
-use mlp_runtime::data::load;
+use mlp_data::FsWorld;
+use mlp_data::column_view::{ColumnView, tensor, view};
+use mlp_data::load;
 use mlp_runtime::prepare::{self, Prepared, SplitRows};
-use mlp_runtime::world::FsWorld;
 use mlp_stdlib::tokenize::{UNKNOWN, Vocabulary};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -232,4 +232,44 @@ fn missing_inputs_are_dropped_or_carried_forward_before_windowing() {
     let r = times.iter().position(|t| *t == Some(11.0)).unwrap();
     assert_eq!(window.row(r)[4], a(9) as f32);
     assert_eq!(window.row(r)[2], a(9) as f32);
+}
+
+#[test]
+// `split` returns the runtime's `RunResult`, whose error is large by design (see lib.rs).
+#[allow(clippy::result_large_err)]
+fn a_row_without_a_time_is_an_error_at_its_line_in_windows_and_splits_alike() {
+    let dir = scratch("untimed");
+    let series = |a_missing: bool| {
+        let mut csv = String::from("t,a,b,y\n");
+        for t in 0..40 {
+            let (time, a_cell) = match t {
+                25 => (String::new(), if a_missing { String::new() } else { a(t).to_string() }),
+                _ => (t.to_string(), a(t).to_string()),
+            };
+            csv.push_str(&format!("{time},{a_cell},{},{}\n", b(t), y(t)));
+        }
+        std::fs::write(dir.join("series.csv"), csv).unwrap();
+    };
+    let windowed = SERIES_SPEC.replace("length: 6, step: 2", "length: 3");
+    let rows =
+        windowed.replace("  window = sliding(length: 3)\n", "").replace("model recurrent = lstm(hidden: 4)\n", "");
+    let split = |spec: &str| {
+        let program = program(&dir, spec);
+        let table = load(&LoadStep::of(&program.sources[0])).expect("the data loads");
+        prepare::split(&SplitStep::of(&program.datasets[0], Seed(42)), Arc::new(table))
+    };
+    series(false);
+    for spec in [&windowed, &rows] {
+        let error = split(spec).expect_err("a row without a time");
+        assert_eq!(error.code, "E0714", "{error:?}");
+        let location = error.location.expect("located at the row");
+        assert_eq!((location.line, location.column.as_deref()), (Some(27), Some("t")));
+        let text = location.text.expect("with the row's line");
+        assert_eq!(text.text, format!(",{},{},{}", a(25), b(25), y(25)));
+    }
+    // Under `missing = drop` a row that also misses a windowed value is dropped before the rows
+    // are ordered, as the split drops a row that misses an input: it needs no time.
+    series(true);
+    let rows = split(&windowed).expect("the untimed row is dropped");
+    assert_eq!(rows.table.rows, 36);
 }

@@ -1,7 +1,7 @@
 //! `mlpc check`: compile each spec and report every diagnostic.
 
 use crate::render;
-use mlp_runtime::world::FsWorld;
+use mlp_data::FsWorld;
 use serde_json::json;
 
 pub fn run(args: &[String], json_output: bool, deny_warnings: bool) -> u8 {

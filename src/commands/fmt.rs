@@ -4,7 +4,7 @@ use crate::render;
 use mlp_compiler::FileId;
 use mlp_compiler::diagnostic::SourceFile;
 use mlp_compiler::world::World;
-use mlp_runtime::world::FsWorld;
+use mlp_data::FsWorld;
 use std::io::Read;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `mlpc graph`: the execution plan of a checked spec, as DOT, Mermaid or JSON.
 
 use crate::render;
-use mlp_runtime::world::FsWorld;
+use mlp_data::FsWorld;
 use std::path::Path;
 
 pub enum Format {

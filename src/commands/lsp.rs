@@ -1,6 +1,6 @@
 //! `mlpc lsp`: the language server on stdin/stdout, reading files and data samples from disk.
 
-use mlp_runtime::world::FsWorld;
+use mlp_data::FsWorld;
 
 pub fn run() -> u8 {
     // The server needs the runtime's file-system world (CSV and JSON-lines samples for schemas),

@@ -4,8 +4,8 @@
 
 use crate::progress::Bars;
 use crate::{render, table};
+use mlp_data::FsWorld;
 use mlp_runtime::RunOptions;
-use mlp_runtime::world::FsWorld;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 

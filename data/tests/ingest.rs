@@ -11,8 +11,8 @@ use mlp_compiler::plan::LoadStep;
 use mlp_compiler::program::{Delimiter, Format};
 use mlp_compiler::types::{Column, ColumnType, Schema, infer_column};
 use mlp_compiler::world::World;
-use mlp_runtime::data::{Table, load, parse_csv};
-use mlp_runtime::world::FsWorld;
+use mlp_data::FsWorld;
+use mlp_data::{Table, load, parse_csv};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -125,6 +125,12 @@ fn every_corpus_case_fails_with_its_code_line_and_column() {
         }
         if code != "E0701" {
             assert!(location.line.is_some(), "{name}: no line");
+        }
+        // The error carries its line's text, except where the file has no such line (an empty
+        // file, a header alone).
+        if location.byte.is_some() && !["E0702", "E0703"].contains(&code.as_str()) {
+            let text = location.text.as_ref().unwrap_or_else(|| panic!("{name}: no line text: {error:?}"));
+            assert!(!text.text.is_empty() && !text.cell.is_empty(), "{name}: {text:?}");
         }
     }
 }

@@ -2,8 +2,8 @@
 //! `Option<&str>`, whatever the Arrow type the loader chose for them; image and sequence columns
 //! as one block of `f32`s, `width` per row.
 
-use crate::data::Table;
 use crate::error::{RunError, RunResult};
+use crate::table::Table;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, FixedSizeListArray, Float64Array, Int64Array, StringArray};
@@ -45,7 +45,7 @@ impl ColumnView<'_> {
     }
 }
 
-/// The numbers of a tensor column (see [`crate::data::tensor_array`]), or `None` when `array` is
+/// The numbers of a tensor column (see [`crate::tensor_array`]), or `None` when `array` is
 /// not one.
 pub fn tensor(array: &ArrayRef) -> Option<Tensor<'_>> {
     let list = array.as_any().downcast_ref::<FixedSizeListArray>()?;

@@ -1,7 +1,7 @@
 //! The data errors (E07xx) every reader raises, worded in one place so that CSV, JSON lines and
 //! Parquet describe the same problem the same way; and the wanted columns they check against.
 
-use super::columns::{CellProblem, Kind};
+use crate::columns::{CellProblem, Kind};
 use crate::error::{Location, RunError};
 use mlp_compiler::types::ColumnType;
 use std::path::Path;
@@ -18,7 +18,9 @@ pub(crate) struct Wanted {
 }
 
 fn at(path: &Path, line: Option<u64>, column: Option<&str>, byte: Option<usize>) -> Location {
-    Location { path: path.to_path_buf(), line, column: column.map(str::to_string), byte: byte.map(|b| b as u64) }
+    let (column, byte) = (column.map(str::to_string), byte.map(|b| b as u64));
+    // The line's text is added where the file's bytes or its layout are known (`excerpt::attach`).
+    Location { path: path.to_path_buf(), line, column, byte, text: None }
 }
 
 fn file_name(path: &Path) -> String {
@@ -184,6 +186,27 @@ pub(crate) fn malformed(path: &Path, line: u64, byte: usize, column: Option<&str
     RunError::new("E0715", format!("malformed record: {what}"))
         .at(at(path, Some(line), column, Some(byte)))
         .with_help("fix the record, or remove it from the file")
+}
+
+/// A row without a time, when rows are put in time order (`time_order.rs`).
+pub(crate) fn missing_time(location: Option<Location>, column: &str) -> RunError {
+    let error = RunError::new(
+        "E0714",
+        format!("a row has no time in column `{column}`, so rows cannot be put in time order"),
+    )
+    .with_help(
+        "give every row a time, or remove the rows without one (numbers and ISO 8601 dates and times sort correctly)",
+    );
+    match location {
+        Some(location) => error.at(location),
+        None => error,
+    }
+}
+
+/// A time column that holds images or sequences.
+pub(crate) fn not_a_time(column: &str) -> RunError {
+    RunError::new("E0714", format!("the time column `{column}` is not a time"))
+        .with_help("order rows by a column of numbers or of ISO 8601 dates and times")
 }
 
 pub(crate) fn unsupported_type(path: &Path, column: &Wanted) -> RunError {

@@ -4,9 +4,10 @@
 //! `x_0` … `x_{F-1}`; the 1-D labels file the column `label`. An item's "line" is its 1-based
 //! index, as a Parquet row's is.
 
-use super::columns::{ColumnData, Values};
-use super::{Part, Table};
+use crate::columns::{ColumnData, Values};
 use crate::error::{RunError, RunResult};
+use crate::load::Part;
+use crate::table::Table;
 use memmap2::Mmap;
 use mlp_compiler::idx::{self, IdxError, IdxHeader, IdxType};
 use mlp_compiler::plan::LoadStep;
@@ -22,14 +23,14 @@ fn file_name(path: &Path) -> String {
 }
 
 fn map(path: &Path) -> RunResult<Option<Mmap>> {
-    let file = std::fs::File::open(path).map_err(|e| super::diag::unreadable(path, &e))?;
-    let length = file.metadata().map_err(|e| super::diag::unreadable(path, &e))?.len();
+    let file = std::fs::File::open(path).map_err(|e| crate::diag::unreadable(path, &e))?;
+    let length = file.metadata().map_err(|e| crate::diag::unreadable(path, &e))?.len();
     if length == 0 {
         return Ok(None);
     }
     // SAFETY: read-only and only for this call, as in the CSV reader.
     let map =
-        unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(|e| super::diag::unreadable(path, &e))?;
+        unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(|e| crate::diag::unreadable(path, &e))?;
     Ok(Some(map))
 }
 
@@ -143,7 +144,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
     }
     columns.push(label_column(labels.ty, label_values));
     let part = Part { columns, lines: (1..=rows as u64).collect() };
-    super::assemble(&source.schema, vec![(path.to_path_buf(), part)])
+    crate::load::assemble(&source.schema, vec![(path.to_path_buf(), part)], crate::excerpt::Layout::Binary)
 }
 
 fn label_type(ty: IdxType) -> ColumnType {

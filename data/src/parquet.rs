@@ -2,10 +2,10 @@
 //! source's types (any integer or float width into float, integers into int, strings into
 //! category and text). Parquet has no lines: a row's "line" is its 1-based row number.
 
-use super::Part;
-use super::columns::{Cell, CellProblem, ColumnData, Kind, Values, float_cell};
-use super::diag::{self, Wanted};
+use crate::columns::{Cell, CellProblem, ColumnData, Kind, Values, float_cell};
+use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
+use crate::load::Part;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
@@ -47,7 +47,7 @@ pub(crate) fn read(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
         if let Some((tensor, 0)) = &column.element {
             let list = fields.iter().position(|f| f == tensor).filter(|_| !fields.contains(&column.name));
             if let Some(root) = list {
-                let width = super::tensor_width(&column.ty).unwrap_or(1);
+                let width = crate::load::tensor_width(&column.ty).unwrap_or(1);
                 targets.push(Target::List { first: column, name: tensor.clone(), width });
                 roots.push(root);
                 at += width;

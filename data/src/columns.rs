@@ -5,6 +5,7 @@
 //! kept as a sparse list of row indices because real data has few of them, which also makes
 //! joining the parts read by parallel chunks or by several files a matter of adding an offset.
 
+use crate::missing::is_missing;
 use arrow_array::{ArrayRef, BooleanArray, FixedSizeListArray, Float32Array, Float64Array, Int64Array, StringArray};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -205,11 +206,6 @@ pub(crate) enum CellProblem {
     Infinite,
 }
 
-/// The markers the checker's inference reads as missing (besides an empty cell).
-pub(crate) fn is_missing_marker(cell: &[u8]) -> bool {
-    matches!(cell, b"" | b"NA" | b"N/A" | b"NaN" | b"nan" | b"null" | b"NULL" | b"?")
-}
-
 /// Trims ASCII whitespace (spaces, tabs, a stray `\r`) around a cell, as inference does.
 pub(crate) fn trim(cell: &[u8]) -> &[u8] {
     cell.trim_ascii()
@@ -219,7 +215,7 @@ pub(crate) fn trim(cell: &[u8]) -> &[u8] {
 /// reader validates the file before it trusts any cell, other callers pass `&str`s.
 pub(crate) fn parse_cell(kind: Kind, raw: &[u8]) -> Result<Cell<'_>, CellProblem> {
     let cell = trim(raw);
-    if is_missing_marker(cell) {
+    if is_missing(cell) {
         return Ok(Cell::Missing);
     }
     match kind {

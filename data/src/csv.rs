@@ -8,13 +8,13 @@
 //! before parsing, so numbers are written into disjoint slices of one buffer per column: no copy
 //! afterwards, and memory holds the file plus the columns. The first error in file order wins.
 
-use super::Part;
-use super::columns::{
-    self, Cell, CellProblem, ColumnData, Kind, Values, float_cell, is_missing_marker, parse_cell, trim,
-};
-use super::diag::{self, Wanted};
-use super::records::{self, End, Unterminated, blank_line, field, terminator};
+use crate::columns::{self, Cell, CellProblem, ColumnData, Kind, Values, float_cell, parse_cell, trim};
+use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
+use crate::load::Part;
+use crate::missing::is_missing;
+use crate::records::{self, End, Unterminated, blank_line, field, terminator};
+use mlp_compiler::world::{Sample, SampleError};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,39 +43,19 @@ pub(crate) fn read(path: &Path, delimiter: u8, wanted: &[Wanted]) -> RunResult<C
 
 /// Parses a whole CSV file held in memory (`path` names it in errors).
 pub(crate) fn parse(path: &Path, bytes: &[u8], delimiter: u8, wanted: &[Wanted]) -> RunResult<CsvFile> {
-    let mut pos = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-    let mut line = 1;
-    while let Some(next) = blank_line(bytes, pos) {
-        pos = next;
-        line += 1;
-    }
-    if pos >= bytes.len() {
-        return Err(diag::empty(path));
-    }
-    let header_line = line;
-    let mut header: Vec<(String, usize)> = Vec::new();
-    loop {
-        let f = field(bytes, pos, delimiter).map_err(|u| unterminated(path, bytes, u))?;
-        let name = std::str::from_utf8(trim(&f.text))
-            .map_err(|_| diag::not_utf8(path, bytes, pos + f.text.iter().position(|b| !b.is_ascii()).unwrap_or(0)))?;
-        header.push((name.to_string(), pos));
-        line += f.newlines;
-        pos = f.next;
-        match f.end {
-            End::Field => {}
-            End::Record => {
-                line += 1;
-                break;
-            }
-            End::Eof => break,
-        }
-    }
-    for (i, (name, at)) in header.iter().enumerate() {
-        if header[..i].iter().any(|(n, _)| n == name) {
+    let header = match header(bytes, delimiter) {
+        Ok(header) => header,
+        Err(HeaderProblem::Empty) => return Err(diag::empty(path)),
+        Err(HeaderProblem::Unterminated(u)) => return Err(unterminated(path, bytes, u)),
+        Err(HeaderProblem::NotUtf8(at)) => return Err(diag::not_utf8(path, bytes, at)),
+    };
+    let (header_line, pos, line) = (header.line, header.data, header.data_line);
+    for (i, (name, at)) in header.names.iter().enumerate() {
+        if header.names[..i].iter().any(|(n, _)| n == name) {
             return Err(diag::duplicate(path, header_line, name, *at));
         }
     }
-    let names: Vec<String> = header.into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = header.names.into_iter().map(|(n, _)| n).collect();
     let targets = diag::targets(path, header_line, &names, wanted)?;
 
     let threads = rayon::current_num_threads().max(1);
@@ -151,6 +131,144 @@ pub(crate) fn parse(path: &Path, bytes: &[u8], delimiter: u8, wanted: &[Wanted])
 
 fn unterminated(path: &Path, bytes: &[u8], Unterminated(at): Unterminated) -> RunError {
     diag::unterminated(path, diag::line_of(bytes, at), at)
+}
+
+/// A file's header row.
+struct Header {
+    /// The names, trimmed, each with the byte it starts at.
+    names: Vec<(String, usize)>,
+    /// The header's 1-based line (blank lines before it are skipped).
+    line: u64,
+    /// Where the data starts, and its line.
+    data: usize,
+    data_line: u64,
+    /// Whether the header ran to the end of `bytes` (no data follows, or the bytes were cut).
+    at_end: bool,
+}
+
+enum HeaderProblem {
+    /// Nothing but a byte-order mark and blank lines.
+    Empty,
+    Unterminated(Unterminated),
+    /// The byte of the first invalid UTF-8 in a name.
+    NotUtf8(usize),
+}
+
+/// Reads the header: a UTF-8 byte-order mark is dropped, leading blank lines are skipped, names
+/// are trimmed.
+fn header(bytes: &[u8], delimiter: u8) -> Result<Header, HeaderProblem> {
+    let mut pos = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut line = 1;
+    while let Some(next) = blank_line(bytes, pos) {
+        pos = next;
+        line += 1;
+    }
+    if pos >= bytes.len() {
+        return Err(HeaderProblem::Empty);
+    }
+    let header_line = line;
+    let mut names = Vec::new();
+    let at_end = loop {
+        let f = field(bytes, pos, delimiter).map_err(HeaderProblem::Unterminated)?;
+        let name = std::str::from_utf8(trim(&f.text))
+            .map_err(|_| HeaderProblem::NotUtf8(pos + f.text.iter().position(|b| !b.is_ascii()).unwrap_or(0)))?;
+        names.push((name.to_string(), pos));
+        line += f.newlines;
+        pos = f.next;
+        match f.end {
+            End::Field => {}
+            End::Record => {
+                line += 1;
+                break false;
+            }
+            End::Eof => break true,
+        }
+    };
+    Ok(Header { names, line: header_line, data: pos, data_line: line, at_end })
+}
+
+/// The header names of CSV `bytes` as the loader reads them, `None` when it cannot (for the line
+/// shown under a run error, which finds a cell by its column's position).
+pub(crate) fn header_names(bytes: &[u8], delimiter: u8) -> Option<Vec<String>> {
+    header(bytes, delimiter).ok().map(|header| header.names.into_iter().map(|(name, _)| name).collect())
+}
+
+/// The header and the first `max_rows` records of a CSV file for the checker, read with the
+/// loader's rules (byte-order mark, blank lines, quotes, CRLF, the source's delimiter): names
+/// and cells trimmed, a missing cell (see `missing.rs`) `None`. `bytes` is the start of the
+/// file, all of it when `complete`; `None` asks for more bytes (a record may be cut).
+pub(crate) fn sample(
+    path: &Path,
+    bytes: &[u8],
+    complete: bool,
+    delimiter: u8,
+    max_rows: usize,
+) -> Option<Result<Sample, SampleError>> {
+    let unreadable = |what: &str, at: usize| {
+        let line = diag::line_of(bytes, at);
+        Some(Err(SampleError::Unreadable(format!("line {line}: {what}"))))
+    };
+    let header = match header(bytes, delimiter) {
+        // The header may go on past the bytes read so far.
+        Ok(Header { at_end: true, .. }) | Err(_) if !complete => return None,
+        Ok(header) => header,
+        Err(HeaderProblem::Empty) => return Some(Err(SampleError::Empty)),
+        Err(HeaderProblem::Unterminated(Unterminated(at))) => return unreadable(UNCLOSED, at),
+        Err(HeaderProblem::NotUtf8(_)) => return Some(Err(not_utf8())),
+    };
+    if let [(only, _)] = header.names.as_slice() {
+        if only.is_empty() {
+            return Some(Err(SampleError::Empty));
+        }
+    }
+    let columns = header.names.into_iter().map(|(name, _)| name).collect();
+    let mut rows = Vec::new();
+    let mut pos = header.data;
+    while rows.len() < max_rows {
+        if let Some(next) = blank_line(bytes, pos) {
+            pos = next;
+            continue;
+        }
+        if pos >= bytes.len() {
+            break;
+        }
+        let mut row = Vec::new();
+        loop {
+            let f = match field(bytes, pos, delimiter) {
+                Ok(f) => f,
+                Err(_) if !complete => return None,
+                Err(Unterminated(at)) => return unreadable(UNCLOSED, at),
+            };
+            if f.end == End::Eof && !complete {
+                return None;
+            }
+            let cell = trim(&f.text);
+            if is_missing(cell) {
+                row.push(None);
+            } else {
+                match std::str::from_utf8(cell) {
+                    Ok(text) => row.push(Some(text.to_string())),
+                    Err(_) => return Some(Err(not_utf8())),
+                }
+            }
+            pos = f.next;
+            if f.end != End::Field {
+                break;
+            }
+        }
+        rows.push(row);
+    }
+    if rows.len() < max_rows && !complete {
+        return None;
+    }
+    Some(Ok(Sample { path: path.to_path_buf(), columns, rows }))
+}
+
+const UNCLOSED: &str = "a quoted field is never closed";
+
+/// The checker reports this as E0302 (`cannot read ...: not valid UTF-8`).
+fn not_utf8() -> SampleError {
+    SampleError::Unreadable("not valid UTF-8".to_string())
 }
 
 /// A numeric column's whole buffer.
@@ -458,7 +576,7 @@ fn cell(
     // The fast path: a bare number directly followed by a delimiter or a newline.
     match sink {
         Sink::Float(values) => {
-            if let Some((v, used)) = super::columns::parse_float_prefix(&bytes[pos..]) {
+            if let Some((v, used)) = crate::columns::parse_float_prefix(&bytes[pos..]) {
                 if let Some(ended) = terminator(bytes, pos + used, delimiter) {
                     match float_cell(v) {
                         Ok(Cell::Float(x)) => values[row] = x,
@@ -470,7 +588,7 @@ fn cell(
             }
         }
         Sink::Int(values) => {
-            if let Some((v, used)) = super::columns::parse_int_prefix(&bytes[pos..]) {
+            if let Some((v, used)) = crate::columns::parse_int_prefix(&bytes[pos..]) {
                 if let Some(ended) = terminator(bytes, pos + used, delimiter) {
                     values[row] = v;
                     return Ok(ended);
@@ -485,7 +603,7 @@ fn cell(
     match sink {
         Sink::Str(strings) => {
             let text = trim(&f.text);
-            if is_missing_marker(text) {
+            if is_missing(text) {
                 nulls.push(row);
             } else {
                 strings.bytes.extend_from_slice(text);

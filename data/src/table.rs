@@ -1,5 +1,7 @@
 //! [`Table`]: the rows of one source as typed Arrow columns, with where each row came from.
 
+use crate::error::Location;
+use crate::excerpt::{self, Layout};
 use arrow_array::ArrayRef;
 use std::path::PathBuf;
 
@@ -19,6 +21,8 @@ pub struct Table {
     pub rows: usize,
     /// The files read, in order, with the row index each starts at and each row's line.
     pub files: Vec<FileRows>,
+    /// How those files hold rows as text, to show a row's line under an error.
+    pub layout: Layout,
 }
 
 /// Rows read from one file.
@@ -41,5 +45,15 @@ impl Table {
         let file = self.files.iter().rev().find(|f| f.first_row <= row)?;
         let line = *file.lines.get(row - file.first_row)?;
         Some(Origin { path: file.path.clone(), line })
+    }
+
+    /// Row `row` as a run error's location: its file and line, the column at fault, and the
+    /// line's text with that column's cell marked (read from the file again: failures found after
+    /// loading are rare, and keeping every row's text would double the memory; a table parsed from
+    /// bytes whose path names no file has no line to show).
+    pub fn locate(&self, row: usize, column: Option<&str>) -> Option<Location> {
+        let Origin { path, line } = self.origin(row)?;
+        let text = excerpt::line_text(self.layout, &path, line, None, column, None);
+        Some(Location { path, line: Some(line), column: column.map(str::to_string), byte: None, text })
     }
 }

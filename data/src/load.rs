@@ -1,32 +1,22 @@
-//! Data into Arrow arrays: CSV, Parquet and JSON lines (one file or a glob), typed by the
-//! source's schema and validated on the way in, so every later stage can trust its columns.
+//! Loading a source into a [`Table`]: CSV, Parquet and JSON lines (one file or a glob), typed by
+//! the source's schema and validated on the way in, so every later stage can trust its columns;
+//! `idx` and `images` sources go to their own readers.
 //!
 //! Column types map to Arrow as: float → Float64, int → Int64, bool → Boolean, category and
-//! text → Utf8. A missing cell (empty, `NA`, `N/A`, `NaN`, `nan`, `null`, `NULL`, `?`: the
-//! markers the checker's inference uses) is an Arrow null.
+//! text → Utf8. A missing cell (empty, or a marker: see `missing.rs`, which the checker's sample
+//! shares) is an Arrow null.
 //!
 //! An image or sequence column (`pixels: image(1, 8, 8)`) is a `FixedSizeList<Float32>` of
 //! c·h·w (or length·features) numbers per row, channel-first and row-major. Table formats hold it
 //! as that many numeric columns `pixels_0` … `pixels_63`, read like float columns and then fused;
 //! `idx` (MNIST-style files) and `images` (a folder per class) read it directly.
 
-mod columns;
-mod csv;
-mod diag;
-mod folder;
-mod idx;
-mod jsonl;
-#[cfg(feature = "parquet")]
-mod parquet;
-mod records;
-mod table;
-
-pub use columns::tensor_array;
-pub use table::{FileRows, Origin, Table};
-
+use crate::columns::{self, ColumnData, Kind};
+use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
-use columns::{ColumnData, Kind};
-use diag::Wanted;
+use crate::excerpt::{self, Layout};
+use crate::table::{self, Table};
+use crate::{csv, folder, idx, jsonl};
 use mlp_compiler::plan::LoadStep;
 use mlp_compiler::program::Format;
 use mlp_compiler::types::{ColumnType, Schema};
@@ -41,10 +31,11 @@ pub(crate) struct Part {
 /// Reads a source's file, or every file its glob matches in sorted order, into a [`Table`] typed
 /// by the source's schema. Fails with the first problem in file order (E07xx, see `diag`).
 pub fn load(step: &LoadStep) -> RunResult<Table> {
-    load_inner(step).map_err(|e| e.for_definition(&step.source))
+    let layout = Layout::of(&step.format);
+    load_inner(step, layout).map_err(|e| excerpt::attach(e, layout, None).for_definition(&step.source))
 }
 
-fn load_inner(source: &LoadStep) -> RunResult<Table> {
+fn load_inner(source: &LoadStep, layout: Layout) -> RunResult<Table> {
     match &source.format {
         Format::Idx { .. } => return idx::load(source),
         Format::Images { channels, height, width, .. } => {
@@ -76,16 +67,22 @@ fn load_inner(source: &LoadStep) -> RunResult<Table> {
         let part = fuse(&file, &wanted, part)?;
         parts.push((file, part));
     }
-    assemble(&source.schema, parts)
+    assemble(&source.schema, parts, layout)
 }
 
 /// Parses CSV bytes already in memory (a request body, a test) as [`load`] parses a file;
 /// `path` only names the data in errors.
 pub fn parse_csv(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> RunResult<Table> {
+    // The lines shown under errors come from `bytes`: `path` may name no file.
+    parse_csv_inner(bytes, delimiter, schema, path)
+        .map_err(|e| excerpt::attach(e, Layout::Delimited { delimiter }, Some(bytes)))
+}
+
+fn parse_csv_inner(bytes: &[u8], delimiter: u8, schema: &Schema, path: &Path) -> RunResult<Table> {
     let wanted = wanted(schema, path)?;
     let read = csv::parse(path, bytes, delimiter, &wanted)?;
     let part = fuse(path, &wanted, read.part)?;
-    assemble(schema, vec![(path.to_path_buf(), part)])
+    assemble(schema, vec![(path.to_path_buf(), part)], Layout::Delimited { delimiter })
 }
 
 /// The numbers in one row of an image or sequence column (the checker bounds them).
@@ -162,7 +159,7 @@ fn fuse(path: &Path, wanted: &[Wanted], part: Part) -> RunResult<Part> {
 
 #[cfg(feature = "parquet")]
 fn read_parquet(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
-    parquet::read(path, wanted)
+    crate::parquet::read(path, wanted)
 }
 
 #[cfg(not(feature = "parquet"))]
@@ -192,7 +189,7 @@ fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
 }
 
 /// Joins the files' parts (in order) into Arrow columns, one per schema column.
-pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>) -> RunResult<Table> {
+pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>, layout: Layout) -> RunResult<Table> {
     let mut files = Vec::with_capacity(parts.len());
     let mut columns: Option<Vec<ColumnData>> = None;
     let mut rows = 0;
@@ -216,5 +213,5 @@ pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>) -> RunResul
         })?;
         arrays.push(array);
     }
-    Ok(Table { names: schema.names().map(str::to_string).collect(), columns: arrays, rows, files })
+    Ok(Table { names: schema.names().map(str::to_string).collect(), columns: arrays, rows, files, layout })
 }

@@ -2,10 +2,12 @@
 //! decoded in parallel with the `image` crate, converted to grey or RGB, resized to the declared
 //! size and stored channel-first with values from 0 to 255. Each row's origin is its image file.
 
-use super::columns::{Cell, ColumnData, Kind};
-use super::table::FileRows;
-use super::{Table, diag};
+use crate::columns::{Cell, ColumnData, Kind};
+use crate::diag;
 use crate::error::{RunError, RunResult};
+use crate::excerpt::Layout;
+use crate::table::FileRows;
+use crate::table::Table;
 use image::imageops::FilterType;
 use mlp_compiler::plan::LoadStep;
 use rayon::prelude::*;
@@ -99,7 +101,8 @@ pub(crate) fn load(source: &LoadStep, channels: usize, height: usize, width: usi
         .enumerate()
         .map(|(row, (path, _))| FileRows { path, first_row: row, lines: vec![1] })
         .collect();
-    Ok(Table { names: vec!["image".into(), "label".into()], columns: vec![image, label], rows, files: rows_from })
+    let names = vec!["image".into(), "label".into()];
+    Ok(Table { names, columns: vec![image, label], rows, files: rows_from, layout: Layout::Binary })
 }
 
 /// One image as `channels × height × width` values from 0 to 255, channel-first.

@@ -2,6 +2,7 @@
 //! message, where it happened (a data file, its line and column, or a definition of the spec), and
 //! one `help:` line. The CLI renders them (exit status 4); nothing here prints.
 
+use crate::excerpt::LineText;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -14,8 +15,11 @@ pub struct Location {
     pub line: Option<u64>,
     /// The column by name, when one cell or column is at fault.
     pub column: Option<String>,
-    /// Byte offset of the offending cell or record in the file, when known (for a caret).
+    /// Byte offset of the offending cell or record in the file, when known.
     pub byte: Option<u64>,
+    /// The text of `line` with the cell at fault marked, when the file is a text data file: set
+    /// by the data layer, so whoever shows the error needs to read no file.
+    pub text: Option<LineText>,
 }
 
 /// A run-time failure: bad data, divergence, an unwritable run directory.
@@ -43,7 +47,8 @@ impl RunError {
 
     /// A failure in a data file at a 1-based line, optionally in a named column.
     pub fn in_file(mut self, path: impl Into<PathBuf>, line: Option<u64>, column: Option<&str>) -> Self {
-        self.location = Some(Location { path: path.into(), line, column: column.map(str::to_string), byte: None });
+        let column = column.map(str::to_string);
+        self.location = Some(Location { path: path.into(), line, column, byte: None, text: None });
         self
     }
 

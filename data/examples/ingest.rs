@@ -108,7 +108,7 @@ fn load(args: &[String]) -> Result<(), String> {
     let mut rows = 0;
     for _ in 0..repeats.max(1) {
         let start = Instant::now();
-        let table = mlp_runtime::data::load(&source).map_err(|e| e.to_string())?;
+        let table = mlp_data::load(&source).map_err(|e| e.to_string())?;
         best = best.min(start.elapsed().as_secs_f64());
         rows = table.rows;
     }
