@@ -72,7 +72,7 @@ enum Command {
         seed: Option<i64>,
         /// Train on this device, overriding the spec: `auto`, `cpu`, `cuda` or `cuda:N`.
         #[arg(long, value_name = "DEVICE", value_parser = parse_device)]
-        device: Option<mlp_runtime::device::DeviceRequest>,
+        device: Option<mlp_runtime::train::device::DeviceRequest>,
     },
     /// List past runs of the spec (or directory) given, newest first.
     Runs {
@@ -124,7 +124,7 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
-fn parse_device(text: &str) -> Result<mlp_runtime::device::DeviceRequest, String> {
-    mlp_runtime::device::DeviceRequest::parse(text)
+fn parse_device(text: &str) -> Result<mlp_runtime::train::device::DeviceRequest, String> {
+    mlp_runtime::train::device::DeviceRequest::parse(text)
         .ok_or_else(|| format!("`{text}` is not a device: use `auto`, `cpu`, `cuda` or `cuda:N`"))
 }

@@ -4,19 +4,22 @@
 //! A node runs from its own typed configuration ([`NodeConfig`]) and the artifacts of its inputs,
 //! found by what flows along each edge ([`Edge`]); nothing here looks a definition up by name.
 
-use crate::baseline;
-use crate::device::Devices;
 use crate::error::{RunError, RunResult};
+use crate::evaluate::gate::{self, GateResult};
 use crate::evaluate::{self, Scores};
-use crate::expressions::Expressions;
-use crate::gate::{self, GateResult};
-use crate::predict::Trained;
-use crate::prepare::{self, Prepared, SplitRows};
+use crate::prepare;
+use crate::prepare::derive;
+use crate::prepare::expressions::Expressions;
+use crate::prepare::fit::Prepared;
+use crate::prepare::split::SplitRows;
 use crate::progress::Progress;
-use crate::search;
-use crate::train::{self, TrainConfig};
-use arrow_array::ArrayRef;
-use mlp_compiler::plan::{DeriveStep, Edge, Node, NodeConfig, NodeId, NodeKind, Plan};
+use crate::train;
+use crate::train::baseline;
+use crate::train::config::{self, TrainConfig};
+use crate::train::device::Devices;
+use crate::train::search;
+use crate::train::trained::Trained;
+use mlp_compiler::plan::{Edge, Node, NodeConfig, NodeId, NodeKind, Plan};
 use mlp_data::Table;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -186,7 +189,7 @@ fn run_node(
         // Types, ragged rows and every cell were validated while loading; this step hands the
         // validated rows on under its own id so downstream fingerprints stay per-step.
         NodeConfig::Validate(_) => Artifact::Rows(inputs.rows()?),
-        NodeConfig::Derive(step) => Artifact::Rows(Arc::new(derive(step, &*inputs.rows()?, expressions)?)),
+        NodeConfig::Derive(step) => Artifact::Rows(Arc::new(derive::derive(step, &*inputs.rows()?, expressions)?)),
         NodeConfig::Split(step) => Artifact::Splits(Arc::new(prepare::split(step, inputs.rows()?)?)),
         NodeConfig::FitTransform(step) => {
             Artifact::Prepared(Arc::new(prepare::fit_transform(step, &*inputs.splits()?)?))
@@ -205,7 +208,7 @@ fn run_node(
             let prepared = inputs.prepared()?;
             let mut trained =
                 train::train_network(name, &config, &prepared, devices.of(name), step.watch.as_ref(), progress)?;
-            trained.hyperparameters = train::describe(&config);
+            trained.hyperparameters = config::describe(&config);
             Artifact::Model(Arc::new(Trained::Network(Box::new(trained))))
         }
         NodeConfig::Evaluate(step) => {
@@ -220,43 +223,6 @@ fn run_node(
             Artifact::Skipped("monitors watch a running deploy target; `mlpc run` starts none".into())
         }
     })
-}
-
-/// Adds the dataset's derived features to its rows, each feature after those it reads.
-fn derive(step: &DeriveStep, table: &Table, expressions: &Expressions) -> RunResult<Table> {
-    let wanted: Vec<&mlp_compiler::program::Feature> =
-        step.features.iter().filter(|f| table.column(&f.name).is_none()).collect();
-    let mut computed: Vec<(String, ArrayRef)> = Vec::new();
-    let mut pending = wanted;
-    while !pending.is_empty() {
-        let before = pending.len();
-        let mut still = Vec::new();
-        for feature in pending {
-            let ready = feature.reads.iter().all(|r| table.column(r).is_some() || computed.iter().any(|(n, _)| n == r));
-            if ready {
-                let values = expressions
-                    .evaluate(&feature.expression.expr, table, &computed)
-                    .map_err(|e| e.for_definition(&feature.name))?;
-                computed.push((feature.name.clone(), values));
-            } else {
-                still.push(feature);
-            }
-        }
-        if still.len() == before {
-            let names: Vec<&str> = still.iter().map(|f| f.name.as_str()).collect();
-            return Err(RunError::new(
-                "E0809",
-                format!("features {} read columns that never appear", names.join(", ")),
-            ));
-        }
-        pending = still;
-    }
-    let mut out = table.clone();
-    for (name, values) in computed {
-        out.names.push(name);
-        out.columns.push(values);
-    }
-    Ok(out)
 }
 
 /// 16 hex digits of blake3 over an artifact's content.

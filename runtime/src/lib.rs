@@ -3,43 +3,33 @@
 //! records. Only the runtime knows about Candle; it prints nothing (progress goes through the
 //! [`Progress`] callback the CLI implements).
 
-// `RunError` carries a location (with the line's text) and help text (about 220 bytes). Failures are rare and end the
-// run, so returning it by value costs nothing that matters; boxing it would only add noise.
+// `RunError` carries a location (with the line's text) and help text (about 220 bytes).
+// Failures are rare and end the run, so returning it by value costs nothing that matters;
+// boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
-pub mod baseline;
-mod batches;
-pub mod device;
 pub mod evaluate;
 pub mod exec;
-pub mod expressions;
-pub mod gate;
-mod loss_scale;
-pub mod network;
-pub mod predict;
 pub mod prepare;
 pub mod progress;
+pub mod record;
 pub mod registry;
-pub mod report;
-pub mod search;
-pub mod store;
 pub mod threads;
-pub mod tokens;
 pub mod train;
-pub mod window;
 
 // Run-time failures are mlp-data's `RunError`: data failures are raised there, the runtime's own
 // (training, devices, run records) use the same type, and the CLI renders one kind of error.
 pub use error::{Location, RunError, RunResult};
 pub use mlp_data::error;
 pub use progress::{Progress, Silent};
-pub use report::RunReport;
+pub use record::report::RunReport;
 
-use device::{DeviceRequest, Devices};
 use mlp_compiler::program::{BaselineKind, Program, Seed};
+use record::report;
+use record::store::{RunRow, RunStore};
 use std::path::PathBuf;
 use std::time::Instant;
-use store::{RunRow, RunStore};
+use train::device::{DeviceRequest, Devices};
 
 /// Where a run keeps its records, who hears about its progress, and what the command line
 /// overrides.
@@ -85,7 +75,7 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
     if let Some(note) = &devices.note {
         options.progress.note(note);
     }
-    let (expressions, warning) = expressions::Expressions::for_run();
+    let (expressions, warning) = prepare::expressions::Expressions::for_run();
     if let (Some(warning), true) = (warning, has_expressions(program)) {
         options.progress.warning(&warning);
     }

@@ -64,7 +64,7 @@ fn every_declared_function_evaluates_on_real_data() {
     assert!(errors.is_empty(), "{errors:?}");
     let program = compilation.program.expect("a program");
     let table = mlp_data::load(&LoadStep::of(&program.sources[0])).expect("iris loads");
-    let expressions = mlp_runtime::expressions::Expressions::new(mlp_expr::Engine::Jit);
+    let expressions = mlp_runtime::prepare::expressions::Expressions::new(mlp_expr::Engine::Jit);
     for name in &names {
         let feature = program.features.iter().find(|f| &f.name == name).expect("feature checked");
         let values = expressions

@@ -21,7 +21,7 @@ pub fn run(
     json_output: bool,
     runs_dir: Option<&Path>,
     seed: Option<i64>,
-    device: Option<mlp_runtime::device::DeviceRequest>,
+    device: Option<mlp_runtime::train::device::DeviceRequest>,
 ) -> u8 {
     let absolute = super::absolute(file);
     let compilation = match mlp_compiler::compile(&FsWorld, &absolute) {

@@ -1,7 +1,7 @@
 //! `mlpc runs`: the run history of a spec's directory, newest first, with each run's status and
 //! objective.
 
-use mlp_runtime::store::RunStore;
+use mlp_runtime::record::store::RunStore;
 use std::path::Path;
 
 pub fn run(path: &Path, json_output: bool, limit: usize) -> u8 {

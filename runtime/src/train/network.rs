@@ -2,7 +2,7 @@
 //! [`mlp_compiler::program::NetworkSpec`]) and which prepared columns it reads.
 
 use crate::error::{RunError, RunResult};
-use crate::prepare::Prepared;
+use crate::prepare::fit::Prepared;
 use candle_core::{Result, Tensor};
 use mlp_compiler::program::{InputKind, Model};
 use mlp_stdlib::Matrix;

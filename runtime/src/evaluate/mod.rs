@@ -1,12 +1,15 @@
 //! The `evaluate` step: every metric of the program on the train, validation and test splits for
 //! one model or baseline (the plan adds `accuracy` for classification and `r2` for regression),
-//! and the test split's confusion matrix.
+//! and the test split's confusion matrix; and the `gate` step that judges the scores.
+
+pub mod gate;
 
 use crate::error::RunResult;
-use crate::predict::{Prediction, Trained};
-use crate::prepare::{Prepared, SPLIT_NAMES, Target};
-use mlp_compiler::program::{Metric, MetricKind};
-use mlp_stdlib::Outcome;
+use crate::prepare::fit::Prepared;
+use crate::prepare::split::SPLIT_NAMES;
+use crate::prepare::target::Target;
+use crate::train::trained::{Prediction, Trained, metric_value};
+use mlp_compiler::program::Metric;
 use mlp_stdlib::outcome::predicted_classes;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -45,7 +48,7 @@ pub fn evaluate(trained: &Trained, prepared: &Prepared, metrics: &[Metric]) -> R
             let name = &metric.name;
             let value = match (&prediction, trained) {
                 (None, Trained::Fixed { score }) => Ok(*score),
-                (Some(p), _) => compute(&metric.kind, p, truth),
+                (Some(p), _) => metric_value(&metric.kind, p, truth),
                 (None, _) => Err("no prediction".to_string()),
             };
             match value {
@@ -68,17 +71,4 @@ pub fn evaluate(trained: &Trained, prepared: &Prepared, metrics: &[Metric]) -> R
         }
     }
     Ok(scores)
-}
-
-/// One metric of a prediction against the truth, or why it has no value.
-pub fn compute(metric: &MetricKind, prediction: &Prediction, truth: &Target) -> Result<f64, String> {
-    if truth.is_empty() {
-        return Err("the split has no rows".into());
-    }
-    let outcome = match (prediction, truth) {
-        (Prediction::Classes(p), Target::Classes(t)) => Outcome::Classes { truth: t, probabilities: p },
-        (Prediction::Values(p), Target::Values(t)) => Outcome::Values { truth: t, predicted: p },
-        _ => return Err("prediction and truth are of different kinds".into()),
-    };
-    mlp_stdlib::metrics::compute(metric, &outcome, 0.5).map_err(|e| e.to_string())
 }

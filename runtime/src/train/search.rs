@@ -3,11 +3,13 @@
 //! Every trial trains the model with the same seed and is scored by the objective on the
 //! validation split (or the validation loss), so trials differ only in their hyperparameters.
 
-use crate::device::Placement;
 use crate::error::RunResult;
-use crate::prepare::Prepared;
+use crate::prepare::fit::Prepared;
 use crate::progress::Progress;
-use crate::train::{self, TrainConfig, ValScore};
+use crate::train;
+use crate::train::config::TrainConfig;
+use crate::train::device::Placement;
+use crate::train::trained::ValScore;
 use mlp_compiler::ast::Direction;
 use mlp_compiler::plan::SearchStep;
 use mlp_compiler::program::{Distribution, Strategy, Value};

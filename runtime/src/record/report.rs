@@ -4,10 +4,12 @@
 
 use crate::error::{RunError, RunResult};
 use crate::evaluate::Scores;
+use crate::evaluate::gate::GateResult;
 use crate::exec::{Artifact, Outputs};
-use crate::gate::GateResult;
-use crate::predict::{Prediction, Trained};
-use crate::prepare::{Prepared, Target};
+use crate::prepare::expressions::ExpressionTimings;
+use crate::prepare::fit::Prepared;
+use crate::prepare::target::Target;
+use crate::train::trained::{Prediction, Trained};
 use mlp_compiler::plan::{NodeKind, Plan};
 use mlp_compiler::program::Program;
 use mlp_compiler::types::Task;
@@ -83,18 +85,6 @@ pub struct Timings {
     /// How the run's features and rules were evaluated; absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expressions: Option<ExpressionTimings>,
-}
-
-/// The engine that evaluated the run's column expressions and what compiling them cost.
-#[derive(Clone, Debug, Serialize)]
-pub struct ExpressionTimings {
-    /// `jit` or `reference` (`MLPC_JIT=0`, or a machine Cranelift cannot generate code for).
-    pub engine: &'static str,
-    /// Expressions compiled to native code (each once per run and column types).
-    pub compiled: usize,
-    /// Expressions the JIT declined, evaluated by the reference evaluator instead.
-    pub interpreted: usize,
-    pub compile_seconds: f64,
 }
 
 /// Each trained model's training throughput.

@@ -1,12 +1,17 @@
-//! [`Trained`]: a fitted baseline or model, and its predictions on a prepared split.
+//! [`Trained`]: a fitted baseline or model, and its predictions on a prepared split; the metric
+//! of a prediction ([`metric_value`]); and [`ValScore`], what early stopping and search compare.
 
 use crate::error::{RunError, RunResult};
-use crate::network::NetworkInput;
-use crate::prepare::Prepared;
+use crate::prepare::fit::Prepared;
+use crate::prepare::target::Target;
+use crate::train::network::NetworkInput;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use candle_core::{D, Device, Tensor};
+use mlp_compiler::ast::Direction;
+use mlp_compiler::program::MetricKind;
 use mlp_compiler::types::Task;
 use mlp_stdlib::Matrix;
+use mlp_stdlib::Outcome;
 use mlp_stdlib::linear::LinearModel;
 use mlp_stdlib::network::Net;
 use mlp_stdlib::transform::Scaler;
@@ -50,7 +55,7 @@ pub struct TrainedNetwork {
     /// Why training ended: `epochs`, `early_stop`.
     pub stopped_by: String,
     /// The validation scores of the kept epoch.
-    pub best_score: Option<crate::train::ValScore>,
+    pub best_score: Option<crate::train::trained::ValScore>,
     /// Hyperparameters actually used (after search), for the record.
     pub hyperparameters: serde_json::Value,
     /// Training throughput over the epochs run (validation excluded).
@@ -149,7 +154,7 @@ fn sigmoid(x: f64) -> f64 {
 /// The network's logits for every row of `x` (only the columns it reads), computed on its device;
 /// `[rows, outputs]` f32.
 pub fn network_logits(trained: &TrainedNetwork, x: &Matrix) -> candle_core::Result<Tensor> {
-    crate::network::forward_chunked(&trained.network, &to_tensor(&trained.input.select(x), &trained.device)?)
+    crate::train::network::forward_chunked(&trained.network, &to_tensor(&trained.input.select(x), &trained.device)?)
 }
 
 /// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and
@@ -202,4 +207,40 @@ fn softmax(logits: &Tensor) -> candle_core::Result<Tensor> {
 pub fn to_tensor(x: &Matrix, device: &Device) -> candle_core::Result<Tensor> {
     let data: Vec<f32> = x.data.iter().map(|&v| v as f32).collect();
     Tensor::from_vec(data, (x.rows, x.cols), device)
+}
+
+/// What early stopping and search compare across epochs and trials: the objective on the
+/// validation split (when it can be computed there) and the validation loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ValScore {
+    pub objective: Option<f64>,
+    pub loss: f64,
+}
+
+impl ValScore {
+    /// Better on the objective; on a tie (a saturated objective such as a precision of 1.0 is
+    /// common on small validation splits) the lower validation loss wins, so training does not
+    /// stop at the first epoch that reaches the ceiling.
+    pub fn better_than(&self, other: &ValScore, direction: Direction) -> bool {
+        match (self.objective, other.objective) {
+            (Some(a), Some(b)) if (a - b).abs() > 1e-12 => match direction {
+                Direction::Maximize => a > b,
+                Direction::Minimize => a < b,
+            },
+            _ => self.loss < other.loss,
+        }
+    }
+}
+
+/// One metric of a prediction against the truth, or why it has no value.
+pub fn metric_value(metric: &MetricKind, prediction: &Prediction, truth: &Target) -> Result<f64, String> {
+    if truth.is_empty() {
+        return Err("the split has no rows".into());
+    }
+    let outcome = match (prediction, truth) {
+        (Prediction::Classes(p), Target::Classes(t)) => Outcome::Classes { truth: t, probabilities: p },
+        (Prediction::Values(p), Target::Values(t)) => Outcome::Values { truth: t, predicted: p },
+        _ => return Err("prediction and truth are of different kinds".into()),
+    };
+    mlp_stdlib::metrics::compute(metric, &outcome, 0.5).map_err(|e| e.to_string())
 }

@@ -4,12 +4,12 @@
 //! both give the same bits, so runs give the same metrics either way.
 
 use crate::error::{RunError, RunResult};
-use crate::report::ExpressionTimings;
 use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 use mlp_compiler::ast::Expr;
 use mlp_data::Table;
 use mlp_expr::{Columns, Engine, Expression};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -91,4 +91,16 @@ impl Expressions {
             }
         })
     }
+}
+
+/// The engine that evaluated the run's column expressions and what compiling them cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpressionTimings {
+    /// `jit` or `reference` (`MLPC_JIT=0`, or a machine Cranelift cannot generate code for).
+    pub engine: &'static str,
+    /// Expressions compiled to native code (each once per run and column types).
+    pub compiled: usize,
+    /// Expressions the JIT declined, evaluated by the reference evaluator instead.
+    pub interpreted: usize,
+    pub compile_seconds: f64,
 }

@@ -3,7 +3,7 @@
 //! in parallel on rayon workers. Each batch draws from its own generator, seeded by the model's
 //! seed, the epoch and the batch's position, so the result does not depend on thread timing.
 
-use crate::network::NetworkInput;
+use crate::train::network::NetworkInput;
 use mlp_compiler::program::Augmentation;
 use mlp_stdlib::Matrix;
 use mlp_stdlib::augment::augment;

@@ -1,60 +1,39 @@
-//! The `train_model` step: mini-batch training with the spec's optimizer, loss,
+//! The training stages of a run: baselines fitted (`baseline`), models trained (this module's
+//! [`train_network`], with its configuration in `config`), searches (`search`), and what a trained
+//! model is and predicts (`trained`).
+//!
+//! [`train_network`] is the `train_model` step: mini-batch training with the spec's optimizer, loss,
 //! regularization and early stopping, deterministic for a seed, stopped by a diagnostic when the
 //! loss stops being a finite number.
 
-use crate::batches::Augmenter;
-use crate::device::Placement;
+pub mod baseline;
+pub mod batches;
+pub mod config;
+pub mod device;
+pub mod loss_scale;
+pub mod network;
+pub mod search;
+pub mod trained;
+
 use crate::error::{RunError, RunResult};
-use crate::loss_scale::LossScale;
-use crate::network::{NetworkInput, forward_chunked};
-use crate::predict::{EpochLog, TrainedNetwork, prediction_from_logits, to_tensor};
-use crate::prepare::{Prepared, Target};
+use crate::prepare::fit::Prepared;
+use crate::prepare::target::Target;
 use crate::progress::Progress;
+use batches::Augmenter;
 use candle_core::{DType, Device, Tensor};
+use config::TrainConfig;
+use device::Placement;
+use loss_scale::LossScale;
 use mlp_compiler::ast::Direction;
-use mlp_compiler::plan::{Ranking, TrainStep};
-use mlp_compiler::program::{self, Architecture, Augmentation, Model, Stopping, Value};
+use mlp_compiler::plan::Ranking;
+use mlp_compiler::program::{self, Model};
 use mlp_compiler::types::Task;
 use mlp_stdlib::loss::Loss;
 use mlp_stdlib::network::Net;
 use mlp_stdlib::optim::Optimizer;
 use mlp_stdlib::rng::Rng;
-use std::collections::BTreeMap;
-
-/// Everything that decides one training run: the plan's training step with a search's
-/// hyperparameters applied, and the run's training seed.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainConfig {
-    /// The model with any searched values in place (its network shaped for them).
-    pub model: Model,
-    /// Epochs without improvement before stopping; `None` trains every epoch.
-    pub patience: Option<usize>,
-    pub seed: u64,
-    /// The dataset's `augment` list, applied to training batches of image inputs.
-    pub augment: Vec<Augmentation>,
-}
-
-impl TrainConfig {
-    /// The training step with `overrides` (a search's hyperparameters) in place of the model's own
-    /// settings, architecture arguments or optimizer parameters of the same names.
-    pub fn resolve(step: &TrainStep, overrides: &BTreeMap<String, Value>) -> RunResult<TrainConfig> {
-        let model = step.model.with_overrides(overrides).map_err(|why| {
-            RunError::new("E0806", format!("a searched value does not fit model `{}`: {why}", step.model.name))
-                .for_definition(&step.model.name)
-        })?;
-        let patience = match model.settings.early_stop {
-            Stopping::Patience { epochs } => Some(epochs),
-            Stopping::Never => None,
-        };
-        // The model's seed varies the run within the pipeline's seed.
-        let seed = step.seed.value().wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(model.settings.seed as u64);
-        Ok(TrainConfig { model, patience, seed, augment: step.augment.clone() })
-    }
-
-    fn learning_rate(&self) -> f64 {
-        self.model.settings.optimizer.learning_rate()
-    }
-}
+use network::{NetworkInput, forward_chunked};
+use trained::{EpochLog, TrainedNetwork, ValScore, prediction_from_logits, to_tensor};
 
 /// Trains `model` on `prepared`'s training split, watching the validation split, on the device
 /// and in the precision of `placement`.
@@ -91,7 +70,7 @@ pub fn train_network(
     debug_assert_eq!(model.network.input, input.shape);
     let spec = model.network.clone().with_outputs(outputs);
     let mut network = Net::new(&spec, &mut rng, &device).map_err(failed)?;
-    network.set_compute_dtype(crate::device::dtype(placement.precision));
+    network.set_compute_dtype(crate::train::device::dtype(placement.precision));
     let mut optimizer = Optimizer::new(settings.optimizer, network.vars()).map_err(failed)?;
     let train = &prepared.splits[0];
     let x_train = input.select(&train.x);
@@ -112,7 +91,7 @@ pub fn train_network(
         input: input.clone(),
         device: device.clone(),
         device_name: placement.name.clone(),
-        precision: crate::device::precision_name(placement.precision),
+        precision: crate::train::device::precision_name(placement.precision),
         task,
         target: target_scaler,
         outputs,
@@ -270,29 +249,6 @@ fn target_tensor(
     }
 }
 
-/// What early stopping and search compare across epochs and trials: the objective on the
-/// validation split (when it can be computed there) and the validation loss.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ValScore {
-    pub objective: Option<f64>,
-    pub loss: f64,
-}
-
-impl ValScore {
-    /// Better on the objective; on a tie (a saturated objective such as a precision of 1.0 is
-    /// common on small validation splits) the lower validation loss wins, so training does not
-    /// stop at the first epoch that reaches the ceiling.
-    pub fn better_than(&self, other: &ValScore, direction: Direction) -> bool {
-        match (self.objective, other.objective) {
-            (Some(a), Some(b)) if (a - b).abs() > 1e-12 => match direction {
-                Direction::Maximize => a > b,
-                Direction::Minimize => a < b,
-            },
-            _ => self.loss < other.loss,
-        }
-    }
-}
-
 /// The validation split on the device, uploaded once: each epoch scores it with one forward pass
 /// that gives both the loss and the predictions the objective needs.
 struct Validation<'a> {
@@ -324,8 +280,9 @@ impl<'a> Validation<'a> {
         let mut objective = None;
         if let Some(watch) = watch {
             let prediction = prediction_from_logits(trained, &logits)?;
-            objective =
-                crate::evaluate::compute(&watch.metric.kind, &prediction, self.truth).ok().filter(|v| v.is_finite());
+            objective = crate::train::trained::metric_value(&watch.metric.kind, &prediction, self.truth)
+                .ok()
+                .filter(|v| v.is_finite());
         }
         Ok(Some(ValScore { objective, loss: loss as f64 }))
     }
@@ -352,37 +309,6 @@ fn diverged(
             readable(config.learning_rate())
         ))
         .for_definition(&model.name)
-}
-
-/// The hyperparameters of a training run, for the run record: the architecture's arguments
-/// (an `mlp`'s hidden sizes and activation, an `lstm`'s hidden size and layer count; a `cnn` is
-/// its layer list, recorded in the plan) and the training settings.
-pub fn describe(config: &TrainConfig) -> serde_json::Value {
-    let settings = &config.model.settings;
-    let mut record = serde_json::json!({
-        "dropout": settings.dropout,
-        "batch_norm": settings.batch_norm,
-        "epochs": settings.epochs,
-        "batch": settings.batch,
-        "optimizer": settings.optimizer.name(),
-        "lr": settings.optimizer.learning_rate(),
-        "l1": settings.l1,
-        "l2": settings.l2,
-        "patience": config.patience,
-        "seed": config.seed,
-    });
-    match &config.model.architecture {
-        Architecture::Mlp { hidden, activation, .. } => {
-            record["hidden"] = serde_json::json!(hidden);
-            record["activation"] = serde_json::json!(activation.name());
-        }
-        Architecture::Lstm { hidden, layers } => {
-            record["hidden"] = serde_json::json!(hidden);
-            record["layers"] = serde_json::json!(layers);
-        }
-        Architecture::Cnn => {}
-    }
-    record
 }
 
 /// A learning rate as a person would write it: `0.001`, `3e-4`, `1e30`.

@@ -1,59 +1,20 @@
-//! The `split` and `fit_transform` steps of a dataset: which rows train, validate and test, and
-//! the preprocessing fitted on the training rows only (fills, normalization, encodings, target
-//! scaling), applied to every split to give dense input matrices and targets.
+//! The `fit_transform` step of a dataset: fills, normalization, encodings, vocabularies and target
+//! scaling fitted on the training rows only, then applied to every split to give dense input
+//! matrices and targets.
 
+use super::split::{SPLIT_NAMES, SplitRows, origin_error};
+use super::target::Target;
 use crate::error::{RunError, RunResult};
-use arrow_array::{Array, BooleanArray};
-use mlp_compiler::plan::{FitStep, SplitStep};
-use mlp_compiler::program::{Encoding, Missing, Normalizer, Sampling, Split};
+use arrow_array::Array;
+use mlp_compiler::plan::FitStep;
+use mlp_compiler::program::{Encoding, Missing, Normalizer};
 use mlp_compiler::types::{ColumnType, Task};
-use mlp_data::column_view::{ColumnView, Tensor, cell_text, view};
-use mlp_data::{Table, time_order};
+use mlp_data::Table;
+use mlp_data::column_view::{ColumnView, Tensor, view};
 use mlp_stdlib::Matrix;
-use mlp_stdlib::rng::Rng;
-use mlp_stdlib::split::{self, Fractions, Split as Rows};
 use mlp_stdlib::transform::{Encoder, Scaler, fit_fill};
 use serde::Serialize;
 use std::sync::Arc;
-
-/// The truth for some rows: class indices or numbers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Target {
-    Classes(Vec<usize>),
-    Values(Vec<f64>),
-}
-
-impl Target {
-    pub fn select(&self, rows: &[usize]) -> Target {
-        match self {
-            Target::Classes(c) => Target::Classes(rows.iter().map(|&r| c[r]).collect()),
-            Target::Values(v) => Target::Values(rows.iter().map(|&r| v[r]).collect()),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Target::Classes(c) => c.len(),
-            Target::Values(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Output of `split`: the dataset's rows (derived columns included), its labels, and the split.
-#[derive(Debug)]
-pub struct SplitRows {
-    pub table: Arc<Table>,
-    pub target: Target,
-    /// Class names for classification (for binary, `[negative, positive]`); empty for regression.
-    pub classes: Vec<String>,
-    pub split: Rows,
-}
-
-pub const SPLIT_NAMES: [&str; 3] = ["train", "val", "test"];
 
 /// One split after preprocessing.
 #[derive(Clone, Debug)]
@@ -169,205 +130,11 @@ impl TensorTransform {
     }
 }
 
-/// `error` located at row `row`'s line, with its `column` cell marked.
-fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> RunError {
-    match table.locate(row, Some(column)) {
-        Some(location) => error.at(location),
-        None => error,
-    }
-}
-
-/// The `split` step: drops rows with missing inputs when the policy is `drop`, reads the label,
-/// cuts train/val/test with the pipeline's seed and applies the `sample` setting.
-pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
-    let seed = dataset.seed.value();
-    // A windowed dataset splits windows (one row each), assigned by their target rows.
-    let table = crate::window::apply(dataset, table)?;
-    let (classes, target_all) = read_label(dataset, &table)?;
-    let mut keep: Vec<usize> = (0..table.rows).collect();
-    if dataset.missing == Missing::Drop {
-        // Only columns that have a missing value need a look per row.
-        let mut views = Vec::new();
-        for name in &dataset.inputs {
-            if has_missing(&table, name)? {
-                views.push(view(&table, name)?);
-            }
-        }
-        if !views.is_empty() {
-            keep.retain(|&r| views.iter().all(|v| !v.is_missing(r)));
-        }
-        if keep.is_empty() {
-            return Err(RunError::new(
-                "E0713",
-                format!("no rows of dataset `{}` are left after dropping rows with missing values", dataset.dataset),
-            )
-            .with_help("every row misses some input: fill them instead, e.g. `missing = fill_median`")
-            .for_definition(&dataset.dataset));
-        }
-    }
-    let target = target_all.select(&keep);
-    let fractions = dataset.split.fractions().map(|[train, val, test]| Fractions { train, val, test });
-    let split_error = |e: split::SplitError| {
-        RunError::new("E0714", format!("dataset `{}` cannot be split: {e}", dataset.dataset))
-            .for_definition(&dataset.dataset)
-    };
-    let local = match (&dataset.split, fractions) {
-        (Split::Random { .. }, Some(fractions)) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
-        (Split::ByTime { column, .. }, Some(fractions)) => {
-            // Each kept row's rank in time order: `split::by_time` then deals the ranks.
-            let order = time_order(&table, column, &keep).map_err(|e| e.for_definition(&dataset.dataset))?;
-            let mut ranks = vec![0.0; keep.len()];
-            for (rank, &i) in order.iter().enumerate() {
-                ranks[i] = rank as f64;
-            }
-            split::by_time(&ranks, fractions).map_err(split_error)?
-        }
-        (Split::ByColumn { column }, _) => {
-            let column_view = view(&table, column)?;
-            let texts: Vec<Option<String>> = keep.iter().map(|&r| cell_text(&column_view, r)).collect();
-            let refs: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-            split::by_column(&refs).map_err(|e| {
-                let row = match &e {
-                    split::SplitError::UnknownSplitName { row, .. } => Some(keep[*row]),
-                    _ => None,
-                };
-                let error = split_error(e)
-                    .with_help("use the values `train`, `val` and `test` in this column, or another split");
-                match row {
-                    Some(r) => origin_error(&table, r, column, error),
-                    None => error,
-                }
-            })?
-        }
-        (_, Some(fractions)) => match &target {
-            Target::Classes(c) => split::stratified(c, fractions, seed).map_err(split_error)?,
-            Target::Values(_) => split::random(keep.len(), fractions, seed).map_err(split_error)?,
-        },
-        (_, None) => unreachable!("every split but `by_column` has fractions"),
-    };
-    let to_rows = |idx: &[usize]| idx.iter().map(|&i| keep[i]).collect::<Vec<_>>();
-    let mut split = Rows { train: to_rows(&local.train), val: to_rows(&local.val), test: to_rows(&local.test) };
-    apply_sampling(dataset, &mut split, &target_all, seed);
-    Ok(SplitRows { table, target: target_all, classes, split })
-}
-
-/// Whether a column holds a missing value: an Arrow null, or a NaN (a derived feature can
-/// compute one, e.g. `0 / 0`).
-fn has_missing(table: &Table, name: &str) -> RunResult<bool> {
-    let array = mlp_data::column_view::array(table, name)?;
-    if array.null_count() > 0 {
-        return Ok(true);
-    }
-    Ok(array
-        .as_any()
-        .downcast_ref::<arrow_array::Float64Array>()
-        .is_some_and(|f| f.values().iter().any(|v| v.is_nan())))
-}
-
-/// `sample = fraction(of: f)` keeps a seeded fraction of every split; `balance()` undersamples the
-/// training rows of every class to the rarest class's count (validation and test stay as they
-/// are, so their metrics describe the real class mix).
-fn apply_sampling(dataset: &SplitStep, split: &mut Rows, target: &Target, seed: u64) {
-    let mut rng = Rng::new(seed ^ 0x5A4D_504C);
-    match dataset.sample {
-        Sampling::Fraction { of } => {
-            for rows in [&mut split.train, &mut split.val, &mut split.test] {
-                let keep = ((rows.len() as f64) * of).round().max(1.0).min(rows.len() as f64) as usize;
-                rng.shuffle(rows);
-                rows.truncate(keep);
-                rows.sort_unstable();
-            }
-        }
-        Sampling::Balance => {
-            let Target::Classes(classes) = target else { return };
-            let k = classes.iter().copied().max().map_or(0, |m| m + 1);
-            let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); k];
-            for &r in &split.train {
-                by_class[classes[r]].push(r);
-            }
-            let rarest = by_class.iter().map(Vec::len).filter(|&n| n > 0).min().unwrap_or(0);
-            let mut rows = Vec::new();
-            for mut members in by_class {
-                rng.shuffle(&mut members);
-                members.truncate(rarest);
-                rows.extend(members);
-            }
-            rows.sort_unstable();
-            split.train = rows;
-        }
-        Sampling::All => {}
-    }
-}
-
-/// Reads the label column: class indices with class names (binary: `[negative, positive]`), or
-/// numbers for regression. A missing label is an error (E0709), as is a single class (E0710).
-fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Target)> {
-    let label = &dataset.label;
-    let array = table.column(label).ok_or_else(|| {
-        RunError::new("E0809", format!("label column `{label}` is not in the loaded data"))
-            .for_definition(&dataset.dataset)
-    })?;
-    if let Some(row) = (0..array.len()).find(|&r| array.is_null(r)) {
-        return Err(origin_error(
-            table,
-            row,
-            label,
-            RunError::new("E0709", format!("a row has no value for the label `{label}`"))
-                .with_help("every row needs a label: remove unlabelled rows or fill them in the data")
-                .for_definition(&dataset.dataset),
-        ));
-    }
-    if dataset.task == Task::Regression {
-        let ColumnView::Numbers(values) = view(table, label)? else {
-            return Err(RunError::new("E0706", format!("the regression label `{label}` is not numeric")));
-        };
-        return Ok((Vec::new(), Target::Values(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())));
-    }
-    let texts: Vec<String> = if let Some(bools) = array.as_any().downcast_ref::<BooleanArray>() {
-        bools.iter().map(|b| b.unwrap_or(false).to_string()).collect()
-    } else {
-        let v = view(table, label)?;
-        (0..array.len()).map(|r| cell_text(&v, r).unwrap_or_default()).collect()
-    };
-    let mut classes: Vec<String> = texts.clone();
-    classes.sort();
-    classes.dedup();
-    if classes.len() < 2 {
-        return Err(RunError::new(
-            "E0710",
-            format!(
-                "the label `{label}` has a single class{}: there is nothing to learn",
-                classes.first().map(|c| format!(" (`{c}`)")).unwrap_or_default()
-            ),
-        )
-        .in_file(table.files.first().map(|f| f.path.clone()).unwrap_or_default(), None, Some(label))
-        .with_help("a classifier needs rows of at least two classes; check the data file and the label column")
-        .for_definition(&dataset.dataset));
-    }
-    if dataset.task == Task::Binary {
-        if classes.len() > 2 {
-            return Err(RunError::new(
-                "E0710",
-                format!("the binary label `{label}` has {} classes in the data: {}", classes.len(), classes.join(", ")),
-            )
-            .with_help("the checker saw two in its sample: fix the data, or drop the extra levels")
-            .for_definition(&dataset.dataset));
-        }
-        let positive = dataset.positive.clone().unwrap_or_else(|| classes[1].clone());
-        if let Some(p) = classes.iter().position(|c| *c == positive) {
-            let negative = classes[1 - p].clone();
-            classes = vec![negative, positive];
-        }
-    }
-    let index = |t: &str| classes.iter().position(|c| c == t).unwrap_or(0);
-    Ok((classes.clone(), Target::Classes(texts.iter().map(|t| index(t)).collect())))
-}
-
 /// The `fit_transform` step: fits fills, scalers and encoders on the training rows and builds
 /// the three input matrices.
 pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared> {
     // Text inputs become word ids, with vocabularies fitted on the training rows only.
-    let tokenized = crate::tokens::apply(dataset, &rows.table, &rows.split.train)?;
+    let tokenized = crate::prepare::tokens::apply(dataset, &rows.table, &rows.split.train)?;
     let table = &tokenized.table;
     let missing = dataset.missing.name();
     let normalize = dataset.normalize;

@@ -2,9 +2,10 @@
 //! class, mean, linear, rule, fixed) on the training split.
 
 use crate::error::{RunError, RunResult};
-use crate::expressions::Expressions;
-use crate::predict::Trained;
-use crate::prepare::{Prepared, Target};
+use crate::prepare::expressions::Expressions;
+use crate::prepare::fit::Prepared;
+use crate::prepare::target::Target;
+use crate::train::trained::Trained;
 use mlp_compiler::program::{Baseline, BaselineKind};
 use mlp_stdlib::linear;
 

@@ -1,0 +1,5 @@
+//! What a run leaves behind: the report (`run.json`, `metrics.json`, weights, predictions) in its
+//! run directory, and its row in the run history.
+
+pub mod report;
+pub mod store;
