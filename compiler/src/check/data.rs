@@ -4,6 +4,7 @@
 use super::names::{did_you_mean, list_names};
 use super::{Checker, Def};
 use crate::ast::{Arg, BlockItem, DefKind, ExprKind, TypeExpr};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Dataset, DatasetSettings, Encoding, Format, Pipeline, Source, Value};
 use crate::span::Span;
@@ -30,10 +31,15 @@ impl<'a> Checker<'a> {
         self.referenced.insert(first.def.name.name.clone());
         for extra in &pipelines[1..] {
             self.error(
-                Diagnostic::error("E0101", extra.file, extra.def.name.span, "a spec has exactly one `pipeline` block")
-                    .with_primary(format!("second pipeline `{}`", extra.def.name.name))
-                    .with_label_in(first.file, first.def.name.span, "the pipeline is defined here")
-                    .with_help("merge the settings into one `pipeline` block"),
+                Diagnostic::error(
+                    Code::E0101,
+                    extra.file,
+                    extra.def.name.span,
+                    "a spec has exactly one `pipeline` block",
+                )
+                .with_primary(format!("second pipeline `{}`", extra.def.name.name))
+                .with_label_in(first.file, first.def.name.span, "the pipeline is defined here")
+                .with_help("merge the settings into one `pipeline` block"),
             );
         }
         self.expect_no_value(first, "`pipeline` takes settings in a block: `pipeline name { seed = 42 }`");
@@ -48,7 +54,7 @@ impl<'a> Checker<'a> {
         if let Some(value) = &def.def.value {
             self.error(
                 Diagnostic::error(
-                    "E0207",
+                    Code::E0207,
                     def.file,
                     value.span,
                     format!("a `{}` definition takes no `= value`", def.def.kind.keyword()),
@@ -68,7 +74,7 @@ impl<'a> Checker<'a> {
                 _ => "a statement".to_string(),
             };
             self.error(
-                Diagnostic::error("E0207", file, item.span(), format!("{what} is not allowed in a {kind}"))
+                Diagnostic::error(Code::E0207, file, item.span(), format!("{what} is not allowed in a {kind}"))
                     .with_primary("not allowed here")
                     .with_help(format!("a {kind} block holds `key = value` settings, one per line")),
             );
@@ -80,7 +86,7 @@ impl<'a> Checker<'a> {
         if def.def.value.is_none() {
             self.error(
                 Diagnostic::error(
-                    "E0203",
+                    Code::E0203,
                     def.file,
                     def.def.name.span,
                     format!("{} `{}` has no value", def.def.kind.keyword(), def.def.name.name),
@@ -180,7 +186,7 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     Diagnostic::error(
-                        "E0206",
+                        Code::E0206,
                         def.file,
                         span,
                         format!("a delimiter is one character, found {delimiter:?}"),
@@ -200,7 +206,7 @@ impl<'a> Checker<'a> {
         for item in &block.items {
             let BlockItem::Column { name, ty, .. } = item else {
                 self.error(
-                    Diagnostic::error("E0207", file, item.span(), "a schema block holds column declarations")
+                    Diagnostic::error(Code::E0207, file, item.span(), "a schema block holds column declarations")
                         .with_primary("not a column declaration")
                         .with_help("declare one column per line: `age: float`, `sex: category(male, female)`"),
                 );
@@ -208,10 +214,15 @@ impl<'a> Checker<'a> {
             };
             if let Some(&first) = seen.get(&name.name) {
                 self.error(
-                    Diagnostic::error("E0101", file, name.span, format!("column `{}` is declared twice", name.name))
-                        .with_primary("declared again here")
-                        .with_label(first, "first declared here")
-                        .with_help("column names must be unique: remove one declaration"),
+                    Diagnostic::error(
+                        Code::E0101,
+                        file,
+                        name.span,
+                        format!("column `{}` is declared twice", name.name),
+                    )
+                    .with_primary("declared again here")
+                    .with_label(first, "first declared here")
+                    .with_help("column names must be unique: remove one declaration"),
                 );
                 continue;
             }
@@ -226,7 +237,7 @@ impl<'a> Checker<'a> {
     fn column_type(&mut self, file: FileId, ty: &TypeExpr) -> Option<ColumnType> {
         let bad = |this: &mut Self, span: Span, message: String, help: String| {
             this.error(
-                Diagnostic::error("E0309", file, span, message).with_primary("invalid column type").with_help(help),
+                Diagnostic::error(Code::E0309, file, span, message).with_primary("invalid column type").with_help(help),
             );
             None
         };
@@ -341,22 +352,22 @@ impl<'a> Checker<'a> {
             Err(error) => {
                 let (code, message, help) = match error {
                     SampleError::NotFound => (
-                        "E0302",
+                        Code::E0302,
                         format!("no data file matches `{path_text}`"),
                         format!("paths are relative to the spec's directory; looked for `{}`", path.display()),
                     ),
                     SampleError::Empty => (
-                        "E0308",
+                        Code::E0308,
                         format!("`{path_text}` is empty"),
                         "a data file needs a header row and at least one data row".to_string(),
                     ),
                     SampleError::Unsupported(why) => (
-                        "E0308",
+                        Code::E0308,
                         format!("cannot infer the schema of `{path_text}`: {why}"),
                         "declare the columns in a `schema { ... }` block".to_string(),
                     ),
                     SampleError::Unreadable(why) => (
-                        "E0302",
+                        Code::E0302,
                         format!("cannot read `{path_text}`: {why}"),
                         "check the file's permissions and encoding (UTF-8)".to_string(),
                     ),
@@ -371,7 +382,7 @@ impl<'a> Checker<'a> {
         };
         if sample.rows.is_empty() {
             self.error(
-                Diagnostic::error("E0308", def.file, path_span, format!("`{path_text}` has a header but no rows"))
+                Diagnostic::error(Code::E0308, def.file, path_span, format!("`{path_text}` has a header but no rows"))
                     .with_primary("no data to infer column types from")
                     .with_help("add data rows, or declare the columns in a `schema { ... }` block"),
             );
@@ -382,7 +393,7 @@ impl<'a> Checker<'a> {
             if !seen.insert(name) {
                 self.error(
                     Diagnostic::error(
-                        "E0308",
+                        Code::E0308,
                         def.file,
                         path_span,
                         format!("column `{name}` appears twice in the header of `{path_text}`"),
@@ -450,7 +461,7 @@ impl<'a> Checker<'a> {
             None => format!("the columns are {}", list_names(columns)),
         };
         self.error(
-            Diagnostic::error("E0301", file, span, format!("unknown column `{name}`"))
+            Diagnostic::error(Code::E0301, file, span, format!("unknown column `{name}`"))
                 .with_primary(format!("no column `{name}` in {context}"))
                 .with_help(help),
         );
@@ -481,7 +492,7 @@ impl<'a> Checker<'a> {
                 let parent = first.def.value.as_ref().expect("pending datasets have a parent");
                 let chain: Vec<String> = pending.iter().map(|d| format!("`{}`", d.def.name.name)).collect();
                 let mut d = Diagnostic::error(
-                    "E0105",
+                    Code::E0105,
                     first.file,
                     parent.span,
                     format!("dataset `{}` is built from itself", first.def.name.name),
@@ -505,9 +516,14 @@ impl<'a> Checker<'a> {
         let Some(value) = self.required_value(def, &format!("dataset {name} = source_name")) else { return };
         let Some(parent_name) = value.as_name() else {
             self.error(
-                Diagnostic::error("E0202", def.file, value.span, "a dataset is built from a source or another dataset")
-                    .with_primary("expected a source name")
-                    .with_help(format!("write `dataset {name} = source_name`")),
+                Diagnostic::error(
+                    Code::E0202,
+                    def.file,
+                    value.span,
+                    "a dataset is built from a source or another dataset",
+                )
+                .with_primary("expected a source name")
+                .with_help(format!("write `dataset {name} = source_name`")),
             );
             return;
         };
@@ -540,7 +556,7 @@ impl<'a> Checker<'a> {
                         _ => None,
                     });
                     let mut d = Diagnostic::error(
-                        "E0306",
+                        Code::E0306,
                         def.file,
                         span,
                         format!("`{key}` is applied twice: `{parent_name}` already does it"),
@@ -598,7 +614,7 @@ impl<'a> Checker<'a> {
         // The label: set here or on the source.
         let Some(label) = values.get("label").and_then(Value::as_str).map(str::to_string) else {
             self.error(
-                Diagnostic::error("E0303", def.file, def.def.name.span, format!("dataset `{name}` has no label"))
+                Diagnostic::error(Code::E0303, def.file, def.def.name.span, format!("dataset `{name}` has no label"))
                     .with_primary("which column should the models predict?")
                     .with_help(format!("add `label = column_name` to `{name}` or to source `{source_name}`")),
             );
@@ -625,7 +641,7 @@ impl<'a> Checker<'a> {
             if levels.len() < 2 {
                 self.error(
                     Diagnostic::error(
-                        "E0307",
+                        Code::E0307,
                         label_span.0,
                         label_span.1,
                         format!("label `{label}` has a single class"),
@@ -638,7 +654,7 @@ impl<'a> Checker<'a> {
         }
         let Some(task) = Task::of_label(&label_column.ty) else {
             self.error(
-                Diagnostic::error("E0307", label_span.0, label_span.1, format!("column `{label}` of type {} cannot be a label", label_column.ty))
+                Diagnostic::error(Code::E0307, label_span.0, label_span.1, format!("column `{label}` of type {} cannot be a label", label_column.ty))
                     .with_primary("not a class or a number")
                     .with_help("a label must be a category, a bool or a number; declare its type in a `schema { ... }` block if it was inferred wrongly"),
             );
@@ -665,7 +681,7 @@ impl<'a> Checker<'a> {
                     None => format!("the classes of `{label}` are {}", list_names(levels.iter().map(String::as_str))),
                 };
                 self.error(
-                    Diagnostic::error("E0304", file, span, format!("`{p}` is not a class of `{label}`"))
+                    Diagnostic::error(Code::E0304, file, span, format!("`{p}` is not a class of `{label}`"))
                         .with_primary("not a class of the label")
                         .with_help(help),
                 );
@@ -676,7 +692,7 @@ impl<'a> Checker<'a> {
                 let chosen = levels.last().cloned().unwrap_or_default();
                 self.diagnostics.push(
                     Diagnostic::warning(
-                        "W0003",
+                        Code::W0003,
                         def.file,
                         def.def.name.span,
                         format!("dataset `{name}` does not say which class of `{label}` is positive"),
@@ -691,7 +707,7 @@ impl<'a> Checker<'a> {
             (_, Some(p), Some((file, span))) => {
                 self.error(
                     Diagnostic::error(
-                        "E0304",
+                        Code::E0304,
                         file,
                         span,
                         format!("a positive class needs a binary label, but `{label}` is {}", task.describe()),
@@ -721,7 +737,7 @@ impl<'a> Checker<'a> {
             if kind == "stratified" && task == Task::Regression {
                 self.error(
                     Diagnostic::error(
-                        "E0307",
+                        Code::E0307,
                         def.file,
                         split_span,
                         format!("a stratified split needs classes, but `{label}` is a number"),
@@ -748,7 +764,7 @@ impl<'a> Checker<'a> {
                 if (sum - 1.0).abs() > 1e-6 {
                     self.error(
                         Diagnostic::error(
-                            "E0305",
+                            Code::E0305,
                             def.file,
                             split_span,
                             format!("split fractions add up to {}, not 1", trim_float(sum)),
@@ -765,7 +781,7 @@ impl<'a> Checker<'a> {
                 }
                 if fractions[0] == 0.0 {
                     self.error(
-                        Diagnostic::error("E0206", def.file, split_span, "the train split is empty")
+                        Diagnostic::error(Code::E0206, def.file, split_span, "the train split is empty")
                             .with_primary("train fraction is 0")
                             .with_help("give the train split most of the rows, e.g. `train: 0.7`"),
                     );

@@ -4,6 +4,7 @@
 use super::Checker;
 use super::names::{did_you_mean, list_names};
 use crate::ast::{BinOp, DefKind, Expr, ExprKind, UnOp};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Expression, Feature};
 use crate::types::{Column, ColumnType, Schema};
@@ -85,7 +86,7 @@ pub fn reads(expr: &Expr, out: &mut BTreeSet<String>) {
 impl<'a> Checker<'a> {
     fn mismatch(&mut self, file: FileId, expr: &Expr, message: String, primary: String, help: &str) -> ExprType {
         self.error(
-            Diagnostic::error("E0401", file, expr.span, message).with_primary(primary).with_help(help.to_string()),
+            Diagnostic::error(Code::E0401, file, expr.span, message).with_primary(primary).with_help(help.to_string()),
         );
         ExprType::Error
     }
@@ -100,7 +101,7 @@ impl<'a> Checker<'a> {
             None => format!("the levels of `{column}` are {}", list_names(levels.iter().map(String::as_str))),
         };
         self.error(
-            Diagnostic::error("E0402", file, literal.span, format!("\"{level}\" is not a level of `{column}`"))
+            Diagnostic::error(Code::E0402, file, literal.span, format!("\"{level}\" is not a level of `{column}`"))
                 .with_primary("unknown category level")
                 .with_help(help),
         );
@@ -202,7 +203,7 @@ impl<'a> Checker<'a> {
                         None => format!("the functions are {}", list_names(names)),
                     };
                     self.error(
-                        Diagnostic::error("E0103", file, callee.span, format!("unknown function `{name}`"))
+                        Diagnostic::error(Code::E0103, file, callee.span, format!("unknown function `{name}`"))
                             .with_primary("no such function")
                             .with_help(help),
                     );
@@ -211,7 +212,7 @@ impl<'a> Checker<'a> {
                 if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
                     self.error(
                         Diagnostic::error(
-                            "E0204",
+                            Code::E0204,
                             file,
                             named.span,
                             format!("`{name}` takes positional arguments only"),
@@ -228,7 +229,7 @@ impl<'a> Checker<'a> {
                 if args.len() != function.params.len() {
                     self.error(
                         Diagnostic::error(
-                            "E0204",
+                            Code::E0204,
                             file,
                             expr.span,
                             format!(
@@ -282,7 +283,7 @@ impl<'a> Checker<'a> {
                         let bad_ty = if l.is_numeric() { &r } else { &l };
                         self.error(
                             Diagnostic::error(
-                                "E0401",
+                                Code::E0401,
                                 file,
                                 *op_span,
                                 format!(
@@ -325,7 +326,7 @@ impl<'a> Checker<'a> {
                         }
                         self.error(
                             Diagnostic::error(
-                                "E0401",
+                                Code::E0401,
                                 file,
                                 *op_span,
                                 format!(
@@ -355,7 +356,7 @@ impl<'a> Checker<'a> {
                             (a, b) if a == b => {}
                             (a, b) => {
                                 self.error(
-                                    Diagnostic::error("E0401", file, *op_span, format!("cannot compare {} with {}", a.describe(), b.describe()))
+                                    Diagnostic::error(Code::E0401, file, *op_span, format!("cannot compare {} with {}", a.describe(), b.describe()))
                                         .with_primary("incompatible types")
                                         .with_help("compare a category with one of its levels as a string, e.g. `sex == \"female\"`"),
                                 );
@@ -439,7 +440,7 @@ impl<'a> Checker<'a> {
             let chain: Vec<String> = members.iter().map(|&i| format!("`{}`", defs[i].def.name.name)).collect();
             let first = defs[members[0]];
             let mut d = Diagnostic::error(
-                "E0105",
+                Code::E0105,
                 first.file,
                 first.def.name.span,
                 format!("feature `{}` depends on itself", first.def.name.name),
@@ -470,7 +471,7 @@ impl<'a> Checker<'a> {
             for def in &defs {
                 self.error(
                     Diagnostic::error(
-                        "E0203",
+                        Code::E0203,
                         def.file,
                         def.def.name.span,
                         format!("feature `{}` needs a dataset to be derived on", def.def.name.name),
@@ -495,7 +496,7 @@ impl<'a> Checker<'a> {
             if def.def.body.is_some() {
                 self.error(
                     Diagnostic::error(
-                        "E0207",
+                        Code::E0207,
                         def.file,
                         def.def.body.as_ref().map_or(def.def.span, |b| b.span),
                         "a feature takes no block",
@@ -507,7 +508,7 @@ impl<'a> Checker<'a> {
             if dataset.schema.get(&name).is_some() {
                 self.diagnostics.push(
                     Diagnostic::warning(
-                        "W0004",
+                        Code::W0004,
                         def.file,
                         def.def.name.span,
                         format!("feature `{name}` hides the column of the same name"),

@@ -18,6 +18,7 @@ pub use names::did_you_mean;
 pub use reshape::WINDOW_COLUMN;
 
 use crate::ast::{Ast, DefKind, Definition, Item, Objective};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId, SourceFile};
 use crate::program::Program;
 use crate::span::Span;
@@ -118,7 +119,7 @@ impl Loader<'_> {
             if stack.contains(&target) {
                 let chain: Vec<String> = stack.iter().chain([&target]).map(|p| display_name(p)).collect();
                 self.diagnostics.push(
-                    Diagnostic::error("E0011", id, import.path.span, "import cycle")
+                    Diagnostic::error(Code::E0011, id, import.path.span, "import cycle")
                         .with_primary(format!("`{}` is already being imported", display_name(&target)))
                         .with_help(format!(
                             "cycle: {}; move the shared definitions into a file both import",
@@ -136,7 +137,7 @@ impl Loader<'_> {
                 }
                 Err(reason) => self.diagnostics.push(
                     Diagnostic::error(
-                        "E0010",
+                        Code::E0010,
                         id,
                         import.path.span,
                         format!("cannot read imported file `{}`", import.path.value),
@@ -287,7 +288,7 @@ impl<'a> Checker<'a> {
             Ok(typed) => Some(typed),
             Err(error) => {
                 self.error(
-                    Diagnostic::error("E0202", file, span, format!("{what} is not valid: {error}"))
+                    Diagnostic::error(Code::E0202, file, span, format!("{what} is not valid: {error}"))
                         .with_primary("not a valid value here")
                         .with_help(format!("see `mlpc explain E0202` and the declaration of {what} in docs/stdlib.md")),
                 );
@@ -351,7 +352,7 @@ impl<'a> Checker<'a> {
                                 let kw = def.kind.keyword();
                                 self.diagnostics.push(
                                     Diagnostic::error(
-                                        "E0101",
+                                        Code::E0101,
                                         file,
                                         def.name.span,
                                         format!("a second `{kw}` block for `{}`", def.name.name),
@@ -374,7 +375,7 @@ impl<'a> Checker<'a> {
                             let first_kind = first.def.kind.keyword();
                             self.diagnostics.push(
                                 Diagnostic::error(
-                                    "E0101",
+                                    Code::E0101,
                                     file,
                                     def.name.span,
                                     format!("`{}` is defined more than once", def.name.name),
@@ -394,7 +395,7 @@ impl<'a> Checker<'a> {
                     Item::Objective(objective) => self.objectives.push((file, objective)),
                     Item::Extern(ext) => self.diagnostics.push(
                         Diagnostic::error(
-                            "E0207",
+                            Code::E0207,
                             file,
                             ext.kind.span.to(ext.name.span),
                             "`extern` declarations belong to the standard library",

@@ -5,6 +5,7 @@ use super::expr::{ExprType, Scope};
 use super::names::{did_you_mean, list_names};
 use super::{Checker, Def};
 use crate::ast::{BlockItem, DefKind, Direction, Expr, ExprKind};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{
     Architecture, Baseline, BaselineKind, Dataset, Distribution, Expression, InputKind, Layer, Loss, Metric, Model,
@@ -50,7 +51,7 @@ impl<'a> Checker<'a> {
                 return Some(MetricRef { name: name.to_string(), builtin, direction: direction_of(builtin) });
             }
             self.error(
-                Diagnostic::error("E0203", file, span, format!("metric `{name}` needs arguments"))
+                Diagnostic::error(Code::E0203, file, span, format!("metric `{name}` needs arguments"))
                     .with_primary("used without its arguments")
                     .with_help(format!(
                         "define it first, e.g. `metric my_{name} = {name}({} >= 0.6)`, and use `my_{name}`",
@@ -73,7 +74,7 @@ impl<'a> Checker<'a> {
             ),
         };
         self.error(
-            Diagnostic::error("E0102", file, span, format!("unknown metric `{name}`"))
+            Diagnostic::error(Code::E0102, file, span, format!("unknown metric `{name}`"))
                 .with_primary("no metric with this name")
                 .with_help(help),
         );
@@ -92,13 +93,18 @@ impl<'a> Checker<'a> {
         let Some((dataset, label, task)) = misfit else { return true };
         let fitting = self.stdlib.applying_to("metric", task);
         self.error(
-            Diagnostic::error("E0403", file, span, format!("`{}` does not apply to {}", builtin.name, task.describe()))
-                .with_primary(format!("`{}` is a metric for {}", builtin.name, tasks.join(" and ")))
-                .with_help(format!(
-                    "label `{label}` of dataset `{dataset}` makes this {}; use {}",
-                    task.describe(),
-                    list_names(fitting)
-                )),
+            Diagnostic::error(
+                Code::E0403,
+                file,
+                span,
+                format!("`{}` does not apply to {}", builtin.name, task.describe()),
+            )
+            .with_primary(format!("`{}` is a metric for {}", builtin.name, tasks.join(" and ")))
+            .with_help(format!(
+                "label `{label}` of dataset `{dataset}` makes this {}; use {}",
+                task.describe(),
+                list_names(fitting)
+            )),
         );
         false
     }
@@ -125,7 +131,7 @@ impl<'a> Checker<'a> {
     fn no_block(&mut self, def: Def<'a>) {
         let span = def.def.body.as_ref().map_or(def.def.span, |b| b.span);
         self.error(
-            Diagnostic::error("E0207", def.file, span, format!("a {} takes no block", def.def.kind.keyword()))
+            Diagnostic::error(Code::E0207, def.file, span, format!("a {} takes no block", def.def.kind.keyword()))
                 .with_primary("unexpected block")
                 .with_help(format!("write the whole {} on one line", def.def.kind.keyword())),
         );
@@ -137,7 +143,7 @@ impl<'a> Checker<'a> {
             let first = self.defs_of(DefKind::Model).into_iter().chain(self.defs_of(DefKind::Baseline)).next();
             if let (Some(def), false) = (first, self.broken_kinds.contains("objective")) {
                 self.error(
-                    Diagnostic::error("E0408", def.file, def.def.name.span, "the spec has no objective")
+                    Diagnostic::error(Code::E0408, def.file, def.def.name.span, "the spec has no objective")
                         .with_primary(format!(
                             "which number should {} `{}` be judged by?",
                             def.def.kind.keyword(),
@@ -151,7 +157,7 @@ impl<'a> Checker<'a> {
         let (file, first) = objectives[0];
         for (other_file, other) in &objectives[1..] {
             self.error(
-                Diagnostic::error("E0408", *other_file, other.span, "a spec has exactly one objective")
+                Diagnostic::error(Code::E0408, *other_file, other.span, "a spec has exactly one objective")
                     .with_primary("second objective")
                     .with_label_in(file, first.span, "first objective")
                     .with_help("keep one objective; track other numbers as metrics and gates"),
@@ -159,7 +165,7 @@ impl<'a> Checker<'a> {
         }
         let Some(name) = first.metric.as_name() else {
             self.error(
-                Diagnostic::error("E0202", file, first.metric.span, "the objective names one metric")
+                Diagnostic::error(Code::E0202, file, first.metric.span, "the objective names one metric")
                     .with_primary("expected a metric name")
                     .with_help("define the metric first, e.g. `metric p_at_r = precision_at(recall >= 0.6)`, then `objective maximize p_at_r`"),
             );
@@ -169,7 +175,7 @@ impl<'a> Checker<'a> {
         if metric.direction != first.direction {
             self.error(
                 Diagnostic::error(
-                    "E0407",
+                    Code::E0407,
                     file,
                     first.direction_span,
                     format!(
@@ -207,7 +213,7 @@ impl<'a> Checker<'a> {
             [] => {
                 self.error(
                     Diagnostic::error(
-                        "E0203",
+                        Code::E0203,
                         def.file,
                         def.def.name.span,
                         format!("{} `{}` has no dataset to train on", def.def.kind.keyword(), def.def.name.name),
@@ -221,7 +227,7 @@ impl<'a> Checker<'a> {
                 let names: Vec<&str> = many.iter().map(|d| d.def.name.name.as_str()).collect();
                 self.error(
                     Diagnostic::error(
-                        "E0203",
+                        Code::E0203,
                         def.file,
                         def.def.name.span,
                         format!(
@@ -257,7 +263,7 @@ impl<'a> Checker<'a> {
                 let fitting = self.stdlib.applying_to("baseline", dataset.task);
                 self.error(
                     Diagnostic::error(
-                        "E0409",
+                        Code::E0409,
                         def.file,
                         span,
                         format!("baseline `{}` does not apply to {}", builtin.name, dataset.task.describe()),
@@ -286,7 +292,7 @@ impl<'a> Checker<'a> {
                     ExprType::Column(ColumnType::Bool) => {
                         self.error(
                             Diagnostic::error(
-                                "E0409",
+                                Code::E0409,
                                 def.file,
                                 arg.value.span,
                                 format!(
@@ -305,7 +311,7 @@ impl<'a> Checker<'a> {
                     other => {
                         self.error(
                             Diagnostic::error(
-                                "E0401",
+                                Code::E0401,
                                 def.file,
                                 arg.value.span,
                                 format!("a rule must be a condition or a score, found {}", other.describe()),
@@ -381,7 +387,7 @@ impl<'a> Checker<'a> {
                     let fitting = self.stdlib.applying_to("loss", dataset.task);
                     self.error(
                         Diagnostic::error(
-                            "E0404",
+                            Code::E0404,
                             def.file,
                             span,
                             format!("loss `{loss_value}` does not fit {}", dataset.task.describe()),
@@ -427,7 +433,7 @@ impl<'a> Checker<'a> {
                         let (article, kind) =
                             if input == InputKind::Image { ("an", "image") } else { ("a", "sequence") };
                         self.error(
-                            Diagnostic::error("E0406", def.file, arch_span, format!("`{}` needs {article} {kind} column, but dataset `{}` has none", builtin.name, dataset.name))
+                            Diagnostic::error(Code::E0406, def.file, arch_span, format!("`{}` needs {article} {kind} column, but dataset `{}` has none", builtin.name, dataset.name))
                                 .with_primary(format!("{article} {kind} model on tabular data"))
                                 .with_help(if input == InputKind::Image {
                                     "declare the pixels as an image column, e.g. `schema { pixels: image(1, 8, 8) }`, or use `mlp` for tabular data"
@@ -446,7 +452,7 @@ impl<'a> Checker<'a> {
         match (&architecture, layers_block) {
             (Architecture::Cnn, None) => {
                 self.error(
-                    Diagnostic::error("E0203", def.file, arch_span, "a `cnn` needs its layers")
+                    Diagnostic::error(Code::E0203, def.file, arch_span, "a `cnn` needs its layers")
                         .with_primary("no `layers { ... }` block")
                         .with_help("list the layers, one per line: `layers { conv2d(filters: 6, kernel: 5) ... }`"),
                 );
@@ -454,7 +460,7 @@ impl<'a> Checker<'a> {
             }
             (Architecture::Mlp { .. }, Some((span, _))) => {
                 self.error(
-                    Diagnostic::error("E0207", def.file, span, "an `mlp` takes its layers from `hidden`")
+                    Diagnostic::error(Code::E0207, def.file, span, "an `mlp` takes its layers from `hidden`")
                         .with_primary("explicit layers are for `cnn` and `lstm`")
                         .with_help("set the hidden layers as `mlp(hidden: [64, 32])`, or use `cnn` with a layer list"),
                 );
@@ -503,7 +509,7 @@ impl<'a> Checker<'a> {
         for item in &block.items {
             let BlockItem::Rule(rule) = item else {
                 self.error(
-                    Diagnostic::error("E0207", file, item.span(), "a layers block lists layers, one per line")
+                    Diagnostic::error(Code::E0207, file, item.span(), "a layers block lists layers, one per line")
                         .with_primary("not a layer")
                         .with_help("write layer calls such as `conv2d(filters: 6, kernel: 5)` or `flatten()`"),
                 );
@@ -522,17 +528,21 @@ impl<'a> Checker<'a> {
         let last_span = spans.last().copied().unwrap_or(block_span);
         let diagnostic = match error {
             ShapeError::Layer { index, input, message, help } => {
-                let mut d =
-                    Diagnostic::error("E0405", file, spans.get(*index).copied().unwrap_or(block_span), message.clone())
-                        .with_primary(format!("input shape {}", shape_text(input)))
-                        .with_help(help.to_string());
+                let mut d = Diagnostic::error(
+                    Code::E0405,
+                    file,
+                    spans.get(*index).copied().unwrap_or(block_span),
+                    message.clone(),
+                )
+                .with_primary(format!("input shape {}", shape_text(input)))
+                .with_help(help.to_string());
                 if let Some(previous) = index.checked_sub(1).and_then(|i| spans.get(i)) {
                     d = d.with_label(*previous, format!("output shape {} comes from here", shape_text(input)));
                 }
                 d
             }
             ShapeError::NotFlat { output } => Diagnostic::error(
-                "E0405",
+                Code::E0405,
                 file,
                 last_span,
                 format!("the network ends with shape {}, but the output head needs a flat vector", shape_text(output)),
@@ -545,7 +555,7 @@ impl<'a> Checker<'a> {
                     Task::Binary => format!("`{}` is binary: one logit", dataset.label),
                     Task::Regression => format!("`{}` is one number", dataset.label),
                 };
-                Diagnostic::error("E0405", file, last_span, format!("the output layer gives {got} values, but {what}"))
+                Diagnostic::error(Code::E0405, file, last_span, format!("the output layer gives {got} values, but {what}"))
                     .with_primary(format!("output shape [{got}], expected [{expected}]"))
                     .with_help(format!("make the last layer `dense({expected})`, or end with a hidden layer and let the compiler add the head"))
             }
@@ -592,7 +602,7 @@ impl<'a> Checker<'a> {
                     };
                     self.error(
                         Diagnostic::error(
-                            "E0501",
+                            Code::E0501,
                             def.file,
                             key.span,
                             format!("model `{target}` has no parameter `{}` to search", key.name),
@@ -614,7 +624,7 @@ impl<'a> Checker<'a> {
             if space.is_empty() && settings.unknown.is_empty() {
                 self.error(
                     Diagnostic::error(
-                        "E0203",
+                        Code::E0203,
                         def.file,
                         def.def.name.span,
                         format!("search over `{target}` lists no parameters"),
@@ -641,7 +651,7 @@ impl<'a> Checker<'a> {
         let span = value.span;
         let bad_range = |this: &mut Self, message: String, help: &str| {
             this.error(
-                Diagnostic::error("E0502", file, span, message)
+                Diagnostic::error(Code::E0502, file, span, message)
                     .with_primary("empty or invalid range")
                     .with_help(help.to_string()),
             );
@@ -690,7 +700,7 @@ impl<'a> Checker<'a> {
         if builtin.name != "choice" && !numeric {
             self.error(
                 Diagnostic::error(
-                    "E0202",
+                    Code::E0202,
                     file,
                     span,
                     format!("`{param}` takes {}, so it cannot be drawn from `{}`", ty.describe(), builtin.name),
@@ -703,7 +713,7 @@ impl<'a> Checker<'a> {
         if strategy == "grid" && matches!(builtin.name.as_str(), "uniform" | "loguniform") {
             self.error(
                 Diagnostic::error(
-                    "E0502",
+                    Code::E0502,
                     file,
                     span,
                     format!("a grid search cannot enumerate the continuous range of `{param}`"),
@@ -727,7 +737,7 @@ impl<'a> Checker<'a> {
         {
             self.error(
                 Diagnostic::error(
-                    "E0202",
+                    Code::E0202,
                     file,
                     span,
                     format!("`{param}` is a whole number, but `{}` draws fractions", builtin.name),
@@ -740,7 +750,7 @@ impl<'a> Checker<'a> {
         if builtin.name != "choice" && !(fits(num("low")) && fits(num("high"))) {
             self.error(
                 Diagnostic::error(
-                    "E0502",
+                    Code::E0502,
                     file,
                     span,
                     format!("the range of `{param}` goes outside the values it accepts, {}", ty.describe()),

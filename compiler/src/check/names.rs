@@ -2,6 +2,7 @@
 
 use super::{Checker, Def};
 use crate::ast::DefKind;
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::span::Span;
 
@@ -80,7 +81,7 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     Diagnostic::error(
-                        "E0104",
+                        Code::E0104,
                         file,
                         span,
                         format!("`{name}` is a {}, not a {wanted}", found.def.kind.keyword()),
@@ -105,7 +106,7 @@ impl<'a> Checker<'a> {
                     None => format!("defined here: {}", list_names(candidates)),
                 };
                 self.error(
-                    Diagnostic::error("E0102", file, span, format!("unknown {wanted} `{name}`"))
+                    Diagnostic::error(Code::E0102, file, span, format!("unknown {wanted} `{name}`"))
                         .with_primary(format!("no {wanted} named `{name}`"))
                         .with_help(help),
                 );

@@ -3,6 +3,7 @@
 use super::Checker;
 use super::names::{did_you_mean, list_names};
 use crate::ast::{BlockItem, DefKind, Expr, ExprKind};
+use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::program::{Comparison, Deploy, DeploySettings, Gate, GateCheck, Monitor, MonitorRule, Value, Watch, Window};
 
@@ -19,7 +20,7 @@ impl<'a> Checker<'a> {
             if items.is_empty() {
                 self.error(
                     Diagnostic::error(
-                        "E0203",
+                        Code::E0203,
                         def.file,
                         def.def.name.span,
                         format!("gate `{}` has no checks", def.def.name.name),
@@ -38,7 +39,7 @@ impl<'a> Checker<'a> {
                         if model.name == baseline.name {
                             self.error(
                                 Diagnostic::error(
-                                    "E0602",
+                                    Code::E0602,
                                     def.file,
                                     baseline.span,
                                     format!("`{}` is compared with itself", model.name),
@@ -56,7 +57,7 @@ impl<'a> Checker<'a> {
                                 _ => {
                                     self.error(
                                         Diagnostic::error(
-                                            "E0202",
+                                            Code::E0202,
                                             def.file,
                                             expr.span,
                                             "a margin is a number or a percentage",
@@ -99,7 +100,7 @@ impl<'a> Checker<'a> {
                             };
                             self.error(
                                 Diagnostic::error(
-                                    "E0601",
+                                    Code::E0601,
                                     def.file,
                                     on.split.span,
                                     format!("unknown split `{}`", on.split.name),
@@ -111,7 +112,7 @@ impl<'a> Checker<'a> {
                         }
                         let Some(bound) = on.bound.as_number() else {
                             self.error(
-                                Diagnostic::error("E0202", def.file, on.bound.span, "a gate threshold is a number")
+                                Diagnostic::error(Code::E0202, def.file, on.bound.span, "a gate threshold is a number")
                                     .with_primary("expected a number")
                                     .with_help("write e.g. `mlp.f1 on test >= 0.9`"),
                             );
@@ -121,7 +122,7 @@ impl<'a> Checker<'a> {
                         if !UNBOUNDED.contains(&r.builtin.name.as_str()) && !(0.0..=1.0).contains(&bound) {
                             self.error(
                                 Diagnostic::error(
-                                    "E0206",
+                                    Code::E0206,
                                     def.file,
                                     on.bound.span,
                                     format!(
@@ -149,7 +150,7 @@ impl<'a> Checker<'a> {
                     }
                     other => {
                         self.error(
-                            Diagnostic::error("E0207", def.file, other.span(), "this is not a gate check")
+                            Diagnostic::error(Code::E0207, def.file, other.span(), "this is not a gate check")
                                 .with_primary("not allowed in a gate")
                                 .with_help("a gate holds checks: `mlp.f1 on test >= 0.9` or `mlp beats majority on f1 by 0.02`"),
                         );
@@ -162,7 +163,7 @@ impl<'a> Checker<'a> {
 
     fn gate_shape_error(&mut self, file: crate::diagnostic::FileId, subject: &Expr) {
         self.error(
-            Diagnostic::error("E0207", file, subject.span, "a gate check names a model, a metric and a split")
+            Diagnostic::error(Code::E0207, file, subject.span, "a gate check names a model, a metric and a split")
                 .with_primary("incomplete gate check")
                 .with_help("write `model.metric on split >= threshold`, e.g. `mlp.f1 on test >= 0.9`"),
         );
@@ -180,7 +181,7 @@ impl<'a> Checker<'a> {
             let Some(model) = model_arg.value.as_name() else {
                 self.error(
                     Diagnostic::error(
-                        "E0202",
+                        Code::E0202,
                         def.file,
                         model_arg.value.span,
                         format!("a `{}` deploy names the model it serves", builtin.name),
@@ -201,7 +202,7 @@ impl<'a> Checker<'a> {
                 if !allowed.contains(&key.as_str()) && settings.values.contains_key(key) {
                     self.error(
                         Diagnostic::error(
-                            "E0201",
+                            Code::E0201,
                             def.file,
                             *span,
                             format!("`{key}` does not apply to a `{}` deploy", builtin.name),
@@ -232,7 +233,7 @@ impl<'a> Checker<'a> {
                 if !values.contains_key(*key) && !settings.key_spans.contains_key(*key) {
                     self.error(
                         Diagnostic::error(
-                            "E0203",
+                            Code::E0203,
                             def.file,
                             value.span,
                             format!("a `{}` deploy needs `{key}`", builtin.name),
@@ -255,7 +256,7 @@ impl<'a> Checker<'a> {
                 if !(1..=65535).contains(&port) {
                     let span = settings.spans.get("port").copied().unwrap_or(value.span);
                     self.error(
-                        Diagnostic::error("E0206", def.file, span, format!("port {port} is not a TCP port"))
+                        Diagnostic::error(Code::E0206, def.file, span, format!("port {port} is not a TCP port"))
                             .with_primary("out of range")
                             .with_help("choose a port from 1 to 65535, e.g. 8080"),
                     );
@@ -300,7 +301,7 @@ impl<'a> Checker<'a> {
                 }
                 let Some(threshold) = rhs.as_number() else {
                     self.error(
-                        Diagnostic::error("E0202", def.file, rhs.span, "a monitor threshold is a number")
+                        Diagnostic::error(Code::E0202, def.file, rhs.span, "a monitor threshold is a number")
                             .with_primary("expected a number")
                             .with_help("write e.g. `drift psi > 0.2 -> warn`"),
                     );
@@ -343,7 +344,7 @@ impl<'a> Checker<'a> {
                             _ => {
                                 self.error(
                                     Diagnostic::error(
-                                        "E0206",
+                                        Code::E0206,
                                         def.file,
                                         count.span,
                                         "a window is a whole number of rows",
@@ -357,7 +358,7 @@ impl<'a> Checker<'a> {
                         if !matches!(unit.name.as_str(), "labelled" | "labeled" | "predictions") {
                             self.error(
                                 Diagnostic::error(
-                                    "E0202",
+                                    Code::E0202,
                                     def.file,
                                     unit.span,
                                     format!("unknown window unit `{}`", unit.name),
@@ -374,7 +375,7 @@ impl<'a> Checker<'a> {
                 };
                 let Some(action_expr) = &rule.action else {
                     self.error(
-                        Diagnostic::error("E0203", def.file, rule.span, "a monitor condition needs an action")
+                        Diagnostic::error(Code::E0203, def.file, rule.span, "a monitor condition needs an action")
                             .with_primary("what happens when this fires?")
                             .with_help(
                                 "end the line with an action: `-> warn`, `-> alert`, `-> retrain` or `-> rollback`",
@@ -393,7 +394,7 @@ impl<'a> Checker<'a> {
 
     fn monitor_shape_error(&mut self, file: crate::diagnostic::FileId, span: crate::span::Span) {
         self.error(
-            Diagnostic::error("E0207", file, span, "this is not a monitor condition")
+            Diagnostic::error(Code::E0207, file, span, "this is not a monitor condition")
                 .with_primary("not allowed in a monitor")
                 .with_help("write `drift psi > 0.2 -> warn` or `f1 < 0.8 over 500 labelled -> alert`"),
         );

@@ -4,6 +4,7 @@
 
 use super::values::Settings;
 use super::{Checker, Def};
+use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::program::{Config, Value};
 use crate::types::{Column, ColumnType, Schema};
@@ -39,7 +40,7 @@ impl<'a> Checker<'a> {
             && !schema.columns.iter().any(|c| c.name != label && matches!(c.ty, ColumnType::Image { .. }))
         {
             self.error(
-                Diagnostic::error("E0315", def.file, span_of("augment"), format!("dataset `{name}` has no image column to augment"))
+                Diagnostic::error(Code::E0315, def.file, span_of("augment"), format!("dataset `{name}` has no image column to augment"))
                     .with_primary("augmentation needs an image input")
                     .with_help("declare the pixels as an image column, e.g. `schema { pixels: image(1, 28, 28) }`, or remove `augment`"),
             );
@@ -70,7 +71,7 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     Diagnostic::error(
-                        "E0318",
+                        Code::E0318,
                         def.file,
                         span_of("tokenize"),
                         format!("dataset `{name}` has no text column to tokenize"),
@@ -97,7 +98,7 @@ impl<'a> Checker<'a> {
             let names: Vec<String> = unfit.iter().map(|c| c.name.clone()).collect();
             self.error(
                 Diagnostic::error(
-                    "E0317",
+                    Code::E0317,
                     def.file,
                     window_span,
                     format!("a window needs numeric inputs, but dataset `{name}` has {}", listed.join(", ")),
@@ -111,7 +112,7 @@ impl<'a> Checker<'a> {
         } else if !schema.columns.iter().any(|c| c.name != label) {
             self.error(
                 Diagnostic::error(
-                    "E0317",
+                    Code::E0317,
                     def.file,
                     window_span,
                     format!("a window needs numeric inputs, but dataset `{name}` has none besides its label"),
@@ -131,7 +132,7 @@ impl<'a> Checker<'a> {
             if !WINDOW_SPLITS.contains(&kind.as_str()) {
                 self.error(
                     Diagnostic::error(
-                        "E0319",
+                        Code::E0319,
                         def.file,
                         split_span,
                         format!("a `{kind}` split cannot keep windows apart"),
@@ -148,7 +149,7 @@ impl<'a> Checker<'a> {
             if rows < length + horizon {
                 self.error(
                     Diagnostic::error(
-                        "E0316",
+                        Code::E0316,
                         def.file,
                         window_span,
                         format!(

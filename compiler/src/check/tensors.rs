@@ -4,6 +4,7 @@
 
 use super::{Checker, Def};
 use crate::ast::{Block, BlockItem};
+use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
 use crate::idx::{self, IdxHeader};
 use crate::program::Format;
@@ -44,7 +45,7 @@ impl<'a> Checker<'a> {
         if let Some(span) = schema_block {
             self.error(
                 Diagnostic::error(
-                    "E0313",
+                    Code::E0313,
                     def.file,
                     span,
                     format!("an `{format_name}` source takes no `schema` block"),
@@ -69,7 +70,7 @@ impl<'a> Checker<'a> {
     fn sample_error(&mut self, def: Def<'a>, span: Span, text: &str, path: &Path, error: SampleError) {
         let (code, message, help) = match error {
             SampleError::NotFound => (
-                "E0302",
+                Code::E0302,
                 format!("no data file matches `{text}`"),
                 format!("paths are relative to the spec's directory; looked for `{}`", path.display()),
             ),
@@ -78,7 +79,7 @@ impl<'a> Checker<'a> {
                 return;
             }
             SampleError::Unreadable(why) => {
-                ("E0302", format!("cannot read `{text}`: {why}"), "check the file's permissions".to_string())
+                (Code::E0302, format!("cannot read `{text}`: {why}"), "check the file's permissions".to_string())
             }
         };
         self.error(Diagnostic::error(code, def.file, span, message).with_primary("in this source").with_help(help));
@@ -98,7 +99,7 @@ impl<'a> Checker<'a> {
             Ok(header) => Some((header, bytes)),
             Err(why) => {
                 self.error(
-                    Diagnostic::error("E0311", def.file, at.span, format!("`{}` is not an IDX {what} file", at.text))
+                    Diagnostic::error(Code::E0311, def.file, at.span, format!("`{}` is not an IDX {what} file", at.text))
                         .with_primary(format!("{why}"))
                         .with_help("IDX files start with two zero bytes, a type byte and the number of dimensions (MNIST's `train-images-idx3-ubyte`)"),
                 );
@@ -120,7 +121,7 @@ impl<'a> Checker<'a> {
             Err(why) => {
                 self.error(
                     Diagnostic::error(
-                        "E0311",
+                        Code::E0311,
                         def.file,
                         at.span,
                         format!("`{}` holds no images or table rows", at.text),
@@ -154,7 +155,7 @@ impl<'a> Checker<'a> {
         };
         if let Some(problem) = problem {
             self.error(
-                Diagnostic::error("E0311", def.file, at.span, problem)
+                Diagnostic::error(Code::E0311, def.file, at.span, problem)
                     .with_primary("in this source")
                     .with_help("`labels` names a one-dimensional IDX file with one integer label per item of `path`"),
             );
@@ -163,7 +164,7 @@ impl<'a> Checker<'a> {
         if let Some(ColumnType::Category { levels }) = columns.last().map(|c| &c.ty) {
             if levels.len() < 2 {
                 self.error(
-                    Diagnostic::error("E0311", def.file, at.span, format!("`{labels_text}` holds a single class"))
+                    Diagnostic::error(Code::E0311, def.file, at.span, format!("`{labels_text}` holds a single class"))
                         .with_primary("every label is the same")
                         .with_help("a classifier needs items of at least two classes"),
                 );
@@ -182,7 +183,7 @@ impl<'a> Checker<'a> {
         if (ColumnType::Image { channels, height, width }).tensor_width().is_none() {
             self.error(
                 Diagnostic::error(
-                    "E0314",
+                    Code::E0314,
                     def.file,
                     at.span,
                     format!("images of {height} × {width} pixels are too large to read"),
@@ -198,7 +199,7 @@ impl<'a> Checker<'a> {
         if channels != 1 && channels != 3 {
             self.error(
                 Diagnostic::error(
-                    "E0314",
+                    Code::E0314,
                     def.file,
                     at.span,
                     format!("images are read with 1 or 3 channels, not {channels}"),
@@ -229,7 +230,7 @@ impl<'a> Checker<'a> {
             if !files.iter().any(|f| !f.is_dir && is_image_file(&f.name)) {
                 self.error(
                     Diagnostic::error(
-                        "E0312",
+                        Code::E0312,
                         def.file,
                         at.span,
                         format!("class folder `{}` holds no images", entry.name),
@@ -249,7 +250,7 @@ impl<'a> Checker<'a> {
         if classes.len() < 2 {
             self.error(
                 Diagnostic::error(
-                    "E0312",
+                    Code::E0312,
                     def.file,
                     at.span,
                     format!(
@@ -310,7 +311,7 @@ impl<'a> Checker<'a> {
                 .unwrap_or(at.span);
             self.error(
                 Diagnostic::error(
-                    "E0310",
+                    Code::E0310,
                     def.file,
                     span,
                     format!("column `{missing}` of `{name}: {}` is missing from `{}`", column.ty, at.text),

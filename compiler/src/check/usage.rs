@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::ast::{DefKind, Item};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 
 impl Checker<'_> {
@@ -19,7 +20,7 @@ impl Checker<'_> {
                 let user = if kind == DefKind::Source { "dataset" } else { "model or baseline" };
                 warnings.push(
                     Diagnostic::warning(
-                        "W0001",
+                        Code::W0001,
                         def.file,
                         def.def.name.span,
                         format!("{} `{}` is never used", kind.keyword(), def.def.name.name),
@@ -60,7 +61,7 @@ impl Checker<'_> {
                 if !used {
                     warnings.push(
                         Diagnostic::warning(
-                            "W0002",
+                            Code::W0002,
                             file,
                             import.span,
                             format!("nothing from `{}` is used", import.path.value),

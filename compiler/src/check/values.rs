@@ -4,6 +4,7 @@
 use super::Checker;
 use super::names::{did_you_mean, list_names};
 use crate::ast::{Arg, Block, BlockItem, Expr, ExprKind, Ident, UnOp};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Config, Value};
 use crate::span::Span;
@@ -52,7 +53,7 @@ impl<'a> Checker<'a> {
     fn type_error(&mut self, file: FileId, expr: &Expr, ty: &ParamType, what: &str) {
         self.error(
             Diagnostic::error(
-                "E0202",
+                Code::E0202,
                 file,
                 expr.span,
                 format!("`{what}` expects {}, found {}", ty.describe(), describe_expr(expr)),
@@ -67,9 +68,14 @@ impl<'a> Checker<'a> {
 
     fn range_error(&mut self, file: FileId, expr: &Expr, ty: &ParamType, what: &str) {
         self.error(
-            Diagnostic::error("E0206", file, expr.span, format!("`{what}` must be {}, found `{expr}`", ty.describe()))
-                .with_primary("out of range")
-                .with_help(format!("choose a value that is {}", ty.describe())),
+            Diagnostic::error(
+                Code::E0206,
+                file,
+                expr.span,
+                format!("`{what}` must be {}, found `{expr}`", ty.describe()),
+            )
+            .with_primary("out of range")
+            .with_help(format!("choose a value that is {}", ty.describe())),
         );
     }
 
@@ -149,7 +155,7 @@ impl<'a> Checker<'a> {
                 if !(0.0..=1.0).contains(&v) {
                     self.error(
                         Diagnostic::error(
-                            "E0206",
+                            Code::E0206,
                             file,
                             rhs.span,
                             format!("a bound on `{metric}` must lie in [0, 1], found `{rhs}`"),
@@ -211,7 +217,7 @@ impl<'a> Checker<'a> {
                 let names: Vec<&str> = stdlib.of_kind(kind).map(|b| b.name.as_str()).collect();
                 self.error(
                     Diagnostic::error(
-                        "E0202",
+                        Code::E0202,
                         file,
                         expr.span,
                         format!("expected {} {kind}, found {}", article(kind), describe_expr(expr)),
@@ -229,7 +235,7 @@ impl<'a> Checker<'a> {
                 None => format!("the built-in {kind}s are {}", list_names(names)),
             };
             self.error(
-                Diagnostic::error("E0103", file, name_span, format!("unknown {kind} `{name}`"))
+                Diagnostic::error(Code::E0103, file, name_span, format!("unknown {kind} `{name}`"))
                     .with_primary(format!("no {kind} named `{name}`"))
                     .with_help(help),
             );
@@ -256,9 +262,14 @@ impl<'a> Checker<'a> {
         if variadic {
             if args.is_empty() {
                 self.error(
-                    Diagnostic::error("E0203", file, call_span, format!("`{}` needs at least one value", builtin.name))
-                        .with_primary("no values given")
-                        .with_help(format!("list the candidates, e.g. `{}(32, 64, 128)`", builtin.name)),
+                    Diagnostic::error(
+                        Code::E0203,
+                        file,
+                        call_span,
+                        format!("`{}` needs at least one value", builtin.name),
+                    )
+                    .with_primary("no values given")
+                    .with_help(format!("list the candidates, e.g. `{}(32, 64, 128)`", builtin.name)),
                 );
                 return None;
             }
@@ -280,7 +291,7 @@ impl<'a> Checker<'a> {
                         };
                         self.error(
                             Diagnostic::error(
-                                "E0204",
+                                Code::E0204,
                                 file,
                                 name.span,
                                 format!("`{}` has no parameter `{}`", builtin.name, name.name),
@@ -300,7 +311,7 @@ impl<'a> Checker<'a> {
                     if found.is_none() {
                         self.error(
                             Diagnostic::error(
-                                "E0204",
+                                Code::E0204,
                                 file,
                                 arg.value.span,
                                 format!(
@@ -323,7 +334,7 @@ impl<'a> Checker<'a> {
             let Some(param) = param else { continue };
             if let Some(&first) = seen.get(param.name.as_str()) {
                 self.error(
-                    Diagnostic::error("E0205", file, key_span, format!("`{}` is given twice", param.name))
+                    Diagnostic::error(Code::E0205, file, key_span, format!("`{}` is given twice", param.name))
                         .with_primary("given again here")
                         .with_label(first, "first given here")
                         .with_help(format!("keep one value for `{}`", param.name)),
@@ -352,7 +363,7 @@ impl<'a> Checker<'a> {
                 None if ok => {
                     self.error(
                         Diagnostic::error(
-                            "E0203",
+                            Code::E0203,
                             file,
                             call_span,
                             format!("`{}` needs a value for `{}`", builtin.name, param.name),
@@ -401,7 +412,7 @@ impl<'a> Checker<'a> {
             };
             if let Some(&first) = out.key_spans.get(&key.name) {
                 self.error(
-                    Diagnostic::error("E0205", file, key.span, format!("`{}` is set twice", key.name))
+                    Diagnostic::error(Code::E0205, file, key.span, format!("`{}` is set twice", key.name))
                         .with_primary("set again here")
                         .with_label(first, "first set here")
                         .with_help(format!("keep one `{} = ...` line", key.name)),
@@ -421,9 +432,14 @@ impl<'a> Checker<'a> {
                     None => format!("a {kind} accepts {}", list_names(names)),
                 };
                 self.error(
-                    Diagnostic::error("E0201", file, key.span, format!("unknown setting `{}` for a {kind}", key.name))
-                        .with_primary("not a setting of this block")
-                        .with_help(help),
+                    Diagnostic::error(
+                        Code::E0201,
+                        file,
+                        key.span,
+                        format!("unknown setting `{}` for a {kind}", key.name),
+                    )
+                    .with_primary("not a setting of this block")
+                    .with_help(help),
                 );
                 continue;
             };
