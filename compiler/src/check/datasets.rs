@@ -15,41 +15,73 @@ use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Config, Dataset, DatasetSettings, Encoding, Source, Value};
 use crate::span::Span;
 use crate::types::{Column, ColumnType, Schema, Task};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Checks every dataset, given the checked sources.
 pub(super) fn check<'a>(cx: &'a Context<'a>, sources: &[Source]) -> Checked<Vec<Dataset>> {
     let mut p = Pass::new(cx);
     let mut known =
         Known { sources: sources.iter().map(|s| (s.name.as_str(), s)).collect(), datasets: Datasets::default() };
-    // Datasets may build on other datasets: check them in dependency order, reporting cycles.
+    // Datasets may build on other datasets: check them in dependency order (those on a source,
+    // then those on them, and so on; in source order within each level), reporting cycles.
     let datasets = cx.symbols.of_kind(DefKind::Dataset);
-    let mut done: HashSet<&str> = HashSet::new();
-    let mut pending: Vec<Def<'a>> = datasets.to_vec();
-    while !pending.is_empty() {
-        let before = pending.len();
-        pending.retain(|def| {
-            let parent = def.def.value.as_ref().and_then(|v| v.as_name());
-            matches!(parent, Some(p) if cx.symbols.get(p).is_some_and(|d| d.def.kind == DefKind::Dataset) && !done.contains(p))
-        });
-        let waiting: HashSet<&str> = pending.iter().map(|d| d.def.name.name.as_str()).collect();
-        let ready: Vec<Def<'a>> = datasets
-            .iter()
-            .filter(|d| !done.contains(d.def.name.name.as_str()) && !waiting.contains(d.def.name.name.as_str()))
-            .copied()
-            .collect();
-        for def in ready {
-            if let Some(dataset) = dataset(&mut p, &known, def) {
-                known.datasets.push(dataset);
-            }
-            done.insert(&def.def.name.name);
-        }
-        if pending.len() == before {
-            p.report(cycle(&pending));
-            break;
+    let levels = levels(datasets);
+    let mut order: Vec<(usize, Def<'a>)> =
+        datasets.iter().zip(&levels).filter_map(|(def, level)| Some(((*level)?, *def))).collect();
+    order.sort_by_key(|(level, _)| *level);
+    for (_, def) in order {
+        if let Some(dataset) = dataset(&mut p, &known, def) {
+            known.datasets.push(dataset);
         }
     }
+    let in_cycles: Vec<Def<'a>> =
+        datasets.iter().zip(&levels).filter(|(_, level)| level.is_none()).map(|(def, _)| *def).collect();
+    if !in_cycles.is_empty() {
+        p.report(cycle(&in_cycles));
+    }
     p.finish(known.datasets.list)
+}
+
+/// For each dataset, how many datasets lie between it and its source (0 for a dataset on a
+/// source, or on a name that is not a dataset); `None` for a dataset in a cycle or built on one.
+fn levels(datasets: &[Def<'_>]) -> Vec<Option<usize>> {
+    let index: HashMap<&str, usize> = datasets.iter().enumerate().map(|(i, d)| (d.def.name.name.as_str(), i)).collect();
+    let parent = |i: usize| {
+        let name = datasets[i].def.value.as_ref().and_then(|v| v.as_name())?;
+        index.get(name).copied()
+    };
+    // Unknown, then on the path being followed, then known; each dataset is followed once.
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Unknown,
+        OnPath,
+        Known(Option<usize>),
+    }
+    let mut states = vec![State::Unknown; datasets.len()];
+    for start in 0..datasets.len() {
+        let mut path = Vec::new();
+        let mut at = Some(start);
+        // Follow parents until a dataset whose level is known, a cycle, or a source.
+        let base = loop {
+            let Some(i) = at else { break Some(0) };
+            match states[i] {
+                State::Known(level) => break level.map(|l| l + 1),
+                State::OnPath => break None,
+                State::Unknown => {
+                    states[i] = State::OnPath;
+                    path.push(i);
+                    at = parent(i);
+                }
+            }
+        };
+        // `base` is the level of the path's last dataset; each before it is one more.
+        let mut level = base;
+        for &i in path.iter().rev() {
+            states[i] = State::Known(level);
+            level = level.map(|l| l + 1);
+        }
+    }
+    states.iter().map(|s| if let State::Known(level) = s { *level } else { None }).collect()
 }
 
 /// E0105 for datasets that build on each other in a circle.
@@ -513,4 +545,61 @@ pub fn input_width(ty: &ColumnType, encode: Encoding) -> usize {
 pub fn trim_float(v: f64) -> String {
     let rounded = (v * 1e9).round() / 1e9;
     format!("{rounded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::codes::Code;
+    use crate::program::Format;
+    use crate::world::{Sample, SampleError, World};
+    use std::path::{Path, PathBuf};
+
+    /// Every data file samples to a column `x` and a label `y` of two classes.
+    struct Table;
+
+    impl World for Table {
+        fn read_source(&self, path: &Path) -> Result<String, String> {
+            Err(format!("no file `{}`", path.display()))
+        }
+
+        fn sample(&self, _: &Format, _: &Path, _: usize) -> Result<Sample, SampleError> {
+            let rows = (0..10).map(|i| vec![Some(i.to_string()), Some(["a", "b"][i % 2].to_string())]).collect();
+            Ok(Sample { path: PathBuf::from("t.csv"), columns: vec!["x".into(), "y".into()], rows })
+        }
+    }
+
+    const SOURCE: &str = "source s = csv(\"t.csv\") {\n  label = y\n  positive = b\n}\n";
+
+    fn check(datasets: &str) -> crate::Compilation {
+        crate::compile_text(&Table, Path::new("/spec.mlp"), &format!("{SOURCE}{datasets}"))
+    }
+
+    #[test]
+    fn datasets_are_checked_after_those_they_build_on_in_source_order_within_a_level() {
+        let compilation = check("dataset d = c\ndataset c = a\ndataset b = s\ndataset a = s\n");
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        let program = compilation.program.expect("a program");
+        let names: Vec<&str> = program.datasets.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "c", "d"]);
+    }
+
+    #[test]
+    fn a_long_chain_written_backwards_checks_in_order() {
+        let chain: String = (1..500).rev().map(|i| format!("dataset d{i} = d{}\n", i - 1)).collect();
+        let compilation = check(&format!("{chain}dataset d0 = s\n"));
+        assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+        let program = compilation.program.expect("a program");
+        let names: Vec<String> = program.datasets.iter().map(|d| d.name.clone()).collect();
+        assert_eq!(names, (0..500).map(|i| format!("d{i}")).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_cycle_is_reported_once_and_what_builds_on_it_is_left_unchecked() {
+        let compilation = check("dataset a = b\ndataset b = a\ndataset c = a\ndataset d = s\n");
+        let cycles: Vec<_> = compilation.diagnostics.iter().filter(|d| d.code == Code::E0105).collect();
+        assert_eq!(cycles.len(), 1, "{:?}", compilation.diagnostics);
+        assert_eq!(cycles[0].message, "dataset `a` is built from itself");
+        assert_eq!(cycles[0].primary_label, "cycle through `a` → `b` → `c`");
+        assert_eq!(compilation.diagnostics.iter().filter(|d| d.is_error()).count(), 1);
+    }
 }
