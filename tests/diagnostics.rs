@@ -6,10 +6,11 @@
 //! Review changed snapshots with `cargo insta review`, or accept them all with
 //! `INSTA_UPDATE=always cargo test --test diagnostics` and read the diff.
 //!
-//! Also here: every code has a fixture and a long explanation, every code the compiler uses is
-//! listed, and the JSON output of `mlpc check --format json` keeps its contract (docs/diagnostics.md).
+//! Also here: every code has a fixture and a long explanation, codes are typed (no string
+//! literals) and every compile-time code is raised somewhere, and the JSON output of
+//! `mlpc check --format json` keeps its contract (docs/diagnostics.md).
 
-use mlp_compiler::codes::CODES;
+use mlp_compiler::codes::Code;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ fn fixtures() -> Vec<PathBuf> {
         .map(|path| path.strip_prefix(root()).expect("under the root").to_path_buf())
         .collect();
     found.sort();
-    assert!(found.len() >= CODES.len(), "expected at least one fixture per code, found {} fixtures", found.len());
+    assert!(found.len() >= Code::ALL.len(), "expected at least one fixture per code, found {} fixtures", found.len());
     found
 }
 
@@ -173,7 +174,7 @@ fn every_snapshot_belongs_to_a_fixture() {
 
 #[test]
 fn every_fixture_is_named_after_a_known_code() {
-    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     for fixture in fixtures() {
         let code = expected_code(&fixture);
         assert!(
@@ -230,45 +231,45 @@ fn run_failure_cases() -> Vec<String> {
 fn every_code_has_a_fixture_and_an_explanation() {
     let fixtures = fixtures();
     let mut missing = Vec::new();
-    for code in CODES {
-        if is_runtime_code(code.code) {
-            let has_case = run_failure_cases().iter().any(|case| case.starts_with(&code.code.to_ascii_lowercase()));
-            if !has_case && !RUNTIME_CODES_WITHOUT_CASE.iter().any(|(c, _)| *c == code.code) {
+    for code in Code::ALL {
+        if is_runtime_code(code.as_str()) {
+            let has_case = run_failure_cases().iter().any(|case| case.starts_with(&code.as_str().to_ascii_lowercase()));
+            if !has_case && !RUNTIME_CODES_WITHOUT_CASE.iter().any(|(c, _)| *c == code.as_str()) {
                 missing.push(format!(
                     "{}: no case tests/run_failures/{}_*/ (run-time codes are tested through `mlpc run`)",
-                    code.code,
-                    code.code.to_ascii_lowercase()
+                    code.as_str(),
+                    code.as_str().to_ascii_lowercase()
                 ));
             }
-        } else if !fixtures.iter().any(|f| expected_code(f) == code.code) {
+        } else if !fixtures.iter().any(|f| expected_code(f) == code.as_str()) {
             missing.push(format!(
                 "{}: no fixture tests/diagnostics/{}_*.mlp",
-                code.code,
-                code.code.to_ascii_lowercase()
+                code.as_str(),
+                code.as_str().to_ascii_lowercase()
             ));
         }
-        let path = root().join("docs/errors").join(format!("{}.md", code.code));
+        let path = root().join("docs/errors").join(format!("{}.md", code.as_str()));
         let Ok(text) = std::fs::read_to_string(&path) else {
-            missing.push(format!("{}: no docs/errors/{}.md", code.code, code.code));
+            missing.push(format!("{}: no docs/errors/{}.md", code.as_str(), code.as_str()));
             continue;
         };
-        let title = format!("# {}: {}", code.code, code.title);
+        let title = format!("# {}: {}", code.as_str(), code.title());
         if text.lines().next() != Some(title.as_str()) {
-            missing.push(format!("{}: docs/errors/{}.md must start with `{title}`", code.code, code.code));
+            missing.push(format!("{}: docs/errors/{}.md must start with `{title}`", code.as_str(), code.as_str()));
         }
         if text.lines().count() < 10 {
             missing.push(format!(
                 "{}: docs/errors/{}.md holds only {} lines",
-                code.code,
-                code.code,
+                code.as_str(),
+                code.as_str(),
                 text.lines().count()
             ));
         }
         if !text.contains("```mlp") {
-            missing.push(format!("{}: docs/errors/{}.md has no ```mlp example", code.code, code.code));
+            missing.push(format!("{}: docs/errors/{}.md has no ```mlp example", code.as_str(), code.as_str()));
         }
-        if code.explanation != text {
-            missing.push(format!("{}: the embedded explanation is stale; rebuild", code.code));
+        if code.explanation() != text {
+            missing.push(format!("{}: the embedded explanation is stale; rebuild", code.as_str()));
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
@@ -276,7 +277,7 @@ fn every_code_has_a_fixture_and_an_explanation() {
 
 #[test]
 fn every_explanation_file_belongs_to_a_code() {
-    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     for entry in std::fs::read_dir(root().join("docs/errors")).expect("docs/errors exists") {
         let path = entry.expect("readable entry").path();
         let stem = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
@@ -287,67 +288,71 @@ fn every_explanation_file_belongs_to_a_code() {
 #[test]
 fn the_index_lists_every_code() {
     let index = std::fs::read_to_string(root().join("docs/diagnostics.md")).expect("docs/diagnostics.md exists");
-    for code in CODES {
-        let row = format!("| [{}](errors/{}.md) | {} |", code.code, code.code, code.title);
+    for code in Code::ALL {
+        let row = format!("| [{}](errors/{}.md) | {} |", code.as_str(), code.as_str(), code.title());
         assert!(index.contains(&row), "docs/diagnostics.md lacks the row starting `{row}`");
     }
 }
 
 #[test]
 fn explain_prints_the_explanation() {
-    for code in CODES {
-        let output = mlpc(&["explain", &code.code.to_ascii_lowercase()]);
-        assert_eq!(output.status.code(), Some(0), "mlpc explain {}", code.code);
+    for code in Code::ALL {
+        let output = mlpc(&["explain", &code.as_str().to_ascii_lowercase()]);
+        assert_eq!(output.status.code(), Some(0), "mlpc explain {}", code.as_str());
         let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-        assert_eq!(stdout.trim_end(), code.explanation.trim_end(), "mlpc explain {}", code.code);
+        assert_eq!(stdout.trim_end(), code.explanation().trim_end(), "mlpc explain {}", code.as_str());
     }
     let output = mlpc(&["explain", "E0999"]);
     assert_eq!(output.status.code(), Some(2), "an unknown code is a usage error");
 }
 
-/// Every `"E0123"` / `"W0123"` string literal in the compiler's source.
-fn codes_in_source(dir: &Path, found: &mut BTreeSet<(String, String)>) {
+/// In the Rust sources under `dir` (codes.rs aside): every `"E0123"` / `"W0123"` string literal (with where it
+/// is), and every code used as `Code::E0123`.
+fn codes_in_source(dir: &Path, literals: &mut BTreeSet<(String, String)>, typed: &mut BTreeSet<String>) {
     for entry in std::fs::read_dir(dir).expect("readable source directory") {
         let path = entry.expect("readable entry").path();
         if path.is_dir() {
-            codes_in_source(&path, found);
+            codes_in_source(&path, literals, typed);
             continue;
         }
-        if path.extension().is_none_or(|e| e != "rs") {
+        // codes.rs defines the codes (and tests their text form).
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("compiler/src/codes.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("readable source");
         let bytes = text.as_bytes();
+        let is_code = |w: &[u8]| matches!(w[0], b'E' | b'W') && w[1..5].iter().all(u8::is_ascii_digit);
         for (i, window) in bytes.windows(7).enumerate() {
-            let is_code = window[0] == b'"'
-                && matches!(window[1], b'E' | b'W')
-                && window[2..6].iter().all(u8::is_ascii_digit)
-                && window[6] == b'"';
-            if is_code {
+            if window[0] == b'"' && is_code(&window[1..6]) && window[6] == b'"' {
                 let line = text[..i].matches('\n').count() + 1;
                 let shown = path.strip_prefix(root()).unwrap_or(&path).display().to_string();
-                found.insert((text[i + 1..i + 6].to_string(), format!("{shown}:{line}")));
+                literals.insert((text[i + 1..i + 6].to_string(), format!("{shown}:{line}")));
+            }
+        }
+        for (i, window) in bytes.windows(11).enumerate() {
+            if window.starts_with(b"Code::") && is_code(&window[6..11]) {
+                typed.insert(text[i + 6..i + 11].to_string());
             }
         }
     }
 }
 
 #[test]
-fn every_code_in_the_compiler_is_listed() {
-    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
-    let mut found = BTreeSet::new();
-    codes_in_source(&root().join("compiler/src"), &mut found);
-    assert!(found.len() > CODES.len(), "the scan found only {} uses of codes", found.len());
-    let unlisted: Vec<String> = found
-        .iter()
-        .filter(|(code, _)| !known.contains(code.as_str()))
-        .map(|(code, at)| format!("{code} at {at}"))
-        .collect();
-    assert!(
-        unlisted.is_empty(),
-        "codes used but not listed in compiler/src/codes.rs (add them, with docs/errors/CODE.md):\n{}",
-        unlisted.join("\n")
-    );
+fn codes_are_typed_and_every_compile_time_code_is_raised() {
+    // The compiler, the language server and the CLI name codes as `Code::E0123`: a typo is a
+    // compile error and there is no code outside compiler/src/codes.rs. A string literal would
+    // slip past both.
+    let mut literals = BTreeSet::new();
+    let mut typed = BTreeSet::new();
+    for dir in ["compiler/src", "lsp/src", "src"] {
+        codes_in_source(&root().join(dir), &mut literals, &mut typed);
+    }
+    let literals: Vec<String> = literals.iter().map(|(code, at)| format!("{code} at {at}")).collect();
+    assert!(literals.is_empty(), "write these codes as `Code::…` (mlp_compiler::codes):\n{}", literals.join("\n"));
+    // Every code the checker documents is one it can raise (run-time codes are raised by the runtime).
+    let unraised: Vec<&str> =
+        Code::ALL.iter().map(|c| c.as_str()).filter(|c| !is_runtime_code(c) && !typed.contains(*c)).collect();
+    assert!(unraised.is_empty(), "codes listed but never raised in compiler/src: {unraised:?}");
 }
 
 fn line_column(text: &str, offset: usize) -> (u64, u64) {
@@ -387,7 +392,7 @@ fn check_json_contract(fixture: &str, stdout: &[u8]) -> Vec<String> {
     let object = value.as_object().expect("a JSON object");
     assert_eq!(object.keys().collect::<Vec<_>>(), ["diagnostics"], "{fixture}: top level holds only `diagnostics`");
     let diagnostics = value["diagnostics"].as_array().expect("`diagnostics` is an array");
-    let known: BTreeSet<&str> = CODES.iter().map(|c| c.code).collect();
+    let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     let mut codes = Vec::new();
     for (n, d) in diagnostics.iter().enumerate() {
         let what = format!("{fixture} diagnostic {n}");

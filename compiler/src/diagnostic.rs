@@ -1,6 +1,7 @@
 //! Diagnostics are data: a code, a severity, a message, a primary span, secondary labels and one
 //! `help:` line. Rendering them (miette in the CLI, JSON for tools, LSP for editors) happens elsewhere.
 
+use crate::codes::Code;
 use crate::span::Span;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -27,7 +28,7 @@ pub struct Label {
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable code such as `E0102`; see `crate::codes` and `docs/errors/`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub file: FileId,
     pub span: Span,
@@ -38,17 +39,17 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        debug_assert!(code.starts_with('E'), "error codes start with E: {code}");
+    pub fn error(code: Code, file: FileId, span: Span, message: impl Into<String>) -> Self {
+        debug_assert_eq!(code.severity(), Severity::Error, "error codes start with E: {code}");
         Self::new(Severity::Error, code, file, span, message)
     }
 
-    pub fn warning(code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        debug_assert!(code.starts_with('W'), "warning codes start with W: {code}");
+    pub fn warning(code: Code, file: FileId, span: Span, message: impl Into<String>) -> Self {
+        debug_assert_eq!(code.severity(), Severity::Warning, "warning codes start with W: {code}");
         Self::new(Severity::Warning, code, file, span, message)
     }
 
-    fn new(severity: Severity, code: &'static str, file: FileId, span: Span, message: impl Into<String>) -> Self {
+    fn new(severity: Severity, code: Code, file: FileId, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             severity,
             code,

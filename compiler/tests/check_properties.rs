@@ -164,11 +164,11 @@ proptest! {
         let (path, text) = &examples()[which];
         let mutated = apply(text, &edits);
         let compilation = mlp_compiler::compile_text(&ExampleWorld, path, &mutated);
-        // Whatever the outcome, errors come with a code and a span inside the file.
+        // Whatever the outcome, errors come with a span inside the file and the severity of their code.
         for diagnostic in &compilation.diagnostics {
             let file = compilation.file(diagnostic.file).expect("diagnostic in a known file");
             prop_assert!(diagnostic.span.end <= file.text.len(), "{diagnostic:?}");
-            prop_assert!(mlp_compiler::codes::lookup(diagnostic.code).is_some(), "{diagnostic:?}");
+            prop_assert_eq!(diagnostic.code.severity(), diagnostic.severity, "{:?}", diagnostic);
         }
         if let Some(program) = &compilation.program {
             let plan = mlp_compiler::plan::lower(program);

@@ -37,7 +37,7 @@ fn check_format_properties(text: &str) -> Result<bool, TestCaseError> {
 }
 
 fn error_codes(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
-    diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect()
+    diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect()
 }
 
 // ---- (a.i) every .mlp file in the repository ---------------------------------------------------

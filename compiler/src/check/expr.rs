@@ -1,12 +1,14 @@
 //! Typing of column expressions (derived features and rule baselines): arithmetic, comparisons,
 //! boolean logic, if-then-else, category literals and membership, and the built-in functions.
+//! [`type_expr`] is the entry point; a [`Typer`] holds what one expression is typed against.
 
-use super::Checker;
 use super::names::{did_you_mean, list_names};
-use crate::ast::{BinOp, DefKind, Expr, ExprKind, UnOp};
+use super::pass::Pass;
+use crate::ast::{Arg, BinOp, Expr, ExprKind, UnOp};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::{Expression, Feature};
-use crate::types::{Column, ColumnType, Schema};
+use crate::span::Span;
+use crate::types::{ColumnType, Schema};
 use std::collections::{BTreeSet, HashMap};
 
 /// The type of an expression over columns; `Str` is a string literal waiting to meet a category.
@@ -82,16 +84,31 @@ pub fn reads(expr: &Expr, out: &mut BTreeSet<String>) {
     }
 }
 
-impl<'a> Checker<'a> {
-    fn mismatch(&mut self, file: FileId, expr: &Expr, message: String, primary: String, help: &str) -> ExprType {
-        self.error(
-            Diagnostic::error("E0401", file, expr.span, message).with_primary(primary).with_help(help.to_string()),
-        );
+/// E0401 at `expr`: the diagnostic for a type mismatch.
+pub fn mismatch(file: FileId, expr: &Expr, message: String, primary: String, help: &str) -> Diagnostic {
+    Diagnostic::error(Code::E0401, file, expr.span, message).with_primary(primary).with_help(help.to_string())
+}
+
+/// Types an expression in a scope, reporting every error found into the pass.
+pub fn type_expr(p: &mut Pass<'_>, file: FileId, expr: &Expr, scope: &Scope) -> ExprType {
+    Typer { p, file, scope }.ty(expr)
+}
+
+/// What an expression is typed against: the pass it reports into, its file and its scope.
+struct Typer<'t, 'a, 's> {
+    p: &'t mut Pass<'a>,
+    file: FileId,
+    scope: &'s Scope<'s>,
+}
+
+impl Typer<'_, '_, '_> {
+    fn mismatch(&mut self, expr: &Expr, message: String, primary: String, help: &str) -> ExprType {
+        self.p.report(mismatch(self.file, expr, message, primary, help));
         ExprType::Error
     }
 
     /// Reports a string literal that is not a level of the category it is compared with.
-    fn check_level(&mut self, file: FileId, literal: &Expr, level: &str, levels: &[String], column: &str) {
+    fn check_level(&mut self, literal: &Expr, level: &str, levels: &[String], column: &str) {
         if levels.iter().any(|l| l == level) {
             return;
         }
@@ -99,471 +116,305 @@ impl<'a> Checker<'a> {
             Some(close) => format!("did you mean \"{close}\"?"),
             None => format!("the levels of `{column}` are {}", list_names(levels.iter().map(String::as_str))),
         };
-        self.error(
-            Diagnostic::error("E0402", file, literal.span, format!("\"{level}\" is not a level of `{column}`"))
-                .with_primary("unknown category level")
-                .with_help(help),
+        self.p.report(
+            Diagnostic::error(
+                Code::E0402,
+                self.file,
+                literal.span,
+                format!("\"{level}\" is not a level of `{column}`"),
+            )
+            .with_primary("unknown category level")
+            .with_help(help),
         );
     }
 
-    /// Types an expression in a scope, reporting every error found.
-    pub fn type_expr(&mut self, file: FileId, expr: &Expr, scope: &Scope) -> ExprType {
+    fn ty(&mut self, expr: &Expr) -> ExprType {
         match &expr.kind {
             ExprKind::Number { is_int: true, percent: false, .. } => ExprType::Column(ColumnType::Int),
             ExprKind::Number { .. } => ExprType::Column(ColumnType::Float),
             ExprKind::Bool(_) => ExprType::Column(ColumnType::Bool),
             ExprKind::String(s) => ExprType::Str(s.clone()),
             ExprKind::Error => ExprType::Error,
-            ExprKind::Paren(inner) => self.type_expr(file, inner, scope),
-            ExprKind::Name(name) => match scope.lookup(name) {
+            ExprKind::Paren(inner) => self.ty(inner),
+            ExprKind::Name(name) => match self.scope.lookup(name) {
                 Some(ty) => ExprType::Column(ty),
                 None => {
-                    let names = scope.names();
-                    self.unknown_column(file, expr.span, name, names.into_iter(), &scope.described);
+                    let names = self.scope.names();
+                    self.p.unknown_column(self.file, expr.span, name, names.into_iter(), &self.scope.described);
                     ExprType::Error
                 }
             },
-            ExprKind::List(items) => ExprType::List(items.iter().map(|i| self.type_expr(file, i, scope)).collect()),
+            ExprKind::List(items) => ExprType::List(items.iter().map(|i| self.ty(i)).collect()),
             ExprKind::Field { .. } => self.mismatch(
-                file,
                 expr,
                 "fields are not available in column expressions".into(),
                 "not a column".into(),
                 "refer to columns and features by name",
             ),
-            ExprKind::Unary { op, operand } => {
-                let ty = self.type_expr(file, operand, scope);
-                match (op, &ty) {
-                    (_, ExprType::Error) => ExprType::Error,
-                    (UnOp::Neg, t) if t.is_numeric() => ty,
-                    (UnOp::Not, ExprType::Column(ColumnType::Bool)) => ty,
-                    (UnOp::Neg, t) => self.mismatch(
-                        file,
-                        operand,
-                        format!("cannot negate {}", t.describe()),
-                        "not a number".into(),
-                        "`-` applies to numbers",
-                    ),
-                    (UnOp::Not, t) => self.mismatch(
-                        file,
-                        operand,
-                        format!("`not` needs a condition, found {}", t.describe()),
-                        "not a bool".into(),
-                        "compare first, e.g. `not (age > 30)`",
-                    ),
-                }
-            }
-            ExprKind::If { cond, then, otherwise } => {
-                let c = self.type_expr(file, cond, scope);
-                if !matches!(c, ExprType::Column(ColumnType::Bool) | ExprType::Error) {
-                    self.mismatch(
-                        file,
-                        cond,
-                        format!("an `if` condition must be a bool, found {}", c.describe()),
-                        "not a condition".into(),
-                        "compare the value, e.g. `if age > 30 then ...`",
-                    );
-                }
-                let t = self.type_expr(file, then, scope);
-                let o = self.type_expr(file, otherwise, scope);
-                match (&t, &o) {
-                    (ExprType::Error, _) | (_, ExprType::Error) => ExprType::Error,
-                    (a, b) if a.is_numeric() && b.is_numeric() => {
-                        if a == b {
-                            t
-                        } else {
-                            ExprType::Column(ColumnType::Float)
-                        }
-                    }
-                    (a, b) if a == b => t,
-                    (a, b) => self.mismatch(
-                        file,
-                        otherwise,
-                        format!("`if` branches have different types: {} and {}", a.describe(), b.describe()),
-                        format!("this branch is {}", b.describe()),
-                        "make both branches numbers, or both bools",
-                    ),
-                }
-            }
-            ExprKind::Call { callee, args } => {
-                let Some(name) = callee.as_name() else {
-                    return self.mismatch(
-                        file,
-                        callee,
-                        "only built-in functions can be called here".into(),
-                        "not a function".into(),
-                        "call a function such as `log(x)` or `abs(x)`",
-                    );
-                };
-                let Some(function) = self.stdlib.lookup("function", name) else {
-                    let names: Vec<&str> = self.stdlib.of_kind("function").map(|f| f.name.as_str()).collect();
-                    let help = match did_you_mean(name, names.iter().copied()) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => format!("the functions are {}", list_names(names)),
-                    };
-                    self.error(
-                        Diagnostic::error("E0103", file, callee.span, format!("unknown function `{name}`"))
-                            .with_primary("no such function")
-                            .with_help(help),
-                    );
-                    return ExprType::Error;
-                };
-                if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
-                    self.error(
-                        Diagnostic::error(
-                            "E0204",
-                            file,
-                            named.span,
-                            format!("`{name}` takes positional arguments only"),
-                        )
-                        .with_primary("named argument")
-                        .with_help(format!(
-                            "signature: {}; drop `{}:`",
-                            function.signature(),
-                            named.name
-                        )),
-                    );
-                    return ExprType::Error;
-                }
-                if args.len() != function.params.len() {
-                    self.error(
-                        Diagnostic::error(
-                            "E0204",
-                            file,
-                            expr.span,
-                            format!(
-                                "`{name}` takes {} argument{}, found {}",
-                                function.params.len(),
-                                if function.params.len() == 1 { "" } else { "s" },
-                                args.len()
-                            ),
-                        )
-                        .with_primary("wrong number of arguments")
-                        .with_help(format!("signature: {}", function.signature())),
-                    );
-                    return ExprType::Error;
-                }
-                for (arg, param) in args.iter().zip(&function.params) {
-                    let ty = self.type_expr(file, &arg.value, scope);
-                    if param.ty_text == "float" && !ty.is_numeric() && ty != ExprType::Error {
-                        self.mismatch(
-                            file,
-                            &arg.value,
-                            format!("`{name}` needs a number, found {}", ty.describe()),
-                            "not a number".into(),
-                            "pass a numeric column or expression",
-                        );
-                    }
-                }
-                match function.returns.as_deref() {
-                    Some("bool") => ExprType::Column(ColumnType::Bool),
-                    _ => ExprType::Column(ColumnType::Float),
-                }
-            }
+            ExprKind::Unary { op, operand } => self.unary(*op, operand),
+            ExprKind::If { cond, then, otherwise } => self.conditional(cond, then, otherwise),
+            ExprKind::Call { callee, args } => self.call(expr, callee, args),
             ExprKind::Binary { op, lhs, rhs, op_span } => {
-                let l = self.type_expr(file, lhs, scope);
-                let r = self.type_expr(file, rhs, scope);
+                let l = self.ty(lhs);
+                let r = self.ty(rhs);
                 if l == ExprType::Error || r == ExprType::Error {
                     return ExprType::Error;
                 }
-                let bool_ty = ExprType::Column(ColumnType::Bool);
                 match op {
                     BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                        if l.is_numeric() && r.is_numeric() {
-                            let both_int =
-                                l == ExprType::Column(ColumnType::Int) && r == ExprType::Column(ColumnType::Int);
-                            return ExprType::Column(if both_int && *op != BinOp::Div {
-                                ColumnType::Int
-                            } else {
-                                ColumnType::Float
-                            });
-                        }
-                        let bad = if l.is_numeric() { rhs } else { lhs };
-                        let bad_ty = if l.is_numeric() { &r } else { &l };
-                        self.error(
-                            Diagnostic::error(
-                                "E0401",
-                                file,
-                                *op_span,
-                                format!(
-                                    "`{}` needs numbers on both sides, found {} and {}",
-                                    op.as_str(),
-                                    l.describe(),
-                                    r.describe()
-                                ),
-                            )
-                            .with_primary("cannot apply to these types")
-                            .with_label(bad.span, format!("this is {}", bad_ty.describe()))
-                            .with_help(
-                                "arithmetic works on float and int columns; compare categories with `==` or `in`",
-                            ),
-                        );
-                        ExprType::Error
+                        self.arithmetic(*op, *op_span, (lhs, &l), (rhs, &r))
                     }
-                    BinOp::And | BinOp::Or => {
-                        for (side, ty) in [(lhs, &l), (rhs, &r)] {
-                            if *ty != bool_ty {
-                                self.mismatch(
-                                    file,
-                                    side,
-                                    format!(
-                                        "`{}` needs conditions on both sides, found {}",
-                                        op.as_str(),
-                                        ty.describe()
-                                    ),
-                                    "not a bool".into(),
-                                    "compare the value first, e.g. `age > 30`",
-                                );
-                                return ExprType::Error;
-                            }
-                        }
-                        bool_ty
-                    }
-                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                        if l.is_numeric() && r.is_numeric() {
-                            return bool_ty;
-                        }
-                        self.error(
-                            Diagnostic::error(
-                                "E0401",
-                                file,
-                                *op_span,
-                                format!(
-                                    "`{}` compares numbers, found {} and {}",
-                                    op.as_str(),
-                                    l.describe(),
-                                    r.describe()
-                                ),
-                            )
-                            .with_primary("cannot order these types")
-                            .with_help("order comparisons work on numbers; test categories with `==` or `in`"),
-                        );
-                        ExprType::Error
-                    }
-                    BinOp::Eq | BinOp::Ne => {
-                        match (&l, &r) {
-                            (ExprType::Column(ColumnType::Category { levels }), ExprType::Str(s)) => {
-                                let column = lhs.to_string();
-                                self.check_level(file, rhs, s, levels, &column);
-                            }
-                            (ExprType::Str(s), ExprType::Column(ColumnType::Category { levels })) => {
-                                let column = rhs.to_string();
-                                self.check_level(file, lhs, s, levels, &column);
-                            }
-                            (a, b) if a.is_numeric() && b.is_numeric() => {}
-                            (ExprType::Str(_), ExprType::Str(_)) => {}
-                            (a, b) if a == b => {}
-                            (a, b) => {
-                                self.error(
-                                    Diagnostic::error("E0401", file, *op_span, format!("cannot compare {} with {}", a.describe(), b.describe()))
-                                        .with_primary("incompatible types")
-                                        .with_help("compare a category with one of its levels as a string, e.g. `sex == \"female\"`"),
-                                );
-                                return ExprType::Error;
-                            }
-                        }
-                        bool_ty
-                    }
-                    BinOp::In => {
-                        let ExprType::List(items) = &r else {
-                            self.mismatch(
-                                file,
-                                rhs,
-                                format!("`in` needs a list on the right, found {}", r.describe()),
-                                "not a list".into(),
-                                "write the values in brackets: `plan in [\"pro\", \"team\"]`",
-                            );
-                            return ExprType::Error;
-                        };
-                        let ExprKind::List(item_exprs) = &rhs.kind else { return bool_ty };
-                        for (item, item_expr) in items.iter().zip(item_exprs) {
-                            match (&l, item) {
-                                (ExprType::Column(ColumnType::Category { levels }), ExprType::Str(s)) => {
-                                    let column = lhs.to_string();
-                                    self.check_level(file, item_expr, s, levels, &column);
-                                }
-                                (a, b) if a.is_numeric() && b.is_numeric() => {}
-                                (a, b) => {
-                                    self.mismatch(
-                                        file,
-                                        item_expr,
-                                        format!("cannot test {} for membership among {}", a.describe(), b.describe()),
-                                        "wrong kind of value".into(),
-                                        "list levels of the category as strings, or numbers for a numeric column",
-                                    );
-                                    return ExprType::Error;
-                                }
-                            }
-                        }
-                        bool_ty
-                    }
+                    BinOp::And | BinOp::Or => self.logical(*op, (lhs, &l), (rhs, &r)),
+                    BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => self.ordering(*op, *op_span, &l, &r),
+                    BinOp::Eq | BinOp::Ne => self.equality(*op_span, (lhs, &l), (rhs, &r)),
+                    BinOp::In => self.membership((lhs, &l), (rhs, &r)),
                 }
             }
         }
     }
 
-    pub(super) fn check_features(&mut self) {
-        let defs = self.defs_of(DefKind::Feature);
-        if defs.is_empty() {
-            return;
+    fn unary(&mut self, op: UnOp, operand: &Expr) -> ExprType {
+        let ty = self.ty(operand);
+        match (op, &ty) {
+            (_, ExprType::Error) => ExprType::Error,
+            (UnOp::Neg, t) if t.is_numeric() => ty,
+            (UnOp::Not, ExprType::Column(ColumnType::Bool)) => ty,
+            (UnOp::Neg, t) => self.mismatch(
+                operand,
+                format!("cannot negate {}", t.describe()),
+                "not a number".into(),
+                "`-` applies to numbers",
+            ),
+            (UnOp::Not, t) => self.mismatch(
+                operand,
+                format!("`not` needs a condition, found {}", t.describe()),
+                "not a bool".into(),
+                "compare first, e.g. `not (age > 30)`",
+            ),
         }
-        let names: HashMap<String, usize> =
-            defs.iter().enumerate().map(|(i, d)| (d.def.name.name.clone(), i)).collect();
-        // Dependency order among features, with cycles reported (iteratively: specs may hold thousands).
-        let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
-        let nodes: Vec<_> = (0..defs.len()).map(|i| graph.add_node(i)).collect();
-        let mut reads_of: Vec<BTreeSet<String>> = Vec::with_capacity(defs.len());
-        for (i, def) in defs.iter().enumerate() {
-            let mut r = BTreeSet::new();
-            if let Some(value) = &def.def.value {
-                reads(value, &mut r);
-            }
-            for name in &r {
-                // A feature that shadows a column reads the column under its own name.
-                let reads_shadowed_column = *name == def.def.name.name
-                    && self.program.datasets.first().is_some_and(|d| d.schema.get(name).is_some());
-                if let (Some(&j), false) = (names.get(name), reads_shadowed_column) {
-                    graph.add_edge(nodes[j], nodes[i], ());
-                }
-            }
-            reads_of.push(r);
-        }
-        let mut in_cycle = vec![false; defs.len()];
-        for component in petgraph::algo::tarjan_scc(&graph) {
-            let cyclic = component.len() > 1 || graph.contains_edge(component[0], component[0]);
-            if !cyclic {
-                continue;
-            }
-            let mut members: Vec<usize> = component.iter().map(|n| graph[*n]).collect();
-            members.sort();
-            let chain: Vec<String> = members.iter().map(|&i| format!("`{}`", defs[i].def.name.name)).collect();
-            let first = defs[members[0]];
-            let mut d = Diagnostic::error(
-                "E0105",
-                first.file,
-                first.def.name.span,
-                format!("feature `{}` depends on itself", first.def.name.name),
-            )
-            .with_primary(format!("cycle through {}", chain.join(" → ")))
-            .with_help("break the cycle: define one of these features from columns only");
-            for &i in &members[1..] {
-                if defs[i].file == first.file {
-                    d = d.with_label(defs[i].def.name.span, "part of the cycle");
-                }
-            }
-            self.error(d);
-            for i in members {
-                in_cycle[i] = true;
-            }
-        }
-        let order = match petgraph::algo::toposort(&graph, None) {
-            Ok(order) => order.into_iter().map(|n| graph[n]).collect::<Vec<_>>(),
-            Err(_) => (0..defs.len()).filter(|&i| !in_cycle[i]).collect(),
-        };
+    }
 
-        // Type every feature against the first dataset (features are derived on every dataset
-        // whose columns they read).
-        let Some(dataset) = self.program.datasets.first().cloned() else {
-            if !self.defs_of(DefKind::Dataset).is_empty() || self.broken_kinds.contains("dataset") {
-                return; // the dataset's own errors explain this
+    /// `if cond then a else b`: a bool condition and branches of one type (numbers mix).
+    fn conditional(&mut self, cond: &Expr, then: &Expr, otherwise: &Expr) -> ExprType {
+        let c = self.ty(cond);
+        if !matches!(c, ExprType::Column(ColumnType::Bool) | ExprType::Error) {
+            self.mismatch(
+                cond,
+                format!("an `if` condition must be a bool, found {}", c.describe()),
+                "not a condition".into(),
+                "compare the value, e.g. `if age > 30 then ...`",
+            );
+        }
+        let t = self.ty(then);
+        let o = self.ty(otherwise);
+        match (&t, &o) {
+            (ExprType::Error, _) | (_, ExprType::Error) => ExprType::Error,
+            (a, b) if a.is_numeric() && b.is_numeric() => {
+                if a == b {
+                    t
+                } else {
+                    ExprType::Column(ColumnType::Float)
+                }
             }
-            for def in &defs {
-                self.error(
-                    Diagnostic::error(
-                        "E0203",
-                        def.file,
-                        def.def.name.span,
-                        format!("feature `{}` needs a dataset to be derived on", def.def.name.name),
-                    )
-                    .with_primary("no dataset in this spec")
-                    .with_help("define a dataset: `dataset name = source_name { ... }`"),
-                );
-            }
-            return;
+            (a, b) if a == b => t,
+            (a, b) => self.mismatch(
+                otherwise,
+                format!("`if` branches have different types: {} and {}", a.describe(), b.describe()),
+                format!("this branch is {}", b.describe()),
+                "make both branches numbers, or both bools",
+            ),
+        }
+    }
+
+    /// A call of a built-in function: positional arguments, as many as it declares, numbers
+    /// where it takes `float`.
+    fn call(&mut self, expr: &Expr, callee: &Expr, args: &[Arg]) -> ExprType {
+        let Some(name) = callee.as_name() else {
+            return self.mismatch(
+                callee,
+                "only built-in functions can be called here".into(),
+                "not a function".into(),
+                "call a function such as `log(x)` or `abs(x)`",
+            );
         };
-        let mut typed: HashMap<String, ColumnType> = HashMap::new();
-        let mut features = Vec::new();
-        for i in order {
-            if in_cycle[i] {
-                continue;
-            }
-            let def = defs[i];
-            let name = def.def.name.name.clone();
-            let Some(value) = self.required_value(def, &format!("feature {name} = column_a / column_b")) else {
-                continue;
+        let stdlib = self.p.cx.stdlib;
+        let Some(function) = stdlib.lookup("function", name) else {
+            let names: Vec<&str> = stdlib.of_kind("function").map(|f| f.name.as_str()).collect();
+            let help = match did_you_mean(name, names.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("the functions are {}", list_names(names)),
             };
-            if def.def.body.is_some() {
-                self.error(
+            self.p.report(
+                Diagnostic::error(Code::E0103, self.file, callee.span, format!("unknown function `{name}`"))
+                    .with_primary("no such function")
+                    .with_help(help),
+            );
+            return ExprType::Error;
+        };
+        if let Some(named) = args.iter().find_map(|a| a.name.as_ref()) {
+            self.p.report(
+                Diagnostic::error(
+                    Code::E0204,
+                    self.file,
+                    named.span,
+                    format!("`{name}` takes positional arguments only"),
+                )
+                .with_primary("named argument")
+                .with_help(format!("signature: {}; drop `{}:`", function.signature(), named.name)),
+            );
+            return ExprType::Error;
+        }
+        if args.len() != function.params.len() {
+            self.p.report(
+                Diagnostic::error(
+                    Code::E0204,
+                    self.file,
+                    expr.span,
+                    format!(
+                        "`{name}` takes {} argument{}, found {}",
+                        function.params.len(),
+                        if function.params.len() == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .with_primary("wrong number of arguments")
+                .with_help(format!("signature: {}", function.signature())),
+            );
+            return ExprType::Error;
+        }
+        for (arg, param) in args.iter().zip(&function.params) {
+            let ty = self.ty(&arg.value);
+            if param.ty_text == "float" && !ty.is_numeric() && ty != ExprType::Error {
+                self.mismatch(
+                    &arg.value,
+                    format!("`{name}` needs a number, found {}", ty.describe()),
+                    "not a number".into(),
+                    "pass a numeric column or expression",
+                );
+            }
+        }
+        match function.returns.as_deref() {
+            Some("bool") => ExprType::Column(ColumnType::Bool),
+            _ => ExprType::Column(ColumnType::Float),
+        }
+    }
+
+    /// `+ - * /` on numbers: int when both sides are (but for `/`), else float.
+    fn arithmetic(&mut self, op: BinOp, op_span: Span, (lhs, l): Typed, (rhs, r): Typed) -> ExprType {
+        if l.is_numeric() && r.is_numeric() {
+            let both_int = *l == ExprType::Column(ColumnType::Int) && *r == ExprType::Column(ColumnType::Int);
+            return ExprType::Column(if both_int && op != BinOp::Div { ColumnType::Int } else { ColumnType::Float });
+        }
+        let bad = if l.is_numeric() { rhs } else { lhs };
+        let bad_ty = if l.is_numeric() { r } else { l };
+        self.p.report(
+            Diagnostic::error(
+                Code::E0401,
+                self.file,
+                op_span,
+                format!("`{}` needs numbers on both sides, found {} and {}", op.as_str(), l.describe(), r.describe()),
+            )
+            .with_primary("cannot apply to these types")
+            .with_label(bad.span, format!("this is {}", bad_ty.describe()))
+            .with_help("arithmetic works on float and int columns; compare categories with `==` or `in`"),
+        );
+        ExprType::Error
+    }
+
+    /// `and`, `or` on conditions.
+    fn logical(&mut self, op: BinOp, left: Typed, right: Typed) -> ExprType {
+        for (side, ty) in [left, right] {
+            if *ty != BOOL {
+                return self.mismatch(
+                    side,
+                    format!("`{}` needs conditions on both sides, found {}", op.as_str(), ty.describe()),
+                    "not a bool".into(),
+                    "compare the value first, e.g. `age > 30`",
+                );
+            }
+        }
+        BOOL
+    }
+
+    /// `< <= > >=` on numbers.
+    fn ordering(&mut self, op: BinOp, op_span: Span, l: &ExprType, r: &ExprType) -> ExprType {
+        if l.is_numeric() && r.is_numeric() {
+            return BOOL;
+        }
+        self.p.report(
+            Diagnostic::error(
+                Code::E0401,
+                self.file,
+                op_span,
+                format!("`{}` compares numbers, found {} and {}", op.as_str(), l.describe(), r.describe()),
+            )
+            .with_primary("cannot order these types")
+            .with_help("order comparisons work on numbers; test categories with `==` or `in`"),
+        );
+        ExprType::Error
+    }
+
+    /// `==`, `!=`: numbers with numbers, a category with one of its levels, like with like.
+    fn equality(&mut self, op_span: Span, (lhs, l): Typed, (rhs, r): Typed) -> ExprType {
+        match (l, r) {
+            (ExprType::Column(ColumnType::Category { levels }), ExprType::Str(s)) => {
+                self.check_level(rhs, s, levels, &lhs.to_string());
+            }
+            (ExprType::Str(s), ExprType::Column(ColumnType::Category { levels })) => {
+                self.check_level(lhs, s, levels, &rhs.to_string());
+            }
+            (a, b) if a.is_numeric() && b.is_numeric() => {}
+            (ExprType::Str(_), ExprType::Str(_)) => {}
+            (a, b) if a == b => {}
+            (a, b) => {
+                self.p.report(
                     Diagnostic::error(
-                        "E0207",
-                        def.file,
-                        def.def.body.as_ref().map_or(def.def.span, |b| b.span),
-                        "a feature takes no block",
+                        Code::E0401,
+                        self.file,
+                        op_span,
+                        format!("cannot compare {} with {}", a.describe(), b.describe()),
                     )
-                    .with_primary("unexpected block")
-                    .with_help(format!("a feature is one expression: `feature {name} = ...`")),
+                    .with_primary("incompatible types")
+                    .with_help("compare a category with one of its levels as a string, e.g. `sex == \"female\"`"),
                 );
+                return ExprType::Error;
             }
-            if dataset.schema.get(&name).is_some() {
-                self.diagnostics.push(
-                    Diagnostic::warning(
-                        "W0004",
-                        def.file,
-                        def.def.name.span,
-                        format!("feature `{name}` hides the column of the same name"),
-                    )
-                    .with_primary("shadows a data column")
-                    .with_help("rename the feature; models would see it instead of the column"),
-                );
-            }
-            let scope =
-                Scope { schema: &dataset.schema, features: &typed, described: format!("dataset `{}`", dataset.name) };
-            let ty = match self.type_expr(def.file, value, &scope) {
-                ExprType::Column(ty) => ty,
-                ExprType::Error => continue,
-                other => {
-                    self.mismatch(
-                        def.file,
-                        value,
-                        format!("a feature must be a number, a bool or a category, found {}", other.describe()),
-                        "not a column value".into(),
-                        "compute a number or a condition from columns",
+        }
+        BOOL
+    }
+
+    /// `x in [...]`: levels of a category, or numbers for a numeric column.
+    fn membership(&mut self, (lhs, l): Typed, (rhs, r): Typed) -> ExprType {
+        let ExprType::List(items) = r else {
+            return self.mismatch(
+                rhs,
+                format!("`in` needs a list on the right, found {}", r.describe()),
+                "not a list".into(),
+                "write the values in brackets: `plan in [\"pro\", \"team\"]`",
+            );
+        };
+        let ExprKind::List(item_exprs) = &rhs.kind else { return BOOL };
+        for (item, item_expr) in items.iter().zip(item_exprs) {
+            match (l, item) {
+                (ExprType::Column(ColumnType::Category { levels }), ExprType::Str(s)) => {
+                    self.check_level(item_expr, s, levels, &lhs.to_string());
+                }
+                (a, b) if a.is_numeric() && b.is_numeric() => {}
+                (a, b) => {
+                    return self.mismatch(
+                        item_expr,
+                        format!("cannot test {} for membership among {}", a.describe(), b.describe()),
+                        "wrong kind of value".into(),
+                        "list levels of the category as strings, or numbers for a numeric column",
                     );
-                    continue;
                 }
-            };
-            typed.insert(name.clone(), ty.clone());
-            let reads: Vec<String> = reads_of[i].iter().cloned().collect();
-            features.push(Feature { name, expression: Expression::new(value.clone()), ty, reads });
-            self.referenced.insert(def.def.name.name.clone());
-        }
-        // Features become columns of every dataset whose columns they read (by name lookups:
-        // specs may hold thousands of features).
-        for ds in &mut self.program.datasets {
-            let encode = ds.settings.encode;
-            let mut position: HashMap<String, usize> =
-                ds.schema.columns.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
-            for feature in &features {
-                let readable = feature.reads.iter().all(|r| position.contains_key(r) || typed.contains_key(r));
-                if !readable {
-                    continue;
-                }
-                // A feature named like a column replaces it (W0004 says so).
-                if let Some(&at) = position.get(&feature.name) {
-                    let column = &mut ds.schema.columns[at];
-                    if column.name != ds.label {
-                        ds.input_width -= super::data::input_width(&column.ty, encode);
-                        ds.input_width += super::data::input_width(&feature.ty, encode);
-                    }
-                    column.ty = feature.ty.clone();
-                    continue;
-                }
-                position.insert(feature.name.clone(), ds.schema.columns.len());
-                ds.schema.columns.push(Column { name: feature.name.clone(), ty: feature.ty.clone(), nullable: false });
-                ds.inputs.push(feature.name.clone());
-                ds.input_width += super::data::input_width(&feature.ty, encode);
             }
         }
-        self.program.features = features;
+        BOOL
     }
 }
+
+/// An operand and its type.
+type Typed<'e> = (&'e Expr, &'e ExprType);
+
+const BOOL: ExprType = ExprType::Column(ColumnType::Bool);

@@ -1,9 +1,14 @@
-//! Looking names up: definitions by kind, with "did you mean" suggestions for near misses.
+//! Looking names up: definitions by kind and columns, with "did you mean" suggestions for near
+//! misses.
 
-use super::{Checker, Def};
+use super::context::Def;
+use super::pass::Pass;
 use crate::ast::DefKind;
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
+use crate::program::Value;
 use crate::span::Span;
+use crate::types::Schema;
 
 /// Edit distance between two short names (Levenshtein, by characters).
 fn distance(a: &str, b: &str) -> usize {
@@ -56,18 +61,24 @@ fn kinds_phrase(kinds: &[DefKind]) -> String {
     }
 }
 
-impl<'a> Checker<'a> {
+impl<'a> Pass<'a> {
     /// Names of the definitions of the given kinds, for suggestions.
     fn names_of(&self, kinds: &[DefKind]) -> Vec<&'a str> {
-        self.defs.values().filter(|d| kinds.contains(&d.def.kind)).map(|d| d.def.name.name.as_str()).collect()
+        self.cx
+            .symbols
+            .defs
+            .values()
+            .filter(|d| kinds.contains(&d.def.kind))
+            .map(|d| d.def.name.name.as_str())
+            .collect()
     }
 
     /// Resolves a reference to a definition of one of `kinds`, reporting unknown names (E0102)
     /// and definitions of the wrong kind (E0104). Marks the definition as used.
     pub fn resolve(&mut self, file: FileId, name: &str, span: Span, kinds: &[DefKind]) -> Option<Def<'a>> {
-        match self.defs.get(name).copied() {
+        match self.cx.symbols.get(name) {
             Some(found) if kinds.contains(&found.def.kind) => {
-                self.referenced.insert(name.to_string());
+                self.refer(name);
                 Some(found)
             }
             Some(found) => {
@@ -78,9 +89,9 @@ impl<'a> Checker<'a> {
                 } else {
                     format!("name a {wanted} here: {}", list_names(candidates))
                 };
-                self.error(
+                self.report(
                     Diagnostic::error(
-                        "E0104",
+                        Code::E0104,
                         file,
                         span,
                         format!("`{name}` is a {}, not a {wanted}", found.def.kind.keyword()),
@@ -95,7 +106,7 @@ impl<'a> Checker<'a> {
                 );
                 None
             }
-            None if self.broken.contains(name) => None,
+            None if self.cx.symbols.broken.contains(name) => None,
             None => {
                 let wanted = kinds_phrase(kinds);
                 let candidates = self.names_of(kinds);
@@ -104,12 +115,44 @@ impl<'a> Checker<'a> {
                     None if candidates.is_empty() => format!("define it: `{} {name} = ...`", kinds[0].keyword()),
                     None => format!("defined here: {}", list_names(candidates)),
                 };
-                self.error(
-                    Diagnostic::error("E0102", file, span, format!("unknown {wanted} `{name}`"))
+                self.report(
+                    Diagnostic::error(Code::E0102, file, span, format!("unknown {wanted} `{name}`"))
                         .with_primary(format!("no {wanted} named `{name}`"))
                         .with_help(help),
                 );
                 None
+            }
+        }
+    }
+
+    /// E0301 for a name that is not one of `columns`; `context` says where they are ("the data").
+    pub fn unknown_column<'n>(
+        &mut self,
+        file: FileId,
+        span: Span,
+        name: &str,
+        columns: impl Iterator<Item = &'n str>,
+        context: &str,
+    ) {
+        let columns: Vec<&str> = columns.collect();
+        let help = match did_you_mean(name, columns.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("the columns are {}", list_names(columns)),
+        };
+        self.report(
+            Diagnostic::error(Code::E0301, file, span, format!("unknown column `{name}`"))
+                .with_primary(format!("no column `{name}` in {context}"))
+                .with_help(help),
+        );
+    }
+
+    /// Reports names in a list value that are not columns of the schema.
+    pub fn check_columns_exist(&mut self, file: FileId, schema: &Schema, names: &Value, span: Span, what: &str) {
+        let Value::List(items) = names else { return };
+        for item in items {
+            let Some(name) = item.as_str() else { continue };
+            if schema.get(name).is_none() {
+                self.unknown_column(file, span, name, schema.names(), what);
             }
         }
     }

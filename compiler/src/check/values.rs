@@ -1,14 +1,18 @@
 //! Checking values against declared types: arguments of built-in calls and settings of blocks,
-//! with defaults from the declarations in stdlib/*.mlp filled in.
+//! with defaults from the declarations in stdlib/*.mlp filled in. Every pass checks values
+//! through these methods on its [`Pass`], reporting into its own report.
 
-use super::Checker;
+use super::context::Context;
 use super::names::{did_you_mean, list_names};
-use crate::ast::{Arg, Block, BlockItem, Expr, ExprKind, Ident, UnOp};
+use super::pass::Pass;
+use crate::ast::{Arg, BinOp, Block, BlockItem, Expr, ExprKind, Ident, UnOp};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Config, Value};
 use crate::span::Span;
-use crate::stdlib::{Builtin, ParamSpec, ParamType};
+use crate::stdlib::{Builtin, ParamSpec, ParamType, Stdlib};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 /// What a block's settings resolved to.
 #[derive(Default)]
@@ -48,11 +52,56 @@ fn int_literal(expr: &Expr) -> Option<i64> {
     }
 }
 
-impl<'a> Checker<'a> {
+/// A value taken as written, for parameters of any type (e.g. `choice(...)` values).
+fn literal(expr: &Expr) -> Value {
+    match &expr.kind {
+        ExprKind::Number { .. } | ExprKind::Unary { .. } if int_literal(expr).is_some() => {
+            Value::Int(int_literal(expr).unwrap_or_default())
+        }
+        ExprKind::Number { .. } | ExprKind::Unary { .. } if expr.as_number().is_some() => {
+            Value::Float(expr.as_number().unwrap_or_default())
+        }
+        ExprKind::String(s) => Value::String(s.clone()),
+        ExprKind::Bool(b) => Value::Bool(*b),
+        ExprKind::Name(n) => Value::Name(n.clone()),
+        ExprKind::List(items) => Value::List(items.iter().map(literal).collect()),
+        ExprKind::Paren(inner) => literal(inner),
+        _ => Value::Expr(expr.to_string()),
+    }
+}
+
+/// A declaration's default as a checked value. Declarations live for the whole process and a
+/// default depends on nothing but them, so each is checked once per process (its diagnostics,
+/// of which stdlib tests keep there being none, are dropped) and shared by every compilation.
+pub fn default_value(param: &ParamSpec, default: &Expr) -> Option<Value> {
+    // One cell per parameter of the standard library, by address. The table is built empty, so
+    // filling a cell may fill others (a default that is a call with defaults of its own).
+    static CELLS: OnceLock<HashMap<usize, OnceLock<Option<Value>>>> = OnceLock::new();
+    let cells = CELLS.get_or_init(|| {
+        let params = Stdlib::get().all().iter().flat_map(|b| &b.params);
+        params.map(|p| (p as *const ParamSpec as usize, OnceLock::new())).collect()
+    });
+    let check = || {
+        let cx = Context::detached();
+        let mut scratch = Pass::new(&cx);
+        scratch.value(FileId(u32::MAX), &param.ty, default, &param.name)
+    };
+    match cells.get(&(param as *const ParamSpec as usize)) {
+        Some(cell) => cell.get_or_init(check).clone(),
+        None => check(),
+    }
+}
+
+/// `choice(a, b, c)`: a single `any` parameter named `values` takes every positional argument.
+fn is_variadic(builtin: &Builtin) -> bool {
+    builtin.params.len() == 1 && builtin.params[0].ty == ParamType::Any && builtin.params[0].name == "values"
+}
+
+impl<'a> Pass<'a> {
     fn type_error(&mut self, file: FileId, expr: &Expr, ty: &ParamType, what: &str) {
-        self.error(
+        self.report(
             Diagnostic::error(
-                "E0202",
+                Code::E0202,
                 file,
                 expr.span,
                 format!("`{what}` expects {}, found {}", ty.describe(), describe_expr(expr)),
@@ -66,10 +115,15 @@ impl<'a> Checker<'a> {
     }
 
     fn range_error(&mut self, file: FileId, expr: &Expr, ty: &ParamType, what: &str) {
-        self.error(
-            Diagnostic::error("E0206", file, expr.span, format!("`{what}` must be {}, found `{expr}`", ty.describe()))
-                .with_primary("out of range")
-                .with_help(format!("choose a value that is {}", ty.describe())),
+        self.report(
+            Diagnostic::error(
+                Code::E0206,
+                file,
+                expr.span,
+                format!("`{what}` must be {}, found `{expr}`", ty.describe()),
+            )
+            .with_primary("out of range")
+            .with_help(format!("choose a value that is {}", ty.describe())),
         );
     }
 
@@ -80,128 +134,100 @@ impl<'a> Checker<'a> {
                 return self.value(file, ty, inner, what);
             }
         }
-        match ty {
-            ParamType::Int | ParamType::Count | ParamType::Natural => {
-                let Some(v) = int_literal(expr) else {
-                    self.type_error(file, expr, ty, what);
-                    return None;
-                };
-                if (*ty == ParamType::Count && v < 1) || (*ty == ParamType::Natural && v < 0) {
-                    self.range_error(file, expr, ty, what);
-                    return None;
-                }
-                Some(Value::Int(v))
+        let value = match (ty, &expr.kind) {
+            (ParamType::Int | ParamType::Count | ParamType::Natural, _) => return self.integer(file, ty, expr, what),
+            (ParamType::Float | ParamType::Fraction | ParamType::Rate, _) => return self.number(file, ty, expr, what),
+            (ParamType::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
+            (ParamType::String, ExprKind::String(s)) => Some(Value::String(s.clone())),
+            (ParamType::Name, ExprKind::Name(n) | ExprKind::String(n)) => Some(Value::Name(n.clone())),
+            (ParamType::Name, ExprKind::Bool(b)) => Some(Value::Name(b.to_string())),
+            // Class levels may be numbers (`positive = 1` for a 0/1 label, digits 0..9).
+            (ParamType::Name, ExprKind::Number { text, is_int: true, percent: false, .. }) => {
+                Some(Value::Name(text.clone()))
             }
-            ParamType::Float | ParamType::Fraction | ParamType::Rate => {
-                let Some(v) = expr.as_number() else {
-                    self.type_error(file, expr, ty, what);
-                    return None;
-                };
-                let ok = match ty {
-                    ParamType::Fraction => (0.0..=1.0).contains(&v),
-                    ParamType::Rate => v > 0.0 && v.is_finite(),
-                    _ => v.is_finite(),
-                };
-                if !ok {
-                    self.range_error(file, expr, ty, what);
-                    return None;
-                }
-                Some(Value::Float(v))
+            (ParamType::Expr, _) => Some(Value::Expr(expr.to_string())),
+            (ParamType::Bound(metric), _) => return self.bound(file, metric, ty, expr, what),
+            (ParamType::Any, _) => Some(literal(expr)),
+            (ParamType::List(element), ExprKind::List(items)) => {
+                let values: Vec<Option<Value>> =
+                    items.iter().map(|item| self.value(file, element, item, what)).collect();
+                return values.into_iter().collect::<Option<Vec<_>>>().map(Value::List);
             }
-            ParamType::Bool => match expr.kind {
-                ExprKind::Bool(b) => Some(Value::Bool(b)),
-                _ => {
-                    self.type_error(file, expr, ty, what);
-                    None
-                }
-            },
-            ParamType::String => match &expr.kind {
-                ExprKind::String(s) => Some(Value::String(s.clone())),
-                _ => {
-                    self.type_error(file, expr, ty, what);
-                    None
-                }
-            },
-            ParamType::Name => match &expr.kind {
-                ExprKind::Name(n) => Some(Value::Name(n.clone())),
-                ExprKind::String(s) => Some(Value::Name(s.clone())),
-                ExprKind::Bool(b) => Some(Value::Name(b.to_string())),
-                // Class levels may be numbers (`positive = 1` for a 0/1 label, digits 0..9).
-                ExprKind::Number { text, is_int: true, percent: false, .. } => Some(Value::Name(text.clone())),
-                _ => {
-                    self.type_error(file, expr, ty, what);
-                    None
-                }
-            },
-            ParamType::Expr => Some(Value::Expr(expr.to_string())),
-            ParamType::Bound(metric) => {
-                let bound =
-                    match &expr.kind {
-                        ExprKind::Binary {
-                            op: op @ (crate::ast::BinOp::Ge | crate::ast::BinOp::Gt), lhs, rhs, ..
-                        } if lhs.as_name() == Some(metric) => rhs.as_number().map(|v| (op.as_str(), v, rhs.as_ref())),
-                        _ => None,
-                    };
-                let Some((op, v, rhs)) = bound else {
-                    self.type_error(file, expr, ty, what);
-                    return None;
-                };
-                if !(0.0..=1.0).contains(&v) {
-                    self.error(
-                        Diagnostic::error(
-                            "E0206",
-                            file,
-                            rhs.span,
-                            format!("a bound on `{metric}` must lie in [0, 1], found `{rhs}`"),
-                        )
-                        .with_primary("out of range")
-                        .with_help(format!("{metric} is a fraction: write e.g. `{metric} >= 0.6`")),
-                    );
-                    return None;
-                }
-                let mut args = BTreeMap::new();
-                args.insert("metric".to_string(), Value::Name(metric.to_string()));
-                args.insert("op".to_string(), Value::String(op.to_string()));
-                args.insert("value".to_string(), Value::Float(v));
-                Some(Value::Call { call: "bound".into(), args })
-            }
-            ParamType::Any => Some(self.literal(expr)),
-            ParamType::List(element) => match &expr.kind {
-                ExprKind::List(items) => {
-                    let values: Vec<Option<Value>> =
-                        items.iter().map(|item| self.value(file, element, item, what)).collect();
-                    values.into_iter().collect::<Option<Vec<_>>>().map(Value::List)
-                }
-                _ => {
-                    self.type_error(file, expr, ty, what);
-                    None
-                }
-            },
-            ParamType::Kind(kind) => self.builtin_call(file, kind, expr).map(|(_, v)| v),
+            (ParamType::Kind(kind), _) => return self.builtin_call(file, kind, expr).map(|(_, v)| v),
+            (ParamType::Bool | ParamType::String | ParamType::Name | ParamType::List(_), _) => None,
+        };
+        if value.is_none() {
+            self.type_error(file, expr, ty, what);
         }
+        value
     }
 
-    /// A value taken as written, for parameters of any type (e.g. `choice(...)` values).
-    fn literal(&mut self, expr: &Expr) -> Value {
-        match &expr.kind {
-            ExprKind::Number { .. } | ExprKind::Unary { .. } if int_literal(expr).is_some() => {
-                Value::Int(int_literal(expr).unwrap_or_default())
-            }
-            ExprKind::Number { .. } | ExprKind::Unary { .. } if expr.as_number().is_some() => {
-                Value::Float(expr.as_number().unwrap_or_default())
-            }
-            ExprKind::String(s) => Value::String(s.clone()),
-            ExprKind::Bool(b) => Value::Bool(*b),
-            ExprKind::Name(n) => Value::Name(n.clone()),
-            ExprKind::List(items) => Value::List(items.iter().map(|i| self.literal(i)).collect()),
-            ExprKind::Paren(inner) => self.literal(inner),
-            _ => Value::Expr(expr.to_string()),
+    /// An `int`, `count` or `natural`.
+    fn integer(&mut self, file: FileId, ty: &ParamType, expr: &Expr, what: &str) -> Option<Value> {
+        let Some(v) = int_literal(expr) else {
+            self.type_error(file, expr, ty, what);
+            return None;
+        };
+        if (*ty == ParamType::Count && v < 1) || (*ty == ParamType::Natural && v < 0) {
+            self.range_error(file, expr, ty, what);
+            return None;
         }
+        Some(Value::Int(v))
+    }
+
+    /// A `float`, `fraction` or `rate`.
+    fn number(&mut self, file: FileId, ty: &ParamType, expr: &Expr, what: &str) -> Option<Value> {
+        let Some(v) = expr.as_number() else {
+            self.type_error(file, expr, ty, what);
+            return None;
+        };
+        let ok = match ty {
+            ParamType::Fraction => (0.0..=1.0).contains(&v),
+            ParamType::Rate => v > 0.0 && v.is_finite(),
+            _ => v.is_finite(),
+        };
+        if !ok {
+            self.range_error(file, expr, ty, what);
+            return None;
+        }
+        Some(Value::Float(v))
+    }
+
+    /// `metric >= number` (or `>`) on the named metric, with the number in [0, 1].
+    fn bound(&mut self, file: FileId, metric: &str, ty: &ParamType, expr: &Expr, what: &str) -> Option<Value> {
+        let bound = match &expr.kind {
+            ExprKind::Binary { op: op @ (BinOp::Ge | BinOp::Gt), lhs, rhs, .. } if lhs.as_name() == Some(metric) => {
+                rhs.as_number().map(|v| (op.as_str(), v, rhs.as_ref()))
+            }
+            _ => None,
+        };
+        let Some((op, v, rhs)) = bound else {
+            self.type_error(file, expr, ty, what);
+            return None;
+        };
+        if !(0.0..=1.0).contains(&v) {
+            self.report(
+                Diagnostic::error(
+                    Code::E0206,
+                    file,
+                    rhs.span,
+                    format!("a bound on `{metric}` must lie in [0, 1], found `{rhs}`"),
+                )
+                .with_primary("out of range")
+                .with_help(format!("{metric} is a fraction: write e.g. `{metric} >= 0.6`")),
+            );
+            return None;
+        }
+        let mut args = BTreeMap::new();
+        args.insert("metric".to_string(), Value::Name(metric.to_string()));
+        args.insert("op".to_string(), Value::String(op.to_string()));
+        args.insert("value".to_string(), Value::Float(v));
+        Some(Value::Call { call: "bound".into(), args })
     }
 
     /// Resolves `name` or `name(args)` to a built-in of `kind` and binds its arguments.
     pub fn builtin_call(&mut self, file: FileId, kind: &str, expr: &Expr) -> Option<(&'static Builtin, Value)> {
-        let stdlib = self.stdlib;
+        let stdlib = self.cx.stdlib;
         let (name, name_span, args): (&str, Span, &[Arg]) = match &expr.kind {
             ExprKind::Name(n) => (n, expr.span, &[]),
             ExprKind::Call { callee, args } if callee.as_name().is_some() => {
@@ -209,9 +235,9 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 let names: Vec<&str> = stdlib.of_kind(kind).map(|b| b.name.as_str()).collect();
-                self.error(
+                self.report(
                     Diagnostic::error(
-                        "E0202",
+                        Code::E0202,
                         file,
                         expr.span,
                         format!("expected {} {kind}, found {}", article(kind), describe_expr(expr)),
@@ -228,8 +254,8 @@ impl<'a> Checker<'a> {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!("the built-in {kind}s are {}", list_names(names)),
             };
-            self.error(
-                Diagnostic::error("E0103", file, name_span, format!("unknown {kind} `{name}`"))
+            self.report(
+                Diagnostic::error(Code::E0103, file, name_span, format!("unknown {kind} `{name}`"))
                     .with_primary(format!("no {kind} named `{name}`"))
                     .with_help(help),
             );
@@ -247,83 +273,35 @@ impl<'a> Checker<'a> {
         call_span: Span,
         args: &[Arg],
     ) -> Option<BTreeMap<String, Value>> {
-        let mut bound: BTreeMap<String, Value> = BTreeMap::new();
-        let mut seen: HashMap<&str, Span> = HashMap::new();
-        let mut ok = true;
-        // `choice(a, b, c)`: a single `any` parameter named `values` takes every positional argument.
-        let variadic =
-            builtin.params.len() == 1 && builtin.params[0].ty == ParamType::Any && builtin.params[0].name == "values";
-        if variadic {
+        if is_variadic(builtin) {
             if args.is_empty() {
-                self.error(
-                    Diagnostic::error("E0203", file, call_span, format!("`{}` needs at least one value", builtin.name))
-                        .with_primary("no values given")
-                        .with_help(format!("list the candidates, e.g. `{}(32, 64, 128)`", builtin.name)),
+                self.report(
+                    Diagnostic::error(
+                        Code::E0203,
+                        file,
+                        call_span,
+                        format!("`{}` needs at least one value", builtin.name),
+                    )
+                    .with_primary("no values given")
+                    .with_help(format!("list the candidates, e.g. `{}(32, 64, 128)`", builtin.name)),
                 );
                 return None;
             }
-            let values = args.iter().map(|a| self.literal(&a.value)).collect();
-            bound.insert("values".into(), Value::List(values));
-            return Some(bound);
+            let values = args.iter().map(|a| literal(&a.value)).collect();
+            return Some(BTreeMap::from([("values".into(), Value::List(values))]));
         }
+        let mut bound: BTreeMap<String, Value> = BTreeMap::new();
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut ok = true;
         let mut positional = 0;
         for arg in args {
-            let (param, key_span): (Option<&ParamSpec>, Span) = match &arg.name {
-                Some(name) => {
-                    let found = builtin.param(&name.name);
-                    if found.is_none() {
-                        let names: Vec<&str> = builtin.params.iter().map(|p| p.name.as_str()).collect();
-                        let help = match did_you_mean(&name.name, names.iter().copied()) {
-                            Some(close) => format!("did you mean `{close}`?"),
-                            None if names.is_empty() => format!("`{}` takes no arguments", builtin.name),
-                            None => format!("`{}` takes {}", builtin.name, list_names(names)),
-                        };
-                        self.error(
-                            Diagnostic::error(
-                                "E0204",
-                                file,
-                                name.span,
-                                format!("`{}` has no parameter `{}`", builtin.name, name.name),
-                            )
-                            .with_primary("unknown parameter")
-                            .with_label(call_span, format!("signature: {}", builtin.signature()))
-                            .with_help(help),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    (found, name.span)
-                }
-                None => {
-                    let found = builtin.params.get(positional);
-                    positional += 1;
-                    if found.is_none() {
-                        self.error(
-                            Diagnostic::error(
-                                "E0204",
-                                file,
-                                arg.value.span,
-                                format!(
-                                    "`{}` takes {} argument{}, but more were given",
-                                    builtin.name,
-                                    builtin.params.len(),
-                                    if builtin.params.len() == 1 { "" } else { "s" }
-                                ),
-                            )
-                            .with_primary("extra argument")
-                            .with_label(call_span, format!("signature: {}", builtin.signature()))
-                            .with_help("remove the extra argument, or name the parameter it is meant for"),
-                        );
-                        ok = false;
-                        continue;
-                    }
-                    (found, arg.value.span)
-                }
+            let Some((param, key_span)) = self.parameter_of(file, builtin, call_span, arg, &mut positional) else {
+                ok = false;
+                continue;
             };
-            let Some(param) = param else { continue };
             if let Some(&first) = seen.get(param.name.as_str()) {
-                self.error(
-                    Diagnostic::error("E0205", file, key_span, format!("`{}` is given twice", param.name))
+                self.report(
+                    Diagnostic::error(Code::E0205, file, key_span, format!("`{}` is given twice", param.name))
                         .with_primary("given again here")
                         .with_label(first, "first given here")
                         .with_help(format!("keep one value for `{}`", param.name)),
@@ -339,20 +317,93 @@ impl<'a> Checker<'a> {
                 None => ok = false,
             }
         }
+        let ok = self.fill_defaults(file, builtin, call_span, &mut bound, &seen, ok);
+        ok.then_some(bound)
+    }
+
+    /// The parameter an argument is for (by name, or the next by position) and the span to report
+    /// it at; `None` after an E0204 for an unknown or extra argument.
+    fn parameter_of(
+        &mut self,
+        file: FileId,
+        builtin: &'static Builtin,
+        call_span: Span,
+        arg: &Arg,
+        positional: &mut usize,
+    ) -> Option<(&'static ParamSpec, Span)> {
+        if let Some(name) = &arg.name {
+            if let Some(found) = builtin.param(&name.name) {
+                return Some((found, name.span));
+            }
+            let names: Vec<&str> = builtin.params.iter().map(|p| p.name.as_str()).collect();
+            let help = match did_you_mean(&name.name, names.iter().copied()) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None if names.is_empty() => format!("`{}` takes no arguments", builtin.name),
+                None => format!("`{}` takes {}", builtin.name, list_names(names)),
+            };
+            self.report(
+                Diagnostic::error(
+                    Code::E0204,
+                    file,
+                    name.span,
+                    format!("`{}` has no parameter `{}`", builtin.name, name.name),
+                )
+                .with_primary("unknown parameter")
+                .with_label(call_span, format!("signature: {}", builtin.signature()))
+                .with_help(help),
+            );
+            return None;
+        }
+        let found = builtin.params.get(*positional);
+        *positional += 1;
+        if let Some(found) = found {
+            return Some((found, arg.value.span));
+        }
+        self.report(
+            Diagnostic::error(
+                Code::E0204,
+                file,
+                arg.value.span,
+                format!(
+                    "`{}` takes {} argument{}, but more were given",
+                    builtin.name,
+                    builtin.params.len(),
+                    if builtin.params.len() == 1 { "" } else { "s" }
+                ),
+            )
+            .with_primary("extra argument")
+            .with_label(call_span, format!("signature: {}", builtin.signature()))
+            .with_help("remove the extra argument, or name the parameter it is meant for"),
+        );
+        None
+    }
+
+    /// Fills the defaults of the parameters no argument gave; a parameter without a default is
+    /// an E0203 (the first one only, and only when the arguments were fine). Returns whether the
+    /// call is still fine.
+    fn fill_defaults(
+        &mut self,
+        file: FileId,
+        builtin: &'static Builtin,
+        call_span: Span,
+        bound: &mut BTreeMap<String, Value>,
+        seen: &HashMap<&str, Span>,
+        mut ok: bool,
+    ) -> bool {
         for param in &builtin.params {
             if bound.contains_key(&param.name) || seen.contains_key(param.name.as_str()) {
                 continue;
             }
             match &param.default {
                 Some(default) => {
-                    if let Some(v) = self.default_value(param, default) {
+                    if let Some(v) = default_value(param, default) {
                         bound.insert(param.name.clone(), v);
                     }
                 }
                 None if ok => {
-                    self.error(
+                    self.report(
                         Diagnostic::error(
-                            "E0203",
+                            Code::E0203,
                             file,
                             call_span,
                             format!("`{}` needs a value for `{}`", builtin.name, param.name),
@@ -365,21 +416,7 @@ impl<'a> Checker<'a> {
                 None => {}
             }
         }
-        ok.then_some(bound)
-    }
-
-    /// A declaration's default, checked against its own type (stdlib tests keep these valid).
-    pub fn default_value(&mut self, param: &ParamSpec, default: &Expr) -> Option<Value> {
-        // Declarations live for the whole process, so a parameter's address identifies it.
-        let key = param as *const ParamSpec as usize;
-        if let Some(cached) = self.defaults.get(&key) {
-            return cached.clone();
-        }
-        let mark = self.diagnostics.len();
-        let value = self.value(FileId(u32::MAX), &param.ty, default, &param.name);
-        self.diagnostics.truncate(mark);
-        self.defaults.insert(key, value.clone());
-        value
+        ok
     }
 
     /// Checks a block's `key = value` settings against `extern settings <kind>`. Unknown keys
@@ -392,7 +429,7 @@ impl<'a> Checker<'a> {
         accept_unknown: bool,
         with_defaults: bool,
     ) -> Settings<'a> {
-        let declaration = self.stdlib.settings(kind).expect("every block kind declares its settings");
+        let declaration = self.cx.stdlib.settings(kind).expect("every block kind declares its settings");
         let mut out = Settings::default();
         for item in block.iter().flat_map(|b| &b.items) {
             let BlockItem::Setting { key, value, .. } = item else {
@@ -400,8 +437,8 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if let Some(&first) = out.key_spans.get(&key.name) {
-                self.error(
-                    Diagnostic::error("E0205", file, key.span, format!("`{}` is set twice", key.name))
+                self.report(
+                    Diagnostic::error(Code::E0205, file, key.span, format!("`{}` is set twice", key.name))
                         .with_primary("set again here")
                         .with_label(first, "first set here")
                         .with_help(format!("keep one `{} = ...` line", key.name)),
@@ -410,35 +447,10 @@ impl<'a> Checker<'a> {
             }
             out.key_spans.insert(key.name.clone(), key.span);
             out.spans.insert(key.name.clone(), value.span);
-            let Some(param) = declaration.param(&key.name) else {
-                if accept_unknown {
-                    out.unknown.push((key, value));
-                    continue;
-                }
-                let names: Vec<&str> = declaration.params.iter().map(|p| p.name.as_str()).collect();
-                let help = match did_you_mean(&key.name, names.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`?"),
-                    None => format!("a {kind} accepts {}", list_names(names)),
-                };
-                self.error(
-                    Diagnostic::error("E0201", file, key.span, format!("unknown setting `{}` for a {kind}", key.name))
-                        .with_primary("not a setting of this block")
-                        .with_help(help),
-                );
-                continue;
-            };
-            match self.value(file, &param.ty, value, &key.name) {
-                Some(v) => {
-                    out.values.insert(key.name.clone(), v);
-                }
-                // The error is reported; the declared default stands in so that the block still
-                // has every setting and the checks after this one report nothing that follows
-                // from it.
-                None => {
-                    if let Some(v) = param.default.as_ref().and_then(|d| self.default_value(param, d)) {
-                        out.values.insert(key.name.clone(), v);
-                    }
-                }
+            match declaration.param(&key.name) {
+                Some(param) => self.setting(file, param, key, value, &mut out.values),
+                None if accept_unknown => out.unknown.push((key, value)),
+                None => self.unknown_setting(file, kind, declaration, key),
             }
         }
         if with_defaults {
@@ -446,14 +458,35 @@ impl<'a> Checker<'a> {
                 if out.values.contains_key(&param.name) || out.key_spans.contains_key(&param.name) {
                     continue;
                 }
-                if let Some(default) = &param.default {
-                    if let Some(v) = self.default_value(param, default) {
-                        out.values.insert(param.name.clone(), v);
-                    }
+                if let Some(v) = param.default.as_ref().and_then(|d| default_value(param, d)) {
+                    out.values.insert(param.name.clone(), v);
                 }
             }
         }
         out
+    }
+
+    /// One declared setting. When its value is wrong (and reported), the declared default stands
+    /// in, so that the block still has every setting and the checks after this one report nothing
+    /// that follows from it.
+    fn setting(&mut self, file: FileId, param: &ParamSpec, key: &Ident, value: &Expr, values: &mut Config) {
+        let checked = self.value(file, &param.ty, value, &key.name);
+        if let Some(v) = checked.or_else(|| param.default.as_ref().and_then(|d| default_value(param, d))) {
+            values.insert(key.name.clone(), v);
+        }
+    }
+
+    fn unknown_setting(&mut self, file: FileId, kind: &str, declaration: &Builtin, key: &Ident) {
+        let names: Vec<&str> = declaration.params.iter().map(|p| p.name.as_str()).collect();
+        let help = match did_you_mean(&key.name, names.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("a {kind} accepts {}", list_names(names)),
+        };
+        self.report(
+            Diagnostic::error(Code::E0201, file, key.span, format!("unknown setting `{}` for a {kind}", key.name))
+                .with_primary("not a setting of this block")
+                .with_help(help),
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::Rule;
 use crate::ast::DefKind;
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::span::Span;
 
@@ -183,8 +184,9 @@ pub(super) fn syntax_error(
     } else {
         format!("insert {expected} here, or remove {found}")
     };
-    let mut diagnostic =
-        Diagnostic::error("E0001", file, span, message).with_primary(format!("expected {expected}")).with_help(help);
+    let mut diagnostic = Diagnostic::error(Code::E0001, file, span, message)
+        .with_primary(format!("expected {expected}"))
+        .with_help(help);
     if span.start != chunk.start {
         diagnostic = diagnostic
             .with_label(Span::new(chunk.start, chunk.start + first_word_len(text, chunk)), "in this definition");

@@ -5,6 +5,7 @@
 
 use super::Rule;
 use crate::ast::*;
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::span::Span;
 use pest::iterators::Pair;
@@ -272,7 +273,7 @@ impl<'a> Lowerer<'a> {
 
     fn error_expr(&mut self, span: Span) -> (Expr, u32) {
         self.diagnostics.push(
-            Diagnostic::error("E0002", self.file, span, "this expression nests too deeply")
+            Diagnostic::error(Code::E0002, self.file, span, "this expression nests too deeply")
                 .with_primary(format!("more than {MAX_EXPR_DEPTH} levels of operators"))
                 .with_help("split the expression into named `feature` definitions"),
         );
@@ -327,7 +328,7 @@ impl<'a> Lowerer<'a> {
                         if let (Pending::Binary(prev, prev_span), true) = (top, op.is_comparison()) {
                             if prev.is_comparison() {
                                 self.diagnostics.push(
-                                    Diagnostic::error("E0003", self.file, span, "comparisons cannot be chained")
+                                    Diagnostic::error(Code::E0003, self.file, span, "comparisons cannot be chained")
                                         .with_primary("second comparison")
                                         .with_label(prev_span, "first comparison")
                                         .with_help("join the two comparisons with `and`, e.g. `a < b and b < c`"),

@@ -8,6 +8,7 @@ mod lower;
 pub use chunk::{MAX_IFS, MAX_NESTING, TOP_LEVEL_KEYWORDS};
 
 use crate::ast::{Ast, Item};
+use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::span::Span;
 use pest::Parser;
@@ -24,7 +25,7 @@ pub fn parse(text: &str, file: FileId) -> (Ast, Vec<Diagnostic>) {
     if let Some(span) = chunks.preamble {
         let found = expected::describe_found(text, span.start, text.len());
         diagnostics.push(
-            Diagnostic::error("E0001", file, span, format!("expected a definition, found {found}"))
+            Diagnostic::error(Code::E0001, file, span, format!("expected a definition, found {found}"))
                 .with_primary("not part of any definition")
                 .with_help("start each definition in column 0 with a keyword such as `source`, `dataset` or `model`"),
         );
@@ -76,7 +77,7 @@ fn parse_chunk(
     comments: &[crate::ast::Comment],
 ) -> (Item, Vec<Diagnostic>) {
     if let Some(deep) = c.too_deep {
-        let diagnostic = Diagnostic::error("E0002", file, deep, "this definition nests too deeply")
+        let diagnostic = Diagnostic::error(Code::E0002, file, deep, "this definition nests too deeply")
             .with_primary(format!("more than {MAX_NESTING} levels of brackets, or more than {MAX_IFS} `if`s"))
             .with_label(Span::new(c.span.start, c.span.start), "in this definition")
             .with_help("split the expression into named `feature` definitions");

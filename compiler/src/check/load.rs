@@ -1,0 +1,91 @@
+//! Loading: the root file and, depth first, every file it imports, each parsed once; import
+//! cycles (E0011) and unreadable imports (E0010) are reported here, before any check runs.
+
+use crate::ast::{Ast, Item};
+use crate::codes::Code;
+use crate::diagnostic::{Diagnostic, FileId, SourceFile};
+use crate::world::World;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The files read so far, their syntax trees and the diagnostics of parsing and importing.
+pub(super) struct Loader<'w> {
+    world: &'w dyn World,
+    pub files: Vec<SourceFile>,
+    pub asts: Vec<Ast>,
+    pub diagnostics: Vec<Diagnostic>,
+    by_path: HashMap<PathBuf, FileId>,
+}
+
+impl<'w> Loader<'w> {
+    pub fn new(world: &'w dyn World) -> Self {
+        Loader { world, files: Vec::new(), asts: Vec::new(), diagnostics: Vec::new(), by_path: HashMap::new() }
+    }
+
+    /// Reads `path` (whose text is `text`) and its imports; `stack` holds the files being imported.
+    pub fn load(&mut self, path: PathBuf, text: String, stack: &mut Vec<PathBuf>) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        let (ast, mut diagnostics) = crate::syntax::parse(&text, id);
+        self.diagnostics.append(&mut diagnostics);
+        self.by_path.insert(path.clone(), id);
+        self.files.push(SourceFile { id, path: path.clone(), text });
+        self.asts.push(ast.clone());
+        stack.push(path.clone());
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for item in &ast.items {
+            let Item::Import(import) = item else { continue };
+            let target = normalize(&dir.join(&import.path.value));
+            if stack.contains(&target) {
+                let chain: Vec<String> = stack.iter().chain([&target]).map(|p| display_name(p)).collect();
+                self.diagnostics.push(
+                    Diagnostic::error(Code::E0011, id, import.path.span, "import cycle")
+                        .with_primary(format!("`{}` is already being imported", display_name(&target)))
+                        .with_help(format!(
+                            "cycle: {}; move the shared definitions into a file both import",
+                            chain.join(" → ")
+                        )),
+                );
+                continue;
+            }
+            if self.by_path.contains_key(&target) {
+                continue;
+            }
+            match self.world.read_source(&target) {
+                Ok(text) => {
+                    self.load(target, text, stack);
+                }
+                Err(reason) => self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::E0010,
+                        id,
+                        import.path.span,
+                        format!("cannot read imported file `{}`", import.path.value),
+                    )
+                    .with_primary(reason)
+                    .with_help(format!("import paths are relative to this file's directory, `{}`", dir.display())),
+                ),
+            }
+        }
+        stack.pop();
+        id
+    }
+}
+
+/// Resolves `.` and `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() && !out.ends_with("..") => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
