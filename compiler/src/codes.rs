@@ -207,15 +207,6 @@ impl PartialEq<Code> for &str {
     }
 }
 
-/// Migration only: `runtime/tests/sequences.rs` collects `d.code` into a `Vec<&str>`, written when
-/// codes were strings. Remove this impl once that line maps `d.code.as_str()` (runtime/ is being
-/// moved by another change and is left alone here).
-impl FromIterator<Code> for Vec<&'static str> {
-    fn from_iter<I: IntoIterator<Item = Code>>(codes: I) -> Self {
-        codes.into_iter().map(Code::as_str).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::Code;
@@ -228,8 +219,6 @@ mod tests {
         assert!(Code::E0202 == "E0202" && "W0001" == Code::W0001);
         assert_eq!(Code::lookup("e0202"), Some(Code::E0202));
         assert_eq!(Code::lookup("E9999"), None);
-        let texts: Vec<&str> = [Code::E0001, Code::W0004].into_iter().collect();
-        assert_eq!(texts, ["E0001", "W0004"]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::table::Table;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, FixedSizeListArray, Float64Array, Int64Array, StringArray};
+use mlp_compiler::codes::Code;
 
 /// One column, read as numbers (`bool` as 0/1) or as text, with nulls as `None`.
 pub enum ColumnView<'a> {
@@ -60,7 +61,7 @@ pub fn tensor(array: &ArrayRef) -> Option<Tensor<'_>> {
 /// The Arrow column `name` of `table`, or E0809 when the table lacks it.
 pub fn array<'a>(table: &'a Table, name: &str) -> RunResult<&'a ArrayRef> {
     table.column(name).ok_or_else(|| {
-        RunError::new("E0809", format!("column `{name}` is not in the loaded data"))
+        RunError::new(Code::E0809, format!("column `{name}` is not in the loaded data"))
             .with_help("the data changed since the spec was checked: run `mlpc check` again")
     })
 }

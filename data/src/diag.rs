@@ -3,6 +3,7 @@
 
 use crate::columns::{CellProblem, Kind};
 use crate::error::{Location, RunError};
+use mlp_compiler::codes::Code;
 use mlp_compiler::types::ColumnType;
 use std::path::Path;
 
@@ -48,7 +49,7 @@ pub(crate) fn unreadable(path: &Path, error: &std::io::Error) -> RunError {
         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         _ => error.to_string(),
     };
-    RunError::new("E0701", format!("cannot read `{}`: {reason}", file_name(path)))
+    RunError::new(Code::E0701, format!("cannot read `{}`: {reason}", file_name(path)))
         .at(at(path, None, None, None))
         .with_help("paths are relative to the spec's directory; check that the file exists and is readable")
 }
@@ -56,31 +57,31 @@ pub(crate) fn unreadable(path: &Path, error: &std::io::Error) -> RunError {
 pub(crate) fn no_match(pattern: &Path) -> RunError {
     // The message names the glob's last part only: the location line gives the whole path, and a long
     // absolute path in the message would wrap differently on every machine.
-    RunError::new("E0701", format!("no data file matches `{}`", file_name(pattern)))
+    RunError::new(Code::E0701, format!("no data file matches `{}`", file_name(pattern)))
         .at(at(pattern, None, None, None))
         .with_help("paths are relative to the spec's directory; a glob must match at least one file")
 }
 
 pub(crate) fn empty(path: &Path) -> RunError {
-    RunError::new("E0702", format!("`{}` is empty", file_name(path)))
+    RunError::new(Code::E0702, format!("`{}` is empty", file_name(path)))
         .at(at(path, Some(1), None, Some(0)))
         .with_help("a data file needs a header row and at least one data row")
 }
 
 pub(crate) fn header_only(path: &Path, line: u64, byte: usize) -> RunError {
-    RunError::new("E0703", format!("`{}` has a header but no data rows", file_name(path)))
+    RunError::new(Code::E0703, format!("`{}` has a header but no data rows", file_name(path)))
         .at(at(path, Some(line), None, Some(byte)))
         .with_help("add data rows below the header, or point the source at the file that holds them")
 }
 
 pub(crate) fn duplicate(path: &Path, line: u64, name: &str, byte: usize) -> RunError {
-    RunError::new("E0704", format!("column `{name}` appears twice in the header"))
+    RunError::new(Code::E0704, format!("column `{name}` appears twice in the header"))
         .at(at(path, Some(line), Some(name), Some(byte)))
         .with_help("rename one of the two columns in the file")
 }
 
 pub(crate) fn ragged(path: &Path, line: u64, byte: usize, expected: usize, found: usize) -> RunError {
-    RunError::new("E0705", format!("row has {found} fields but the header has {expected}"))
+    RunError::new(Code::E0705, format!("row has {found} fields but the header has {expected}"))
         .at(at(path, Some(line), None, Some(byte)))
         .with_help("every row needs one field per header column; quote a field that contains the delimiter")
 }
@@ -99,11 +100,11 @@ pub(crate) fn bad_cell(
         return bad_element(location, name, tensor, *index, Some(value));
     }
     match problem {
-        CellProblem::Infinite => RunError::new("E0712", format!("infinite value `{value}` in column `{name}`"))
+        CellProblem::Infinite => RunError::new(Code::E0712, format!("infinite value `{value}` in column `{name}`"))
             .at(location)
             .with_help("models need finite numbers: replace the value, or leave the cell empty to mark it missing"),
         CellProblem::Type => RunError::new(
-            "E0706",
+            Code::E0706,
             format!("`{value}` in column `{name}` is not a {}", column.ty.keyword()),
         )
         .at(location)
@@ -118,7 +119,7 @@ pub(crate) fn not_utf8(path: &Path, bytes: &[u8], byte: usize) -> RunError {
 }
 
 pub(crate) fn not_utf8_at(path: &Path, line: u64, byte: usize) -> RunError {
-    RunError::new("E0707", format!("`{}` is not valid UTF-8 at byte {byte}", file_name(path)))
+    RunError::new(Code::E0707, format!("`{}` is not valid UTF-8 at byte {byte}", file_name(path)))
         .at(at(path, Some(line), None, Some(byte)))
         .with_help("save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`)")
 }
@@ -128,7 +129,7 @@ fn bad_element(location: Location, name: &str, tensor: &str, index: usize, value
         Some(value) => format!("`{value}` in column `{name}` is not a number"),
         None => format!("column `{name}` has a missing value"),
     };
-    RunError::new("E0717", format!("{what}: it is number {index} of `{tensor}`"))
+    RunError::new(Code::E0717, format!("{what}: it is number {index} of `{tensor}`"))
         .at(location)
         .with_help(
             "every number of an image or sequence column must be present and finite: fix the cell, or drop the row from the file",
@@ -145,7 +146,7 @@ pub(crate) fn missing_element(path: &Path, line: u64, column: &Wanted) -> RunErr
 /// holds a missing or infinite value.
 pub(crate) fn bad_tensor_row(path: &Path, line: u64, column: &Wanted, problem: &str) -> RunError {
     let tensor = column.element.as_ref().map_or(column.name.as_str(), |(t, _)| t.as_str());
-    RunError::new("E0717", problem.to_string()).at(at(path, Some(line), Some(tensor), None)).with_help(format!(
+    RunError::new(Code::E0717, problem.to_string()).at(at(path, Some(line), Some(tensor), None)).with_help(format!(
         "every row of `{tensor}: {}` needs all its values, present and finite: fix the row, or drop it from the file",
         column.ty
     ))
@@ -156,7 +157,7 @@ pub(crate) fn missing_wanted(path: &Path, line: u64, column: &Wanted) -> RunErro
     let Some((tensor, _)) = &column.element else { return missing_column(path, line, &column.name) };
     let name = &column.name;
     let width = column.ty.tensor_width().unwrap_or(0);
-    RunError::new("E0716", format!("column `{name}` of `{tensor}: {}` is missing from `{}`", column.ty, file_name(path)))
+    RunError::new(Code::E0716, format!("column `{name}` of `{tensor}: {}` is missing from `{}`", column.ty, file_name(path)))
         .at(at(path, Some(line), Some(name), Some(0)))
         .with_help(format!(
             "`{tensor}` is read from the {width} columns `{tensor}_0` … `{tensor}_{}` (channel-first, row-major): add `{name}` to the file, or fix the declared shape",
@@ -165,25 +166,28 @@ pub(crate) fn missing_wanted(path: &Path, line: u64, column: &Wanted) -> RunErro
 }
 
 pub(crate) fn missing_column(path: &Path, line: u64, name: &str) -> RunError {
-    RunError::new("E0708", format!("column `{name}` is missing from `{}`", file_name(path)))
+    RunError::new(Code::E0708, format!("column `{name}` is missing from `{}`", file_name(path)))
         .at(at(path, Some(line), Some(name), Some(0)))
         .with_help(format!("the schema needs `{name}`: add it to the file, or remove it from the `schema {{ }}` block"))
 }
 
 pub(crate) fn header_differs(path: &Path, first: &Path) -> RunError {
-    RunError::new("E0708", format!("the columns of `{}` differ from those of `{}`", file_name(path), file_name(first)))
-        .at(at(path, Some(1), None, Some(0)))
-        .with_help("every file a glob matches must have the same columns in the same order")
+    RunError::new(
+        Code::E0708,
+        format!("the columns of `{}` differ from those of `{}`", file_name(path), file_name(first)),
+    )
+    .at(at(path, Some(1), None, Some(0)))
+    .with_help("every file a glob matches must have the same columns in the same order")
 }
 
 pub(crate) fn unterminated(path: &Path, line: u64, byte: usize) -> RunError {
-    RunError::new("E0715", "a quoted field is never closed")
+    RunError::new(Code::E0715, "a quoted field is never closed")
         .at(at(path, Some(line), None, Some(byte)))
         .with_help("close the field with `\"` and double every quote inside it (`\"\"`)")
 }
 
 pub(crate) fn malformed(path: &Path, line: u64, byte: usize, column: Option<&str>, what: &str) -> RunError {
-    RunError::new("E0715", format!("malformed record: {what}"))
+    RunError::new(Code::E0715, format!("malformed record: {what}"))
         .at(at(path, Some(line), column, Some(byte)))
         .with_help("fix the record, or remove it from the file")
 }
@@ -191,7 +195,7 @@ pub(crate) fn malformed(path: &Path, line: u64, byte: usize, column: Option<&str
 /// A row without a time, when rows are put in time order (`time_order.rs`).
 pub(crate) fn missing_time(location: Option<Location>, column: &str) -> RunError {
     let error = RunError::new(
-        "E0714",
+        Code::E0714,
         format!("a row has no time in column `{column}`, so rows cannot be put in time order"),
     )
     .with_help(
@@ -205,13 +209,13 @@ pub(crate) fn missing_time(location: Option<Location>, column: &str) -> RunError
 
 /// A time column that holds images or sequences.
 pub(crate) fn not_a_time(column: &str) -> RunError {
-    RunError::new("E0714", format!("the time column `{column}` is not a time"))
+    RunError::new(Code::E0714, format!("the time column `{column}` is not a time"))
         .with_help("order rows by a column of numbers or of ISO 8601 dates and times")
 }
 
 pub(crate) fn unsupported_type(path: &Path, column: &Wanted) -> RunError {
     RunError::new(
-        "E0706",
+        Code::E0706,
         format!("column `{}` is declared `{}`, which a table cell cannot hold", column.name, column.ty),
     )
     .at(at(path, None, Some(&column.name), None))

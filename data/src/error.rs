@@ -3,6 +3,7 @@
 //! one `help:` line. The CLI renders them (exit status 4); nothing here prints.
 
 use crate::excerpt::LineText;
+use mlp_compiler::codes::Code;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -26,7 +27,7 @@ pub struct Location {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunError {
     /// Stable code registered in `mlp_compiler::codes` with a long explanation in docs/errors/.
-    pub code: &'static str,
+    pub code: Code,
     /// Lowercase, no trailing period, identifiers in backticks.
     pub message: String,
     pub location: Option<Location>,
@@ -36,7 +37,7 @@ pub struct RunError {
 }
 
 impl RunError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         RunError { code, message: message.into(), location: None, help: None, definition: None }
     }
 

@@ -9,6 +9,7 @@ use crate::excerpt::Layout;
 use crate::table::FileRows;
 use crate::table::Table;
 use image::imageops::FilterType;
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::LoadStep;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,7 @@ pub(crate) fn load(source: &LoadStep, channels: usize, height: usize, width: usi
         let images: Vec<PathBuf> =
             entries(&path)?.into_iter().filter(|(n, _, d)| !d && is_image(n)).map(|(_, p, _)| p).collect();
         if images.is_empty() {
-            return Err(RunError::new("E0723", format!("class folder `{name}` holds no images"))
+            return Err(RunError::new(Code::E0723, format!("class folder `{name}` holds no images"))
                 .in_file(&path, None, None)
                 .with_help(format!(
                     "put the `{name}` images (.png, .jpg, .jpeg) in `{}`, or remove the folder",
@@ -65,7 +66,7 @@ pub(crate) fn load(source: &LoadStep, channels: usize, height: usize, width: usi
             Some(only) => format!("only `{only}`"),
         };
         return Err(RunError::new(
-            "E0724",
+            Code::E0724,
             format!("`{}` needs a folder of images per class, and has {found}", folder_name(root)),
         )
         .in_file(root, None, None)
@@ -79,9 +80,12 @@ pub(crate) fn load(source: &LoadStep, channels: usize, height: usize, width: usi
         match image {
             Ok(image) => values.extend(image),
             Err(why) => {
-                return Err(RunError::new("E0722", format!("image `{}` cannot be decoded: {why}", folder_name(path)))
-                    .in_file(path, None, None)
-                    .with_help("replace or remove the file; PNG and JPEG images are read"));
+                return Err(RunError::new(
+                    Code::E0722,
+                    format!("image `{}` cannot be decoded: {why}", folder_name(path)),
+                )
+                .in_file(path, None, None)
+                .with_help("replace or remove the file; PNG and JPEG images are read"));
             }
         }
     }
@@ -90,7 +94,7 @@ pub(crate) fn load(source: &LoadStep, channels: usize, height: usize, width: usi
         labels.push(Cell::Str(&classes[*class]));
     }
     let failed = |why: String| {
-        RunError::new("E0701", format!("the images of `{}` cannot be held: {why}", folder_name(root)))
+        RunError::new(Code::E0701, format!("the images of `{}` cannot be held: {why}", folder_name(root)))
             .with_help("read fewer or smaller images")
     };
     let image = ColumnData::tensor(pixels, values).finish().map_err(failed)?;

@@ -9,6 +9,7 @@ use crate::error::{RunError, RunResult};
 use crate::load::Part;
 use crate::table::Table;
 use memmap2::Mmap;
+use mlp_compiler::codes::Code;
 use mlp_compiler::idx::{self, IdxError, IdxHeader, IdxType};
 use mlp_compiler::plan::LoadStep;
 use mlp_compiler::types::{Column, ColumnType};
@@ -36,7 +37,7 @@ fn map(path: &Path) -> RunResult<Option<Mmap>> {
 
 /// E0718 / E0719 for a header that cannot be read.
 fn bad_header(path: &Path, error: IdxError) -> RunError {
-    let code = if matches!(error, IdxError::Truncated { .. }) { "E0719" } else { "E0718" };
+    let code = if matches!(error, IdxError::Truncated { .. }) { Code::E0719 } else { Code::E0718 };
     RunError::new(code, format!("`{}` is not a complete IDX file: {error}", file_name(path)))
         .in_file(path, None, None)
         .with_help("IDX files start with two zero bytes, a type byte and the number of dimensions (MNIST's `train-images-idx3-ubyte`); check that the file was fully downloaded and decompressed")
@@ -48,7 +49,7 @@ fn parse<'m>(path: &Path, map: Option<&'m Mmap>) -> RunResult<(IdxHeader, &'m [u
     let header = idx::parse_header(bytes).map_err(|e| bad_header(path, e))?;
     let needed = header.file_len().ok_or_else(|| {
         RunError::new(
-            "E0718",
+            Code::E0718,
             format!("`{}` declares sizes {:?}, more than memory can address", file_name(path), header.dims),
         )
         .in_file(path, None, None)
@@ -58,7 +59,7 @@ fn parse<'m>(path: &Path, map: Option<&'m Mmap>) -> RunResult<(IdxHeader, &'m [u
         let size = header.ty.size();
         let whole = (bytes.len() - header.data_start) / size / header.item_width().max(1);
         return Err(RunError::new(
-            "E0719",
+            Code::E0719,
             format!(
                 "`{}` is truncated: its header declares {} items of {} {} values ({needed} bytes), the file has {} bytes, {whole} whole items",
                 file_name(path),
@@ -84,7 +85,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
     let (labels, label_values) = parse(labels_path, labels_map.as_ref())?;
     if labels.dims.len() != 1 {
         return Err(RunError::new(
-            "E0721",
+            Code::E0721,
             format!(
                 "`{}` is not a labels file: it has {} dimensions {:?}",
                 file_name(labels_path),
@@ -99,7 +100,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
     }
     if labels.rows() != items.rows() {
         return Err(RunError::new(
-            "E0720",
+            Code::E0720,
             format!(
                 "`{}` holds {} items but `{}` holds {} labels",
                 file_name(path),
@@ -112,7 +113,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
         .with_help("pair the items file with its own labels file (`train-images` with `train-labels`)"));
     }
     let mut expected: Vec<Column> = idx::item_columns(&items).map_err(|why| {
-        RunError::new("E0718", format!("`{}` holds no images or table rows: {why}", file_name(path)))
+        RunError::new(Code::E0718, format!("`{}` holds no images or table rows: {why}", file_name(path)))
             .in_file(path, None, None)
             .with_help("write images as [N, h, w] (grey) or [N, h, w, c], a table as [N, features]")
     })?;
@@ -124,7 +125,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
                 && (a.ty == b.ty || a.name == "label")
         });
     if !same {
-        return Err(RunError::new("E0718", format!("`{}` changed since the spec was checked", file_name(path)))
+        return Err(RunError::new(Code::E0718, format!("`{}` changed since the spec was checked", file_name(path)))
             .in_file(path, None, None)
             .with_help("run `mlpc check` again"));
     }
@@ -136,7 +137,7 @@ pub(crate) fn load(source: &LoadStep) -> RunResult<Table> {
     };
     if let Some(problem) = infinite(&items, &columns) {
         return Err(RunError::new(
-            "E0712",
+            Code::E0712,
             format!("item {} of `{}` holds an infinite value", problem + 1, file_name(path)),
         )
         .in_file(path, Some(problem as u64 + 1), None)

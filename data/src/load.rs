@@ -17,6 +17,7 @@ use crate::error::{RunError, RunResult};
 use crate::excerpt::{self, Layout};
 use crate::table::{self, Table};
 use crate::{csv, folder, idx, jsonl};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::LoadStep;
 use mlp_compiler::program::Format;
 use mlp_compiler::types::{ColumnType, Schema};
@@ -164,7 +165,7 @@ fn read_parquet(path: &Path, wanted: &[Wanted]) -> RunResult<Part> {
 
 #[cfg(not(feature = "parquet"))]
 fn read_parquet(path: &Path, _wanted: &[Wanted]) -> RunResult<Part> {
-    Err(RunError::new("E0701", "this mlpc was built without parquet support")
+    Err(RunError::new(Code::E0701, "this mlpc was built without parquet support")
         .in_file(path, None, None)
         .with_help("rebuild with the `parquet` feature (on by default), or convert the data to CSV"))
 }
@@ -176,7 +177,7 @@ fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let pattern = glob::glob(&text).map_err(|e| {
-        RunError::new("E0701", format!("invalid glob `{text}`: {}", e.msg))
+        RunError::new(Code::E0701, format!("invalid glob `{text}`: {}", e.msg))
             .in_file(path, None, None)
             .with_help("`*` matches any characters in a name, `?` one character, `[abc]` one of a set")
     })?;
@@ -208,7 +209,7 @@ pub(crate) fn assemble(schema: &Schema, parts: Vec<(PathBuf, Part)>, layout: Lay
     let mut arrays = Vec::with_capacity(schema.columns.len());
     for (column, w) in columns.unwrap_or_default().into_iter().zip(&schema.columns) {
         let array = column.finish().map_err(|why| {
-            RunError::new("E0701", format!("column `{}` cannot be held: {why}", w.name))
+            RunError::new(Code::E0701, format!("column `{}` cannot be held: {why}", w.name))
                 .with_help("split the data into smaller files")
         })?;
         arrays.push(array);

@@ -12,6 +12,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
+use mlp_compiler::codes::Code;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
@@ -21,7 +22,7 @@ fn text(v: &str) -> Result<Cell<'_>, CellProblem> {
 }
 
 fn unreadable(path: &Path, why: impl std::fmt::Display) -> RunError {
-    RunError::new("E0701", format!("cannot read the parquet file: {why}"))
+    RunError::new(Code::E0701, format!("cannot read the parquet file: {why}"))
         .in_file(path, None, None)
         .with_help("check that the file is a complete Parquet file")
 }
@@ -111,7 +112,7 @@ fn append_list(
     let Values::Tensor { values, .. } = &mut column.values else { return Ok(()) };
     let wrong = || {
         RunError::new(
-            "E0706",
+            Code::E0706,
             format!("column `{name}` holds {} values, not lists of {width} numbers", array.data_type()),
         )
         .in_file(path, None, Some(name))
@@ -187,7 +188,7 @@ fn list_numbers(child: &ArrayRef) -> Option<Vec<Option<f32>>> {
 fn append(path: &Path, first_row: usize, column: &mut ColumnData, w: &Wanted, array: &ArrayRef) -> RunResult<()> {
     let wrong = || {
         RunError::new(
-            "E0706",
+            Code::E0706,
             format!("column `{}` holds {} values, not {}", w.name, array.data_type(), w.ty.keyword()),
         )
         .in_file(path, None, Some(&w.name))

@@ -99,6 +99,6 @@ fn binary_formats_and_lines_a_file_lacks_show_no_line() {
     let path = scratch("header.csv", b"a\n");
     let format = Format::Csv { path: "header.csv".into(), delimiter: Delimiter(b',') };
     let error = load(&step(format, &path, schema(&[("a", ColumnType::Float)]))).expect_err("no rows");
-    assert_eq!((error.code, error.location.as_ref().and_then(|l| l.line)), ("E0703", Some(2)));
+    assert_eq!((error.code.as_str(), error.location.as_ref().and_then(|l| l.line)), ("E0703", Some(2)));
     assert_eq!(error.location.and_then(|l| l.text), None);
 }

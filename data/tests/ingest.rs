@@ -290,7 +290,7 @@ fn all_float_files_fall_back_cell_by_cell() {
     assert_eq!(floats(&table, "a"), vec![Some(1.5), None, Some(3.0), Some(-0.25), Some(8.0)]);
     assert_eq!(floats(&table, "b"), vec![Some(2.0), None, Some(40.0), Some(7.0), Some(9.0)]);
     let error = parse_csv(b"a,b\n1,2\n1,x\n", b',', &schema(&columns), Path::new("f.csv")).expect_err("x");
-    assert_eq!((error.code, error.location.and_then(|l| l.column)), ("E0706", Some("b".to_string())));
+    assert_eq!((error.code.as_str(), error.location.and_then(|l| l.column)), ("E0706", Some("b".to_string())));
     let error = parse_csv(b"a,b\n1,2,3\n", b',', &schema(&columns), Path::new("f.csv")).expect_err("ragged");
     assert_eq!(error.code, "E0705");
 }

@@ -19,6 +19,7 @@ use crate::train::config::{self, TrainConfig};
 use crate::train::device::Devices;
 use crate::train::search;
 use crate::train::trained::Trained;
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::{Edge, Node, NodeConfig, NodeId, NodeKind, Plan};
 use mlp_data::Table;
 use rayon::prelude::*;
@@ -79,7 +80,7 @@ impl Inputs {
     }
 
     fn missing(what: &str) -> RunError {
-        RunError::new("E0805", format!("this step received no {what}"))
+        RunError::new(Code::E0805, format!("this step received no {what}"))
     }
 
     fn rows(&self) -> RunResult<Arc<Table>> {
@@ -133,7 +134,7 @@ pub fn execute(
     expressions: &Expressions,
     progress: &dyn Progress,
 ) -> RunResult<Outputs> {
-    let order = plan.topological_order().map_err(|e| RunError::new("E0805", e.to_string()))?;
+    let order = plan.topological_order().map_err(|e| RunError::new(Code::E0805, e.to_string()))?;
     let done: Mutex<BTreeMap<NodeId, Done>> = Mutex::new(BTreeMap::new());
     let mut remaining: Vec<&Node> = order;
     while !remaining.is_empty() {
@@ -146,7 +147,7 @@ pub fn execute(
                 .collect()
         };
         if ready.is_empty() {
-            return Err(RunError::new("E0805", "the plan has nodes whose inputs never complete"));
+            return Err(RunError::new(Code::E0805, "the plan has nodes whose inputs never complete"));
         }
         let results: Vec<(NodeId, RunResult<Done>)> = ready
             .par_iter()

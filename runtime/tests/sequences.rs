@@ -138,7 +138,7 @@ fn a_series_too_short_for_one_window_is_reported_by_the_checker_alone() {
     let path = dir.join("spec.mlp");
     std::fs::write(&path, SERIES_SPEC.replace("length: 6", "length: 8")).unwrap();
     let compilation = compile_text(&FsWorld, &path, &SERIES_SPEC.replace("length: 6", "length: 8"));
-    let codes: Vec<&str> = compilation.diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = compilation.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["E0316"]);
 }
 

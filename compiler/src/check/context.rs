@@ -58,9 +58,13 @@ pub(crate) struct Context<'a> {
     /// Data access for schema inference; `None` where no data may be read.
     pub world: Option<&'a dyn World>,
     pub symbols: Symbols<'a>,
-    /// Each table source's sample, read once by whichever pass asks first.
-    samples: RefCell<HashMap<PathBuf, Result<Rc<Sample>, SampleError>>>,
+    /// Each table source's sample, read once per file and format by whichever pass asks first
+    /// (two sources may read one file with different delimiters).
+    samples: RefCell<HashMap<(Format, PathBuf), SampleResult>>,
 }
+
+/// A sample as read, or why it could not be.
+type SampleResult = Result<Rc<Sample>, SampleError>;
 
 impl<'a> Context<'a> {
     pub fn new(files: &'a [SourceFile], asts: &'a [Ast], world: Option<&'a dyn World>, symbols: Symbols<'a>) -> Self {
@@ -77,17 +81,18 @@ impl<'a> Context<'a> {
         self.files[file.0 as usize].path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
-    /// The sample of a table source's file(s): read once per path, whatever asks for it
-    /// (schema inference, element columns, window counts).
+    /// The sample of a table source's file(s): read once per file and format, whatever asks for
+    /// it (schema inference, element columns, window counts).
     pub fn sample(&self, format: &Format, path: &Path) -> Result<Rc<Sample>, SampleError> {
-        if let Some(cached) = self.samples.borrow().get(path) {
+        let key = (format.clone(), path.to_path_buf());
+        if let Some(cached) = self.samples.borrow().get(&key) {
             return cached.clone();
         }
         let sample = match self.world {
             Some(world) => world.sample(format, path, SAMPLE_ROWS).map(Rc::new),
             None => Err(SampleError::Unsupported("no data access in this context".into())),
         };
-        self.samples.borrow_mut().insert(path.to_path_buf(), sample.clone());
+        self.samples.borrow_mut().insert(key, sample.clone());
         sample
     }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where a source's rows come from (`extern format`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Csv { path: String, delimiter: Delimiter },
@@ -40,7 +40,7 @@ impl Format {
 }
 
 /// A CSV field delimiter: one byte, written as a one-character string in the spec.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Delimiter(pub u8);
 
 impl Delimiter {

@@ -4,6 +4,7 @@
 use super::expressions::Expressions;
 use crate::error::{RunError, RunResult};
 use arrow_array::ArrayRef;
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::DeriveStep;
 use mlp_data::Table;
 
@@ -30,7 +31,7 @@ pub fn derive(step: &DeriveStep, table: &Table, expressions: &Expressions) -> Ru
         if still.len() == before {
             let names: Vec<&str> = still.iter().map(|f| f.name.as_str()).collect();
             return Err(RunError::new(
-                "E0809",
+                Code::E0809,
                 format!("features {} read columns that never appear", names.join(", ")),
             ));
         }

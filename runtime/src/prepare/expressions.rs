@@ -7,6 +7,7 @@ use crate::error::{RunError, RunResult};
 use arrow_array::ArrayRef;
 use arrow_schema::DataType;
 use mlp_compiler::ast::Expr;
+use mlp_compiler::codes::Code;
 use mlp_data::Table;
 use mlp_expr::{Columns, Engine, Expression};
 use serde::Serialize;
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The error code of an expression that cannot be evaluated.
-pub const CODE: &str = "E0809";
+pub const CODE: Code = Code::E0809;
 
 /// An expression's text and the types of the columns it was compiled against.
 type Key = (String, Vec<(String, DataType)>);

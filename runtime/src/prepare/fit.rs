@@ -6,6 +6,7 @@ use super::split::{SPLIT_NAMES, SplitRows, origin_error};
 use super::target::Target;
 use crate::error::{RunError, RunResult};
 use arrow_array::Array;
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::FitStep;
 use mlp_compiler::program::{Encoding, Missing, Normalizer};
 use mlp_compiler::types::{ColumnType, Task};
@@ -141,9 +142,12 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
     let encode = dataset.encode;
     let train = &rows.split.train;
     if train.is_empty() {
-        return Err(RunError::new("E0714", format!("the training split of dataset `{}` has no rows", dataset.dataset))
-            .with_help("give the training split a larger fraction, or add rows")
-            .for_definition(&dataset.dataset));
+        return Err(RunError::new(
+            Code::E0714,
+            format!("the training split of dataset `{}` has no rows", dataset.dataset),
+        )
+        .with_help("give the training split a larger fraction, or add rows")
+        .for_definition(&dataset.dataset));
     }
     if let Target::Classes(c) = &rows.target {
         let mut seen: Vec<usize> = train.iter().map(|&r| c[r]).collect();
@@ -151,7 +155,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
         seen.dedup();
         if seen.len() < 2 {
             return Err(RunError::new(
-                "E0710",
+                Code::E0710,
                 format!(
                     "the training split of dataset `{}` holds a single class of `{}`",
                     dataset.dataset, dataset.label
@@ -205,7 +209,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
             }
             (ColumnView::Text(_), _) => {
                 return Err(RunError::new(
-                    "E0802",
+                    Code::E0802,
                     format!("column `{name}` holds free text, which an MLP cannot read"),
                 )
                 .with_help(format!(
@@ -331,7 +335,7 @@ fn transform_rows(
                                     r,
                                     &transform.column,
                                     RunError::new(
-                                        "E0711",
+                                        Code::E0711,
                                         format!(
                                             "level `{level}` of column `{}` appears in the {split_name} split but never in training",
                                             transform.column
@@ -383,10 +387,11 @@ fn missing_error(table: &Table, row: usize, column: &str, policy: &str, dataset:
         table,
         row,
         column,
-        RunError::new("E0713", format!("column `{column}` has a missing value that the `{policy}` policy cannot fill"))
-            .with_help(
-                "set a policy that fills it, e.g. `missing = fill_median`, or `missing = drop` to drop such rows",
-            )
-            .for_definition(dataset),
+        RunError::new(
+            Code::E0713,
+            format!("column `{column}` has a missing value that the `{policy}` policy cannot fill"),
+        )
+        .with_help("set a policy that fills it, e.g. `missing = fill_median`, or `missing = drop` to drop such rows")
+        .for_definition(dataset),
     )
 }

@@ -5,6 +5,7 @@
 use super::target::Target;
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, BooleanArray};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::SplitStep;
 use mlp_compiler::program::{Missing, Sampling, Split};
 use mlp_compiler::types::Task;
@@ -55,7 +56,7 @@ pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
         }
         if keep.is_empty() {
             return Err(RunError::new(
-                "E0713",
+                Code::E0713,
                 format!("no rows of dataset `{}` are left after dropping rows with missing values", dataset.dataset),
             )
             .with_help("every row misses some input: fill them instead, e.g. `missing = fill_median`")
@@ -65,7 +66,7 @@ pub fn split(dataset: &SplitStep, table: Arc<Table>) -> RunResult<SplitRows> {
     let target = target_all.select(&keep);
     let fractions = dataset.split.fractions().map(|[train, val, test]| Fractions { train, val, test });
     let split_error = |e: split::SplitError| {
-        RunError::new("E0714", format!("dataset `{}` cannot be split: {e}", dataset.dataset))
+        RunError::new(Code::E0714, format!("dataset `{}` cannot be split: {e}", dataset.dataset))
             .for_definition(&dataset.dataset)
     };
     let local = match (&dataset.split, fractions) {
@@ -161,7 +162,7 @@ fn apply_sampling(dataset: &SplitStep, split: &mut Rows, target: &Target, seed: 
 fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Target)> {
     let label = &dataset.label;
     let array = table.column(label).ok_or_else(|| {
-        RunError::new("E0809", format!("label column `{label}` is not in the loaded data"))
+        RunError::new(Code::E0809, format!("label column `{label}` is not in the loaded data"))
             .for_definition(&dataset.dataset)
     })?;
     if let Some(row) = (0..array.len()).find(|&r| array.is_null(r)) {
@@ -169,14 +170,14 @@ fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Tar
             table,
             row,
             label,
-            RunError::new("E0709", format!("a row has no value for the label `{label}`"))
+            RunError::new(Code::E0709, format!("a row has no value for the label `{label}`"))
                 .with_help("every row needs a label: remove unlabelled rows or fill them in the data")
                 .for_definition(&dataset.dataset),
         ));
     }
     if dataset.task == Task::Regression {
         let ColumnView::Numbers(values) = view(table, label)? else {
-            return Err(RunError::new("E0706", format!("the regression label `{label}` is not numeric")));
+            return Err(RunError::new(Code::E0706, format!("the regression label `{label}` is not numeric")));
         };
         return Ok((Vec::new(), Target::Values(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())));
     }
@@ -191,7 +192,7 @@ fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Tar
     classes.dedup();
     if classes.len() < 2 {
         return Err(RunError::new(
-            "E0710",
+            Code::E0710,
             format!(
                 "the label `{label}` has a single class{}: there is nothing to learn",
                 classes.first().map(|c| format!(" (`{c}`)")).unwrap_or_default()
@@ -204,7 +205,7 @@ fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Tar
     if dataset.task == Task::Binary {
         if classes.len() > 2 {
             return Err(RunError::new(
-                "E0710",
+                Code::E0710,
                 format!("the binary label `{label}` has {} classes in the data: {}", classes.len(), classes.join(", ")),
             )
             .with_help("the checker saw two in its sample: fix the data, or drop the extra levels")

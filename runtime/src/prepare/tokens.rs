@@ -4,6 +4,7 @@
 
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, StringArray};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::FitStep;
 use mlp_compiler::program::Tokenizer;
 use mlp_compiler::types::ColumnType;
@@ -42,7 +43,7 @@ pub fn apply(dataset: &FitStep, table: &Arc<Table>, train: &[usize]) -> RunResul
             ids.par_chunks_mut(length).enumerate().for_each(|(r, out)| vocabulary.encode_into(text(r), out));
         }
         out.columns[index] = tensor_array(length, ids).map_err(|e| {
-            RunError::new("E0803", format!("the token ids of `{}` cannot be stored: {e}", column.name))
+            RunError::new(Code::E0803, format!("the token ids of `{}` cannot be stored: {e}", column.name))
                 .for_definition(&dataset.dataset)
         })?;
         vocabularies.insert(column.name.clone(), vocabulary);

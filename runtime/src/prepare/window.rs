@@ -14,6 +14,7 @@
 
 use crate::error::{RunError, RunResult};
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::SplitStep;
 use mlp_compiler::program::{Missing, Split, Windowing};
 use mlp_data::column_view::{ColumnView, tensor, view};
@@ -27,7 +28,7 @@ pub use mlp_compiler::check::WINDOW_COLUMN;
 /// otherwise.
 pub fn apply(dataset: &SplitStep, table: Arc<Table>) -> RunResult<Arc<Table>> {
     let Some(Windowing::Sliding { length, step, horizon }) = dataset.window else { return Ok(table) };
-    let fail = |message: String| RunError::new("E0714", message).for_definition(&dataset.dataset);
+    let fail = |message: String| RunError::new(Code::E0714, message).for_definition(&dataset.dataset);
 
     // The windowed columns: what the checker replaced by `window`, in table order.
     let windowed: Vec<usize> = (0..table.names.len())
@@ -42,7 +43,7 @@ pub fn apply(dataset: &SplitStep, table: Arc<Table>) -> RunResult<Arc<Table>> {
             ColumnView::Numbers(v) => values.push(v),
             _ => {
                 return Err(RunError::new(
-                    "E0706",
+                    Code::E0706,
                     format!("column `{}` is not numeric, so it cannot be windowed", table.names[i]),
                 )
                 .with_help("exclude it: `exclude = [...]`")

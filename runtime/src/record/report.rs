@@ -10,6 +10,7 @@ use crate::prepare::expressions::ExpressionTimings;
 use crate::prepare::fit::Prepared;
 use crate::prepare::target::Target;
 use crate::train::trained::{Prediction, Trained};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::{NodeKind, Plan};
 use mlp_compiler::program::Program;
 use mlp_compiler::types::Task;
@@ -210,10 +211,10 @@ fn write(dir: &Path, name: &str, bytes: &[u8], files: &mut Vec<String>) -> RunRe
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
-            .map_err(|e| RunError::new("E0804", format!("cannot create `{}`: {e}", parent.display())))?;
+            .map_err(|e| RunError::new(Code::E0804, format!("cannot create `{}`: {e}", parent.display())))?;
     }
     std::fs::write(&path, bytes)
-        .map_err(|e| RunError::new("E0804", format!("cannot write `{}`: {e}", path.display())))?;
+        .map_err(|e| RunError::new(Code::E0804, format!("cannot write `{}`: {e}", path.display())))?;
     files.push(name.to_string());
     Ok(())
 }
@@ -242,13 +243,13 @@ pub fn write_artifacts(program: &Program, plan: &Plan, outputs: &Outputs, dir: &
                 .into_iter()
                 .map(|(n, t)| Ok((n, t.to_device(&candle_core::Device::Cpu)?)))
                 .collect::<candle_core::Result<_>>()
-                .map_err(|e| RunError::new("E0804", format!("cannot copy the weights of `{}`: {e}", model.name)))?;
+                .map_err(|e| RunError::new(Code::E0804, format!("cannot copy the weights of `{}`: {e}", model.name)))?;
             let name = format!("models/{}.safetensors", model.name);
             let path = dir.join(&name);
             std::fs::create_dir_all(dir.join("models"))
-                .map_err(|e| RunError::new("E0804", format!("cannot create the models directory: {e}")))?;
+                .map_err(|e| RunError::new(Code::E0804, format!("cannot create the models directory: {e}")))?;
             candle_core::safetensors::save(&tensors, &path)
-                .map_err(|e| RunError::new("E0804", format!("cannot write `{}`: {e}", path.display())))?;
+                .map_err(|e| RunError::new(Code::E0804, format!("cannot write `{}`: {e}", path.display())))?;
             files.push(name);
             write(dir, &format!("models/{}.preprocessing.json", model.name), &json_bytes(&prepared.state), &mut files)?;
             write(dir, &format!("models/{}.history.json", model.name), &json_bytes(&m.history), &mut files)?;

@@ -4,6 +4,7 @@
 //! touches an earlier run's directory.
 
 use crate::error::{RunError, RunResult};
+use mlp_compiler::codes::Code;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ pub struct RunRow {
 }
 
 fn io_error(what: &str, path: &Path, e: impl std::fmt::Display) -> RunError {
-    RunError::new("E0804", format!("cannot {what} `{}`: {e}", path.display()))
+    RunError::new(Code::E0804, format!("cannot {what} `{}`: {e}", path.display()))
         .with_help("check that the directory is writable and the disk has space")
 }
 
@@ -123,13 +124,13 @@ impl RunStore {
                     row.dir
                 ],
             )
-            .map_err(|e| RunError::new("E0804", format!("cannot record the run: {e}")))?;
+            .map_err(|e| RunError::new(Code::E0804, format!("cannot record the run: {e}")))?;
         Ok(())
     }
 
     /// Every recorded run, newest first.
     pub fn list(&self) -> RunResult<Vec<RunRow>> {
-        let failed = |e: rusqlite::Error| RunError::new("E0804", format!("cannot read the run history: {e}"));
+        let failed = |e: rusqlite::Error| RunError::new(Code::E0804, format!("cannot read the run history: {e}"));
         let mut statement = self
             .db
             .prepare(

@@ -6,6 +6,7 @@ use crate::prepare::expressions::Expressions;
 use crate::prepare::fit::Prepared;
 use crate::prepare::target::Target;
 use crate::train::trained::Trained;
+use mlp_compiler::codes::Code;
 use mlp_compiler::program::{Baseline, BaselineKind};
 use mlp_stdlib::linear;
 
@@ -13,7 +14,7 @@ use mlp_stdlib::linear;
 pub fn fit(baseline: &Baseline, prepared: &Prepared, expressions: &Expressions) -> RunResult<Trained> {
     let train = &prepared.splits[0];
     let failed = |e: linear::LinearError| {
-        RunError::new("E0803", format!("baseline `{}` could not be fitted: {e}", baseline.name))
+        RunError::new(Code::E0803, format!("baseline `{}` could not be fitted: {e}", baseline.name))
             .with_help("check the training split for constant or duplicated columns, or add `l2` regularization")
             .for_definition(&baseline.name)
     };
@@ -52,6 +53,6 @@ pub fn fit(baseline: &Baseline, prepared: &Prepared, expressions: &Expressions) 
 }
 
 fn wrong_task(baseline: &Baseline, wanted: &str) -> RunError {
-    RunError::new("E0803", format!("baseline `{}` needs a {wanted} label", baseline.name))
+    RunError::new(Code::E0803, format!("baseline `{}` needs a {wanted} label", baseline.name))
         .for_definition(&baseline.name)
 }

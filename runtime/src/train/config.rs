@@ -2,6 +2,7 @@
 //! hyperparameters applied, and how the run record describes it.
 
 use crate::error::{RunError, RunResult};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::TrainStep;
 use mlp_compiler::program::{Architecture, Augmentation, Model, Stopping, Value};
 use std::collections::BTreeMap;
@@ -24,7 +25,7 @@ impl TrainConfig {
     /// settings, architecture arguments or optimizer parameters of the same names.
     pub fn resolve(step: &TrainStep, overrides: &BTreeMap<String, Value>) -> RunResult<TrainConfig> {
         let model = step.model.with_overrides(overrides).map_err(|why| {
-            RunError::new("E0806", format!("a searched value does not fit model `{}`: {why}", step.model.name))
+            RunError::new(Code::E0806, format!("a searched value does not fit model `{}`: {why}", step.model.name))
                 .for_definition(&step.model.name)
         })?;
         let patience = match model.settings.early_stop {

@@ -5,6 +5,7 @@
 
 use crate::error::{RunError, RunResult};
 use candle_core::{DType, Device};
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::{NodeConfig, Plan};
 use mlp_compiler::program::{self, Pipeline, Precision};
 use std::fmt;
@@ -147,7 +148,7 @@ fn open(request: DeviceRequest, precision: Precision, what: &str) -> RunResult<(
         DeviceRequest::Cuda(index) => match open_cuda(index) {
             Ok(device) => Ok((Placement { device, name: format!("cuda:{index}"), precision }, None)),
             Err(CudaUnavailable::NotBuilt) => Err(RunError::new(
-                "E0810",
+                Code::E0810,
                 format!("{what} asks for device `cuda:{index}`, but this mlpc was built without CUDA support"),
             )
             .with_help(
@@ -155,7 +156,7 @@ fn open(request: DeviceRequest, precision: Precision, what: &str) -> RunResult<(
                  GPU only when one is available",
             )),
             Err(CudaUnavailable::NoDevice(reason)) => Err(RunError::new(
-                "E0811",
+                Code::E0811,
                 format!("{what} asks for device `cuda:{index}`, but it cannot be opened: {reason}"),
             )
             .with_help(
@@ -222,7 +223,7 @@ mod tests {
         let Err(error) = open(DeviceRequest::Cuda(0), Precision::F32, "model `m`") else {
             panic!("a CPU build opened CUDA")
         };
-        assert_eq!(error.code, "E0810");
+        assert_eq!(error.code, Code::E0810);
         let (placement, note) = open(DeviceRequest::Auto, Precision::F32, "pipeline").unwrap();
         assert!(placement.device.is_cpu() && note.is_none());
     }

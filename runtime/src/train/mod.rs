@@ -25,6 +25,7 @@ use config::TrainConfig;
 use device::Placement;
 use loss_scale::LossScale;
 use mlp_compiler::ast::Direction;
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::Ranking;
 use mlp_compiler::program::{self, Model};
 use mlp_compiler::types::Task;
@@ -55,7 +56,7 @@ pub fn train_network(
     let settings = &model.settings;
     let device = placement.device.clone();
     let failed = |e: candle_core::Error| {
-        RunError::new("E0803", format!("training `{label}` failed inside Candle: {e}")).for_definition(&model.name)
+        RunError::new(Code::E0803, format!("training `{label}` failed inside Candle: {e}")).for_definition(&model.name)
     };
     let task = prepared.task;
     let classes = prepared.classes.len();
@@ -303,7 +304,7 @@ fn diverged(
         Some(batch) => format!("at epoch {epoch}, batch {batch} (step {step})"),
         None => format!("during epoch {epoch} (by step {step})"),
     };
-    RunError::new("E0801", format!("training `{label}` diverged: the loss became {value} {when}"))
+    RunError::new(Code::E0801, format!("training `{label}` diverged: the loss became {value} {when}"))
         .with_help(format!(
             "lower the learning rate (now {}), normalize the inputs (`normalize = zscore`), or add `l2` regularization",
             readable(config.learning_rate())

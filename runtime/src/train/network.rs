@@ -4,6 +4,7 @@
 use crate::error::{RunError, RunResult};
 use crate::prepare::fit::Prepared;
 use candle_core::{Result, Tensor};
+use mlp_compiler::codes::Code;
 use mlp_compiler::program::{InputKind, Model};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::network::Net;
@@ -42,7 +43,7 @@ impl NetworkInput {
         }
         let Some(tensor) = &prepared.tensor else {
             return Err(RunError::new(
-                "E0802",
+                Code::E0802,
                 format!(
                     "`{architecture}` model `{}` needs an image or sequence column, and its data has none",
                     model.name
@@ -53,7 +54,7 @@ impl NetworkInput {
         };
         if tensor.shape != model.network.input {
             return Err(RunError::new(
-                "E0802",
+                Code::E0802,
                 format!(
                     "model `{}` was checked for input {:?}, but column `{}` holds {:?}",
                     model.name, model.network.input, tensor.column, tensor.shape

@@ -11,6 +11,7 @@ use crate::train::config::TrainConfig;
 use crate::train::device::Placement;
 use crate::train::trained::ValScore;
 use mlp_compiler::ast::Direction;
+use mlp_compiler::codes::Code;
 use mlp_compiler::plan::SearchStep;
 use mlp_compiler::program::{Distribution, Strategy, Value};
 use mlp_stdlib::rng::Rng;
@@ -199,7 +200,7 @@ fn trial(
     match train::train_network(&label, &config, data, placement, step.train.watch.as_ref(), progress) {
         Ok(trained) => Ok(trained.best_score),
         // A diverging trial is a bad trial, not a failed run: the search moves on.
-        Err(e) if e.code == "E0801" => Ok(None),
+        Err(e) if e.code == Code::E0801 => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -8,6 +8,7 @@ use crate::train::network::NetworkInput;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
 use candle_core::{D, Device, Tensor};
 use mlp_compiler::ast::Direction;
+use mlp_compiler::codes::Code;
 use mlp_compiler::program::MetricKind;
 use mlp_compiler::types::Task;
 use mlp_stdlib::Matrix;
@@ -102,7 +103,7 @@ impl Trained {
             Trained::Mean { value } => Prediction::Values(vec![*value; n]),
             Trained::Linear(model) => {
                 let failed = |e: mlp_stdlib::linear::LinearError| {
-                    RunError::new("E0803", format!("the linear baseline cannot predict: {e}"))
+                    RunError::new(Code::E0803, format!("the linear baseline cannot predict: {e}"))
                 };
                 if prepared.task == Task::Regression {
                     Prediction::Values(model.predict(&split.x).map_err(failed)?)
@@ -124,7 +125,7 @@ fn rule_prediction(values: &ArrayRef, threshold: f64, prepared: &Prepared, rows:
     } else if let Some(f) = any.downcast_ref::<Float64Array>() {
         rows.iter().map(|&r| if f.is_null(r) { f64::NAN } else { f.value(r) }).collect()
     } else {
-        return Err(RunError::new("E0809", "a rule must give a boolean or a number for every row"));
+        return Err(RunError::new(Code::E0809, "a rule must give a boolean or a number for every row"));
     };
     if prepared.task == Task::Regression {
         return Ok(Prediction::Values(scores));
@@ -160,7 +161,7 @@ pub fn network_logits(trained: &TrainedNetwork, x: &Matrix) -> candle_core::Resu
 /// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and
 /// regression outputs mapped back through the target scaler.
 pub fn network_prediction(trained: &TrainedNetwork, x: &Matrix) -> RunResult<Prediction> {
-    let failed = |e: candle_core::Error| RunError::new("E0803", format!("prediction failed: {e}"));
+    let failed = |e: candle_core::Error| RunError::new(Code::E0803, format!("prediction failed: {e}"));
     let n = x.rows;
     if n == 0 {
         return Ok(match trained.task {
