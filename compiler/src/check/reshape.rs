@@ -9,11 +9,10 @@ use super::values::Settings;
 use crate::ast::DefKind;
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::program::{Config, Value};
+use crate::program::{Config, Tokenizer, Value, Windowing};
 use crate::span::Span;
 use crate::types::{Column, ColumnType, Schema};
 use crate::world::SAMPLE_ROWS;
-use std::collections::BTreeMap;
 
 /// The column a `window` setting puts in place of the numeric inputs.
 pub const WINDOW_COLUMN: &str = "window";
@@ -47,11 +46,13 @@ impl Reshape<'_, '_> {
                     .with_help("declare the pixels as an image column, e.g. `schema { pixels: image(1, 28, 28) }`, or remove `augment`"),
             );
         }
-        if let Some((_, args)) = self.own.values.get("tokenize").and_then(Value::as_call) {
-            self.tokenize(p, args, schema);
+        // The settings were checked against their declarations, so they read as their types.
+        if let Some(Ok(Tokenizer::Words { length, .. })) = self.own.values.get("tokenize").map(Value::to_typed) {
+            self.tokenize(p, length, schema);
         }
-        if let Some((_, args)) = self.own.values.get("window").and_then(Value::as_call) {
-            self.window(p, known, args, values, schema);
+        if let Some(Ok(Windowing::Sliding { length, horizon, .. })) = self.own.values.get("window").map(Value::to_typed)
+        {
+            self.window(p, known, (length, horizon), values, schema);
         }
     }
 
@@ -61,8 +62,7 @@ impl Reshape<'_, '_> {
     }
 
     /// Each `text` input becomes a sequence of token ids; E0318 when there is none.
-    fn tokenize(&self, p: &mut Pass<'_>, args: &BTreeMap<String, Value>, schema: &mut Schema) {
-        let length = args.get("length").and_then(Value::as_f64).unwrap_or(64.0) as usize;
+    fn tokenize(&self, p: &mut Pass<'_>, length: usize, schema: &mut Schema) {
         let mut found = false;
         for column in schema.columns.iter_mut().filter(|c| c.name != self.label) {
             if column.ty == ColumnType::Text {
@@ -107,13 +107,11 @@ impl Reshape<'_, '_> {
         &self,
         p: &mut Pass<'_>,
         known: &Known<'_>,
-        args: &BTreeMap<String, Value>,
+        (length, horizon): (usize, usize),
         values: &mut Config,
         schema: &mut Schema,
     ) {
         let window_span = self.span_of("window");
-        let count = |key: &str, default: usize| args.get(key).and_then(Value::as_f64).map_or(default, |v| v as usize);
-        let (length, horizon) = (count("length", 1), count("horizon", 1));
         self.window_inputs(p, schema);
         self.window_split(p, values);
         // A window needs `length + horizon` rows; a sample shorter than SAMPLE_ROWS is the whole file.
