@@ -22,7 +22,7 @@ pub const RUNTIME: &[Entry] = &[
     entry("tokenizer", implemented_by!(fn crate::prepare::tokens::apply)),
     entry("baseline", implemented_by!(fn crate::train::baseline::fit)),
     entry("loss", implemented_by!(fn crate::train::loss_of)),
-    entry("stopping", implemented_by!(fn crate::train::config::TrainConfig::resolve)),
+    entry("stopping", implemented_by!(fn crate::train::early_stop::EarlyStop::of)),
     entry("device", implemented_by!(fn crate::train::device::DeviceRequest::of)),
     entry("precision", implemented_by!(fn crate::train::device::dtype)),
     entry("strategy", implemented_by!(fn crate::train::search::run)),

@@ -13,8 +13,6 @@ use std::collections::BTreeMap;
 pub struct TrainConfig {
     /// The model with any searched values in place (its network shaped for them).
     pub model: Model,
-    /// Epochs without improvement before stopping; `None` trains every epoch.
-    pub patience: Option<usize>,
     pub seed: u64,
     /// The dataset's `augment` list, applied to training batches of image inputs.
     pub augment: Vec<Augmentation>,
@@ -28,13 +26,9 @@ impl TrainConfig {
             RunError::new(Code::E0806, format!("a searched value does not fit model `{}`: {why}", step.model.name))
                 .for_definition(&step.model.name)
         })?;
-        let patience = match model.settings.early_stop {
-            Stopping::Patience { epochs } => Some(epochs),
-            Stopping::Never => None,
-        };
         // The model's seed varies the run within the pipeline's seed.
         let seed = step.seed.value().wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(model.settings.seed as u64);
-        Ok(TrainConfig { model, patience, seed, augment: step.augment.clone() })
+        Ok(TrainConfig { model, seed, augment: step.augment.clone() })
     }
 
     pub(crate) fn learning_rate(&self) -> f64 {
@@ -56,7 +50,10 @@ pub fn describe(config: &TrainConfig) -> serde_json::Value {
         "lr": settings.optimizer.learning_rate(),
         "l1": settings.l1,
         "l2": settings.l2,
-        "patience": config.patience,
+        "patience": match settings.early_stop {
+            Stopping::Patience { epochs, .. } => Some(epochs),
+            Stopping::Never => None,
+        },
         "seed": config.seed,
     });
     match &config.model.architecture {

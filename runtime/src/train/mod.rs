@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod batches;
 pub mod config;
 pub mod device;
+pub mod early_stop;
 pub mod loss_scale;
 pub mod network;
 pub mod search;
@@ -23,6 +24,7 @@ use batches::Augmenter;
 use candle_core::{DType, Device, Tensor};
 use config::TrainConfig;
 use device::Placement;
+use early_stop::{EarlyStop, Judgement};
 use loss_scale::LossScale;
 use mlp_compiler::ast::Direction;
 use mlp_compiler::codes::Code;
@@ -104,7 +106,7 @@ pub fn train_network(
         samples_per_second: 0.0,
     };
     let mut best: Option<(ValScore, Vec<(String, Tensor)>)> = None;
-    let mut since_best = 0;
+    let mut early_stop = EarlyStop::of(settings.early_stop, direction_of(watch));
     let mut training_seconds = 0.0;
     progress.training_started(label, settings.epochs);
     let mut step = 0usize;
@@ -166,21 +168,19 @@ pub fn train_network(
             seconds: training_seconds,
         });
         progress.epoch(label, epoch, train_loss, val_score);
-        match (config.patience, watched) {
-            (Some(patience), Some(score)) => {
-                if best.as_ref().is_none_or(|(b, _)| score.better_than(b, direction_of(watch))) {
+        match (early_stop.as_mut(), watched) {
+            (Some(rule), Some(score)) => match rule.judge(&score, best.as_ref().map(|(b, _)| b)) {
+                Judgement::Best => {
                     best = Some((score, trained.network.snapshot().map_err(failed)?));
                     trained.best_epoch = epoch;
                     trained.best_score = Some(score);
-                    since_best = 0;
-                } else {
-                    since_best += 1;
-                    if since_best >= patience {
-                        trained.stopped_by = "early_stop".into();
-                        break;
-                    }
                 }
-            }
+                Judgement::Wait => {}
+                Judgement::Stop => {
+                    trained.stopped_by = "early_stop".into();
+                    break;
+                }
+            },
             _ => {
                 trained.best_epoch = epoch;
                 trained.best_score = watched;
