@@ -81,11 +81,11 @@ impl Loss {
 }
 
 /// When training stops early (`extern stopping`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stopping {
     Never,
-    Patience { epochs: usize },
+    Patience { epochs: usize, min_delta: f64 },
 }
 
 /// Where a model trains (`extern device`).
