@@ -374,3 +374,21 @@ baseline logistic = linear(l2: 0.01)
     let table = text(&listed.stdout);
     assert!(table.contains(json["run_id"].as_str().unwrap()) && table.contains("passed"), "{table}");
 }
+
+/// `patience(epochs, min_delta)` on iris: an improvement must exceed `min_delta` to count, so
+/// with `min_delta: 1` (more than any F1 can gain) training keeps the first epoch and stops
+/// `epochs` epochs later, where the default keeps improving past it.
+#[test]
+fn early_stopping_ignores_improvements_within_min_delta() {
+    let epochs_run = |early_stop: &str| {
+        let spec = IRIS.replace("early_stop = patience(10)", early_stop);
+        let dir = project(&format!("min-delta-{}", early_stop.len()), &spec);
+        let (status, json, stderr) = run_json(&dir, &[]);
+        assert!(status == 0 || status == 3, "{stderr}");
+        let training = &json["models"]["net"]["training"];
+        (training["epochs_run"].as_u64().unwrap(), training["best_epoch"].as_u64().unwrap())
+    };
+    assert_eq!(epochs_run("early_stop = patience(3, min_delta: 1)"), (4, 1));
+    let (run, _) = epochs_run("early_stop = patience(3)");
+    assert!(run > 4, "without min_delta, training went on improving: {run} epochs");
+}
