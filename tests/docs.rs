@@ -111,3 +111,36 @@ fn language_reference_examples_check_as_documented() {
     }
     assert!(failures.is_empty(), "docs/language.md examples disagree with mlpc:\n{}", failures.join("\n"));
 }
+
+/// ARCHITECTURE.md names every source file of every crate (crate roots, `mod.rs` and test modules
+/// aside), so the map of where things live cannot fall behind the code.
+#[test]
+fn architecture_names_every_source_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    for src in ["compiler/src", "data/src", "expr/src", "stdlib/src", "runtime/src", "lsp/src", "src"] {
+        let mut files = Vec::new();
+        walk(&root.join(src), &mut files);
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            if ["lib.rs", "main.rs", "mod.rs", "tests.rs"].contains(&name.as_str()) {
+                continue;
+            }
+            if !map.contains(&name) {
+                missing.push(file.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "ARCHITECTURE.md does not mention: {missing:?}");
+}
