@@ -16,6 +16,24 @@ pub struct Sample {
     pub rows: Vec<Vec<Option<String>>>,
 }
 
+impl Sample {
+    /// The schema the sampled cells imply: each column's type inferred from its cells
+    /// ([`crate::types::infer_column`]), in header order.
+    pub fn inferred_schema(&self) -> crate::types::Schema {
+        let columns = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let cells: Vec<Option<&str>> = self.rows.iter().map(|r| r.get(i).and_then(|c| c.as_deref())).collect();
+                let (ty, nullable) = crate::types::infer_column(&cells);
+                crate::types::Column { name: name.clone(), ty, nullable }
+            })
+            .collect();
+        crate::types::Schema { columns, inferred: true }
+    }
+}
+
 /// Why a data sample could not be read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SampleError {

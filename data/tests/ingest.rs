@@ -9,7 +9,7 @@ use arrow_array::{Array, ArrayRef};
 use arrow_schema::DataType;
 use mlp_compiler::plan::LoadStep;
 use mlp_compiler::program::{Delimiter, Format};
-use mlp_compiler::types::{Column, ColumnType, Schema, infer_column};
+use mlp_compiler::types::{Column, ColumnType, Schema};
 use mlp_compiler::world::World;
 use mlp_data::FsWorld;
 use mlp_data::{Table, load, parse_csv};
@@ -50,18 +50,7 @@ fn schema(columns: &[(&str, ColumnType)]) -> Schema {
 /// The schema the checker would infer for a CSV file.
 fn inferred(path: &Path) -> Schema {
     let csv = Format::Csv { path: path.display().to_string(), delimiter: Delimiter(b',') };
-    let sample = FsWorld.sample(&csv, path, 1000).expect("sample");
-    let columns = sample
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let cells: Vec<Option<&str>> = sample.rows.iter().map(|r| r.get(i).and_then(|c| c.as_deref())).collect();
-            let (ty, nullable) = infer_column(&cells);
-            Column { name: name.clone(), ty, nullable }
-        })
-        .collect();
-    Schema { columns, inferred: true }
+    FsWorld.sample(&csv, path, 1000).expect("sample").inferred_schema()
 }
 
 fn floats(table: &Table, name: &str) -> Vec<Option<f64>> {

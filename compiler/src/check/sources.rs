@@ -12,7 +12,7 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Format, Source, Value};
 use crate::span::Span;
-use crate::types::{Column, ColumnType, Schema, infer_column};
+use crate::types::{Column, ColumnType, Schema};
 use crate::world::SampleError;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -267,17 +267,7 @@ fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Locate
             return None;
         }
     }
-    let columns = sample
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let cells: Vec<Option<&str>> = sample.rows.iter().map(|r| r.get(i).and_then(|c| c.as_deref())).collect();
-            let (ty, nullable) = infer_column(&cells);
-            Column { name: name.clone(), ty, nullable }
-        })
-        .collect();
-    Some(Schema { columns, inferred: true })
+    Some(sample.inferred_schema())
 }
 
 /// Code, message and help for a table file that cannot be sampled.
