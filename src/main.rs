@@ -3,10 +3,12 @@
 //! failed (the run completed), 4 the run failed.
 
 mod commands;
+mod out;
 mod progress;
 mod render;
 mod table;
 
+use crate::out::out;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,7 +66,8 @@ enum Command {
         /// Print one JSON run summary on stdout (the results table goes to stderr).
         #[arg(long)]
         json: bool,
-        /// Directory for run directories (default: `runs/` next to the spec).
+        /// Directory for run directories (default: `runs/` next to the spec). The run history
+        /// moves with them, to `DIR/.mlp/runs.db` (default: `.mlp/runs.db` next to the spec).
         #[arg(long, value_name = "DIR")]
         runs_dir: Option<PathBuf>,
         /// Override the pipeline's `seed` (splits, initial weights, shuffling, search).
@@ -78,8 +81,15 @@ enum Command {
     Runs {
         #[arg(default_value = ".")]
         path: PathBuf,
+        /// The runs directory given to `mlpc run --runs-dir` (its history is `DIR/.mlp/runs.db`).
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Rebuild the history from `runs/*/run.json`: a damaged database is moved aside as
+        /// `runs.db.corrupt-<time>`, and every run directory without a row gets one.
+        #[arg(long)]
+        repair: bool,
         /// Show at most this many runs.
         #[arg(long, default_value = "20")]
         limit: usize,
@@ -113,11 +123,13 @@ fn main() -> ExitCode {
         Command::Run { file, json, runs_dir, seed, device } => {
             commands::run::run(&file, json, runs_dir.as_deref(), seed, device)
         }
-        Command::Runs { path, json, limit } => commands::runs::run(&path, json, limit),
+        Command::Runs { path, runs_dir, json, limit, repair } => {
+            commands::runs::run(&path, runs_dir.as_deref(), json, limit, repair)
+        }
         Command::Explain { code } => commands::explain::run(&code),
         Command::Lsp => commands::lsp::run(),
         Command::StdlibDocs => {
-            print!("{}", mlp_compiler::stdlib::reference_markdown());
+            out!("{}", mlp_compiler::stdlib::reference_markdown());
             0
         }
     };

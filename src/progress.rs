@@ -2,6 +2,7 @@
 //! bar per training model, with the epoch, the training loss and the watched validation score.
 //! Off a terminal indicatif draws nothing, so logs and tests stay clean.
 
+use crate::out::errln;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mlp_runtime::Progress;
 use std::collections::HashMap;
@@ -43,11 +44,11 @@ impl Bars {
 
 impl Progress for Bars {
     fn note(&self, text: &str) {
-        self.multi.suspend(|| eprintln!("note: {text}"));
+        self.multi.suspend(|| errln!("note: {text}"));
     }
 
     fn warning(&self, text: &str) {
-        self.multi.suspend(|| eprintln!("warning: {text}"));
+        self.multi.suspend(|| errln!("warning: {text}"));
     }
 
     fn node_started(&self, id: &str) {

@@ -135,6 +135,8 @@ codes! {
     E0809 => "expression cannot be evaluated",
     E0810 => "this build has no CUDA support",
     E0811 => "the CUDA device cannot be opened",
+    E0812 => "the run history cannot be written",
+    E0813 => "the run history is damaged",
 }
 
 impl Code {

@@ -47,11 +47,21 @@ pub struct RunOptions<'a> {
     pub seed: Option<Seed>,
 }
 
-/// A run that failed: the error and, when the run had started, its id (recorded as failed).
+/// A run that failed: the error and, when the run had started, its id and what became of its
+/// records.
 #[derive(Debug)]
 pub struct RunFailure {
     pub error: RunError,
     pub run_id: Option<String>,
+    /// For a run that had started: `Ok` when it is recorded as failed and left no directory in
+    /// runs/; otherwise the rest of the sentence "run X failed; ..." saying what it left.
+    pub recorded: Result<(), String>,
+}
+
+impl RunFailure {
+    fn before_start(error: RunError) -> RunFailure {
+        RunFailure { error, run_id: None, recorded: Ok(()) }
+    }
 }
 
 /// Whether the program evaluates any column expression (a feature or a rule).
@@ -60,18 +70,28 @@ fn has_expressions(program: &Program) -> bool {
 }
 
 /// Lowers `program` (with the command line's seed) to its plan, executes it, writes
-/// `runs/<run-id>/` and records the run. A failed gate still completes the run (its report says
-/// `gate_failed`); any other failure records a failed run, removes its partial directory and
-/// leaves earlier runs untouched.
+/// `runs/<run-id>/` and records the run, following the recording protocol of
+/// [`record::store`]: the history is opened (and checked writable) before any work, the run's
+/// `running` row is written first and finished last. A failed gate still completes the run (its
+/// report says `gate_failed`); any other failure records a failed run, removes its partial
+/// directory and leaves earlier runs untouched.
 pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, RunFailure> {
     let started_at = Instant::now();
+    // The history first: a run that could not be recorded must not start.
+    let (store, reconciled) =
+        RunStore::open(&options.runs_dir, &options.db_path).map_err(RunFailure::before_start)?;
+    for dead in &reconciled {
+        options.progress.note(&format!(
+            "run {} had stopped without finishing its record (its process is gone): recorded as {}",
+            dead.id, dead.status
+        ));
+    }
     let program = &match options.seed {
         Some(seed) => program.clone().with_seed(seed),
         None => program.clone(),
     };
     let plan = &mlp_compiler::plan::lower(program);
-    let devices = Devices::resolve(&program.pipeline, plan, options.device)
-        .map_err(|error| RunFailure { error, run_id: None })?;
+    let devices = Devices::resolve(&program.pipeline, plan, options.device).map_err(RunFailure::before_start)?;
     if let Some(note) = &devices.note {
         options.progress.note(note);
     }
@@ -79,14 +99,13 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
     if let (Some(warning), true) = (warning, has_expressions(program)) {
         options.progress.warning(&warning);
     }
-    let store =
-        RunStore::open(&options.runs_dir, &options.db_path).map_err(|error| RunFailure { error, run_id: None })?;
-    let run_dir = store.begin(&program.pipeline.name).map_err(|error| RunFailure { error, run_id: None })?;
+    let spec = options.spec.display().to_string();
+    let run_dir = store.begin(&program.pipeline.name, &spec).map_err(RunFailure::before_start)?;
     let objective = program.objective.as_ref();
     let mut row = RunRow {
         id: run_dir.id.clone(),
         pipeline: program.pipeline.name.clone(),
-        spec: options.spec.display().to_string(),
+        spec,
         started: run_dir.started.clone(),
         seconds: 0.0,
         status: "failed".into(),
@@ -96,6 +115,8 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
         objective_value: None,
         error: None,
         dir: None,
+        pid: None,
+        host: None,
     };
     let result = exec::execute(plan, &devices, &expressions, options.progress).and_then(|outputs| {
         let (models, gates, skipped) = report::build(program, &outputs);
@@ -130,19 +151,29 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
         Ok(report)
     });
     row.seconds = started_at.elapsed().as_secs_f64();
+    let run_id = run_dir.id.clone();
+    let result = result.and_then(|report| store.commit(&run_dir).map(|()| report));
     match result {
         Ok(report) => {
             row.status = report.status.clone();
             row.best_model = report.objective.as_ref().and_then(|o| o.best.clone());
             row.objective_value = report.objective.as_ref().and_then(|o| o.value);
             row.dir = Some(report.artifacts.dir.clone());
-            store.complete(&run_dir, &row).map_err(|error| RunFailure { error, run_id: Some(run_dir.id.clone()) })?;
+            if let Err(error) = store.finish(run_dir, &row) {
+                // The run is complete and in place; its row still says `running`, which the next
+                // command that opens the history turns into the status in its run.json.
+                options.progress.warning(&format!(
+                    "run {run_id} completed and is in `{}`, but the history could not be updated ({}); \
+                     the next `mlpc run` or `mlpc runs` records it from its run.json",
+                    report.artifacts.dir, error.message
+                ));
+            }
             Ok(report)
         }
         Err(error) => {
             row.error = Some(error.code.to_string());
-            let _ = store.fail(&run_dir, &row);
-            Err(RunFailure { error, run_id: Some(run_dir.id.clone()) })
+            let recorded = store.fail(run_dir, &row);
+            Err(RunFailure { error, run_id: Some(run_id), recorded })
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `mlpc check`: compile each spec and report every diagnostic.
 
+use crate::out::{errln, outln};
 use crate::render;
 use mlp_data::FsWorld;
 use serde_json::json;
@@ -26,21 +27,23 @@ pub fn run(args: &[String], json_output: bool, deny_warnings: bool) -> u8 {
             if json_output {
                 reported.push(render::json(diagnostic, &compilation.files));
             } else {
-                eprintln!("{}\n", render::human(diagnostic, &compilation.files, color));
+                errln!("{}\n", render::human(diagnostic, &compilation.files, color));
             }
         }
     }
+    let status = if errors > 0 || (deny_warnings && warnings > 0) { 1 } else { 0 };
+    crate::out::set_status(status);
     if json_output {
-        println!("{}", json!({ "diagnostics": reported }));
+        outln!("{}", json!({ "diagnostics": reported }));
     } else {
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         let checked = plural(files.len(), "file");
         match (errors, warnings) {
-            (0, 0) => eprintln!("checked {checked}: no problems"),
-            (0, w) => eprintln!("checked {checked}: {}", plural(w, "warning")),
-            (e, 0) => eprintln!("checked {checked}: {}", plural(e, "error")),
-            (e, w) => eprintln!("checked {checked}: {} and {}", plural(e, "error"), plural(w, "warning")),
+            (0, 0) => errln!("checked {checked}: no problems"),
+            (0, w) => errln!("checked {checked}: {}", plural(w, "warning")),
+            (e, 0) => errln!("checked {checked}: {}", plural(e, "error")),
+            (e, w) => errln!("checked {checked}: {} and {}", plural(e, "error"), plural(w, "warning")),
         }
     }
-    if errors > 0 || (deny_warnings && warnings > 0) { 1 } else { 0 }
+    status
 }

@@ -1,12 +1,13 @@
 //! `mlpc explain CODE`: the long explanation of a diagnostic code.
 
+use crate::out::outln;
 use mlp_compiler::codes::Code;
 
 pub fn run(code: &str) -> u8 {
     let wanted = code.trim().to_ascii_uppercase();
     match Code::lookup(&wanted) {
         Some(code) => {
-            println!("{}", code.explanation().trim_end());
+            outln!("{}", code.explanation().trim_end());
             0
         }
         None => {

@@ -1,5 +1,6 @@
 //! `mlpc fmt`: rewrite specs in the canonical style, or (`--check`) report which are not.
 
+use crate::out::{errln, out, outln};
 use crate::render;
 use mlp_compiler::FileId;
 use mlp_compiler::diagnostic::SourceFile;
@@ -16,8 +17,10 @@ pub fn run(args: &[String], check: bool) -> u8 {
         }
         return match format_one(Path::new("<stdin>"), &text) {
             Some(formatted) => {
-                print!("{formatted}");
-                if check && formatted != text { 1 } else { 0 }
+                let status = if check && formatted != text { 1 } else { 0 };
+                crate::out::set_status(status);
+                out!("{formatted}");
+                status
             }
             None => 1,
         };
@@ -41,14 +44,15 @@ pub fn run(args: &[String], check: bool) -> u8 {
             continue;
         }
         if check {
-            println!("{}", render::display_path(path));
+            crate::out::set_status(1);
+            outln!("{}", render::display_path(path));
             unformatted += 1;
         } else if let Err(e) = std::fs::write(path, formatted) {
             return super::usage_error(&format!("cannot write `{}`: {e}", path.display()));
         }
     }
     if check && unformatted > 0 {
-        eprintln!(
+        errln!(
             "{unformatted} file{} not formatted; run `mlpc fmt` on {}",
             if unformatted == 1 { " is" } else { "s are" },
             if unformatted == 1 { "it" } else { "them" }
@@ -65,9 +69,9 @@ fn format_one(path: &Path, text: &str) -> Option<String> {
         Err(diagnostics) => {
             let files = [SourceFile { id: FileId(0), path: path.to_path_buf(), text: text.to_string() }];
             for diagnostic in &diagnostics {
-                eprintln!("{}\n", render::human(diagnostic, &files, super::stderr_color()));
+                errln!("{}\n", render::human(diagnostic, &files, super::stderr_color()));
             }
-            eprintln!("{}: not formatted because of syntax errors", render::display_path(path));
+            errln!("{}: not formatted because of syntax errors", render::display_path(path));
             None
         }
     }

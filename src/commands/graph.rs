@@ -1,5 +1,6 @@
 //! `mlpc graph`: the execution plan of a checked spec, as DOT, Mermaid or JSON.
 
+use crate::out::{errln, out, outln};
 use crate::render;
 use mlp_data::FsWorld;
 use std::path::Path;
@@ -17,18 +18,18 @@ pub fn run(file: &Path, format: Format) -> u8 {
     };
     let color = super::stderr_color();
     for diagnostic in &compilation.diagnostics {
-        eprintln!("{}\n", render::human(diagnostic, &compilation.files, color));
+        errln!("{}\n", render::human(diagnostic, &compilation.files, color));
     }
     let Some(program) = &compilation.program else {
-        eprintln!("no plan: the spec has errors");
+        errln!("no plan: the spec has errors");
         return 1;
     };
     let plan = mlp_compiler::plan::lower(program);
     match format {
-        Format::Dot => print!("{}", plan.to_dot()),
-        Format::Mermaid => print!("{}", plan.to_mermaid()),
+        Format::Dot => out!("{}", plan.to_dot()),
+        Format::Mermaid => out!("{}", plan.to_mermaid()),
         Format::Json => match serde_json::to_string_pretty(&plan.to_json_view()) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => outln!("{text}"),
             Err(e) => return super::usage_error(&format!("cannot encode the plan: {e}")),
         },
     }

@@ -1,5 +1,6 @@
 //! `mlpc lsp`: the language server on stdin/stdout, reading files and data samples from disk.
 
+use crate::out::errln;
 use mlp_data::FsWorld;
 
 pub fn run() -> u8 {
@@ -8,7 +9,7 @@ pub fn run() -> u8 {
     match mlp_lsp::run_stdio(Box::new(FsWorld)) {
         Ok(()) => 0,
         Err(reason) => {
-            eprintln!("mlpc lsp: {reason}");
+            errln!("mlpc lsp: {reason}");
             2
         }
     }

@@ -8,6 +8,7 @@ pub mod lsp;
 pub mod run;
 pub mod runs;
 
+use crate::out::errln;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -66,6 +67,6 @@ pub fn absolute(path: &std::path::Path) -> PathBuf {
 }
 
 pub fn usage_error(message: &str) -> u8 {
-    eprintln!("error: {message}");
+    errln!("error: {message}");
     2
 }

@@ -1,7 +1,9 @@
 //! `mlpc run`: check a spec, execute its plan, print the results table and record the run.
 //! Exit status: 0 every gate passed, 1 the spec has errors, 2 usage or I/O error, 3 a gate
-//! failed (the run completed), 4 the run failed (bad data, divergence).
+//! failed (the run completed), 4 the run failed (bad data, divergence, records that cannot be
+//! written).
 
+use crate::out::{err, errln, out, outln};
 use crate::progress::Bars;
 use crate::{render, table};
 use mlp_data::FsWorld;
@@ -9,11 +11,21 @@ use mlp_runtime::RunOptions;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-/// Where a spec's runs live: `runs/` and `.mlp/runs.db` next to the spec, unless overridden.
+/// Where a spec's runs live: `runs/` and `.mlp/runs.db` next to the spec; with `--runs-dir
+/// DIR`, `DIR/` and `DIR/.mlp/runs.db` (the history moves with the runs, so a spec in a
+/// read-only directory can run).
 pub fn record_paths(spec: &Path, runs_dir: Option<&Path>) -> (PathBuf, PathBuf) {
-    let home = spec.parent().map(Path::to_path_buf).unwrap_or_default();
-    let runs = runs_dir.map(Path::to_path_buf).unwrap_or_else(|| home.join("runs"));
-    (runs, home.join(".mlp").join("runs.db"))
+    match runs_dir {
+        Some(dir) => {
+            let dir = super::absolute(dir);
+            let db = dir.join(".mlp").join("runs.db");
+            (dir, db)
+        }
+        None => {
+            let home = spec.parent().map(Path::to_path_buf).unwrap_or_default();
+            (home.join("runs"), home.join(".mlp").join("runs.db"))
+        }
+    }
 }
 
 pub fn run(
@@ -30,15 +42,16 @@ pub fn run(
     };
     let color = super::stderr_color();
     for diagnostic in &compilation.diagnostics {
-        eprintln!("{}\n", render::human(diagnostic, &compilation.files, color));
+        errln!("{}\n", render::human(diagnostic, &compilation.files, color));
     }
     let (Some(program), false) = (&compilation.program, compilation.has_errors()) else {
+        errln!("not run: the spec has errors");
+        crate::out::set_status(1);
         if json_output {
             let diagnostics: Vec<_> =
                 compilation.diagnostics.iter().map(|d| render::json(d, &compilation.files)).collect();
-            println!("{}", json!({ "error": "the spec has errors", "diagnostics": diagnostics }));
+            outln!("{}", json!({ "error": "the spec has errors", "diagnostics": diagnostics }));
         }
-        eprintln!("not run: the spec has errors");
         return 1;
     };
     let (runs, db) = record_paths(&absolute, runs_dir);
@@ -51,29 +64,37 @@ pub fn run(
         device,
         seed: seed.map(mlp_compiler::program::Seed),
     };
+    // The run is recorded (or its failure is) before anything is printed: a reader that closes
+    // the output early cannot cut the record short.
     let result = mlp_runtime::run(program, &options);
     bars.finish();
     match result {
         Ok(report) => {
+            let status = if report.status == "passed" { 0 } else { 3 };
+            crate::out::set_status(status);
             let text = table::results(&report);
             if json_output {
-                eprint!("{text}");
+                err!("{text}");
                 match serde_json::to_string_pretty(&report) {
-                    Ok(doc) => println!("{doc}"),
+                    Ok(doc) => outln!("{doc}"),
                     Err(e) => return super::usage_error(&format!("cannot encode the report: {e}")),
                 }
             } else {
-                print!("{text}");
+                out!("{text}");
             }
-            if report.status == "passed" { 0 } else { 3 }
+            status
         }
         Err(failure) => {
-            eprintln!("{}", render::run_error(&failure.error, color));
+            crate::out::set_status(4);
+            errln!("{}", render::run_error(&failure.error, color));
             if let Some(id) = &failure.run_id {
-                eprintln!("run {id} failed; it is recorded as failed and left no directory in runs/");
+                match &failure.recorded {
+                    Ok(()) => errln!("run {id} failed; it is recorded as failed and left no directory in runs/"),
+                    Err(what) => errln!("run {id} failed; {what}"),
+                }
             }
             if json_output {
-                println!(
+                outln!(
                     "{}",
                     json!({ "run_id": failure.run_id, "status": "failed", "error": render::run_error_json(&failure.error) })
                 );
