@@ -78,8 +78,7 @@ fn has_expressions(program: &Program) -> bool {
 pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, RunFailure> {
     let started_at = Instant::now();
     // The history first: a run that could not be recorded must not start.
-    let (store, reconciled) =
-        RunStore::open(&options.runs_dir, &options.db_path).map_err(RunFailure::before_start)?;
+    let (store, reconciled) = RunStore::open(&options.runs_dir, &options.db_path).map_err(RunFailure::before_start)?;
     for dead in &reconciled {
         options.progress.note(&format!(
             "run {} had stopped without finishing its record (its process is gone): recorded as {}",

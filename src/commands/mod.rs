@@ -70,3 +70,13 @@ pub fn usage_error(message: &str) -> u8 {
     errln!("error: {message}");
     2
 }
+
+/// A run-time error about the run history, whose `mlpc runs --repair` hint names the
+/// `--runs-dir` the user gave (the history lives there).
+pub fn history_hint(mut error: mlp_runtime::RunError, runs_dir: Option<&std::path::Path>) -> mlp_runtime::RunError {
+    if let (mlp_compiler::codes::Code::E0813, Some(dir)) = (error.code, runs_dir) {
+        let command = format!("mlpc runs --runs-dir {} --repair", dir.display());
+        error.help = error.help.map(|h| h.replace("mlpc runs --repair", &command));
+    }
+    error
+}

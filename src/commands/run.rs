@@ -84,8 +84,9 @@ pub fn run(
             }
             status
         }
-        Err(failure) => {
+        Err(mut failure) => {
             crate::out::set_status(4);
+            failure.error = super::history_hint(failure.error, runs_dir);
             errln!("{}", render::run_error(&failure.error, color));
             if let Some(id) = &failure.run_id {
                 match &failure.recorded {

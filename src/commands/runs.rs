@@ -7,12 +7,12 @@ use crate::render;
 use mlp_runtime::record::store::{RunRow, RunStore};
 use std::path::Path;
 
-pub fn run(path: &Path, runs_dir: Option<&Path>, json_output: bool, limit: usize, repair: bool) -> u8 {
+pub fn run(path: &Path, given_runs_dir: Option<&Path>, json_output: bool, limit: usize, repair: bool) -> u8 {
     let spec_like = if path.is_dir() { path.join("_") } else { path.to_path_buf() };
-    let (runs_dir, db) = super::run::record_paths(&super::absolute(&spec_like), runs_dir);
+    let (runs_dir, db) = super::run::record_paths(&super::absolute(&spec_like), given_runs_dir);
     let color = super::stderr_color();
     let failed = |e: &mlp_runtime::RunError| {
-        errln!("{}", render::run_error(e, color));
+        errln!("{}", render::run_error(&super::history_hint(e.clone(), given_runs_dir), color));
         2
     };
     if repair {
@@ -52,14 +52,21 @@ pub fn run(path: &Path, runs_dir: Option<&Path>, json_output: bool, limit: usize
     let store = match RunStore::open(&runs_dir, &db) {
         Ok((store, reconciled)) => {
             for r in &reconciled {
-                errln!("note: run {} had stopped without finishing its record (its process is gone): recorded as {}", r.id, r.status);
+                errln!(
+                    "note: run {} had stopped without finishing its record (its process is gone): recorded as {}",
+                    r.id,
+                    r.status
+                );
             }
             store
         }
         // A history this user cannot write is still shown, as it is.
         Err(e) if e.code == mlp_compiler::codes::Code::E0812 => match RunStore::open_read_only(&runs_dir, &db) {
             Ok(store) => {
-                errln!("note: `{}` cannot be written, so runs whose process is gone are shown as they were left", db.display());
+                errln!(
+                    "note: `{}` cannot be written, so runs whose process is gone are shown as they were left",
+                    db.display()
+                );
                 store
             }
             Err(_) => return failed(&e),

@@ -190,7 +190,11 @@ impl RunStore {
     }
 
     fn open_unreconciled(runs_dir: &Path, db_path: &Path) -> RunResult<RunStore> {
-        std::fs::create_dir_all(runs_dir).map_err(|e| io_error("create the runs directory", runs_dir, e))?;
+        std::fs::create_dir_all(runs_dir).map_err(|e| {
+            io_error("create the runs directory", runs_dir, e).with_help(
+                "make the directory writable, or record elsewhere with `--runs-dir DIR` (the history moves with the runs)",
+            )
+        })?;
         let home = db_path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(home).map_err(|e| {
             RunError::new(Code::E0812, format!("cannot create the directory `{}` of the run history: {e}", home.display()))
@@ -478,7 +482,8 @@ impl RunStore {
         let mut salvaged = Vec::new();
         if db_path.exists() {
             if let Err(e) = open_db(db_path) {
-                let damaged = matches!(e.sqlite_error_code(), Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt));
+                let damaged =
+                    matches!(e.sqlite_error_code(), Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt));
                 if !damaged {
                     return Err(history_error(db_path, &e));
                 }
@@ -769,7 +774,7 @@ mod tests {
         let failed = store.begin("p", "p.mlp").unwrap();
         let failed_id = failed.id.clone();
         let partial = failed.partial.clone();
-        let r = RunRow { error: Some("E0701".into()), dir: None, ..row(&failed, "failed") };
+        let r = RunRow { error: Some(Code::E0701.to_string()), dir: None, ..row(&failed, "failed") };
         store.fail(failed, &r).unwrap();
         assert!(!partial.exists() && !dir.join("runs").join(&failed_id).exists());
         assert_eq!(status(&store, &failed_id).as_deref(), Some("failed"));
