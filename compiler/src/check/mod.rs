@@ -96,6 +96,9 @@ pub fn compile(world: &dyn World, root: &Path) -> Result<Compilation, String> {
     let cx = Context::new(&files, &asts, Some(world), symbols);
     let (program, checked) = check(&cx, collected);
     diagnostics.extend(checked);
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(pipeline::runnable(&cx));
+    }
 
     let mut seen = HashSet::new();
     diagnostics.retain(|d| seen.insert((d.code, d.file, d.span, d.message.clone())));
@@ -117,8 +120,9 @@ fn check<'a>(cx: &'a Context<'a>, collected: Vec<Diagnostic>) -> (Option<Program
     let datasets = Datasets::new(datasets);
     let (mut metrics, objective) = report.take(metrics::check(cx, &datasets));
     let baselines = report.take(baselines::check(cx, &datasets));
-    let models = report.take(models::check(cx, &datasets));
-    let searches = report.take(searches::check(cx, &models));
+    let limits = pipeline.as_ref().map(|p| &p.settings);
+    let models = report.take(models::check(cx, &datasets, limits));
+    let searches = report.take(searches::check(cx, &models, limits));
     let (gates, named) = report.take(gates::check(cx, &datasets, &metrics));
     metrics.extend(named);
     let deploys = report.take(deploys::check(cx));
