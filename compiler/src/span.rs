@@ -51,3 +51,18 @@ impl LineIndex {
         (line + 1, column + 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}model m\nx";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(text, 3), (1, 1));
+        assert_eq!(index.line_column(text, 9), (1, 7));
+        assert_eq!(index.line_column(text, 0), (1, 1));
+        assert_eq!(index.line_column(text, 11), (2, 1));
+    }
+}
