@@ -261,7 +261,7 @@ fn mutated_specs_never_crash_mlpc_check() {
     let examples = examples(&dir);
     let strategy = (0..examples.len(), proptest::collection::vec(mutation(false), 1..4));
     let accepted = std::cell::Cell::new(0);
-    let result = runner(240, 0x5EC_C4EC).run(&strategy, |(which, mutations)| {
+    let result = runner(240, 0x5ECC_4EC0).run(&strategy, |(which, mutations)| {
         let example = &examples[which];
         let text = mutations.iter().fold(example.spec.clone(), |t, m| apply(&t, m, false));
         let path = example.dir.join("mutant.mlp");
@@ -290,7 +290,7 @@ fn mutated_specs_never_crash_or_hang_mlpc_run() {
         .collect();
     let strategy = (0..examples.len(), proptest::collection::vec(mutation(true), 1..3));
     let trained = std::cell::Cell::new(0);
-    let result = runner(24, 0x0_C4A5_4E5).run(&strategy, |(which, mutations)| {
+    let result = runner(24, 0x0C4A_54E5).run(&strategy, |(which, mutations)| {
         let example = &examples[which];
         let text = mutations.iter().fold(example.spec.clone(), |t, m| apply(&t, m, true));
         let path = example.dir.join("mutant.mlp");
