@@ -385,3 +385,26 @@ fn the_extreme_cases_of_the_issue_are_diagnostics() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn a_library_needs_nothing_to_run_when_a_checked_spec_imports_it() {
+    let dir = scratch("library");
+    std::fs::copy(root().join("tests/data/iris.csv"), dir.join("iris.csv")).expect("copying data");
+    std::fs::create_dir_all(dir.join("lib")).expect("lib directory");
+    std::fs::write(dir.join("lib/data.mlp"), "source flowers = csv(\"../iris.csv\") {\n  label = species\n}\n")
+        .expect("writing the library");
+    let main = "import \"lib/data.mlp\"\n\ndataset d = flowers\nobjective maximize accuracy\nbaseline majority = majority_class()\n";
+    std::fs::write(dir.join("main.mlp"), main).expect("writing the spec");
+    let check = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_mlpc")).args(args).current_dir(&dir).output().expect("mlpc runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // The directory: the library is checked as part of the spec that imports it.
+    let (code, stderr) = check(&["check", "."]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // On its own, the library has nothing to run.
+    let (code, stderr) = check(&["check", "lib/data.mlp"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("E0209"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,10 +21,11 @@ pub fn run(args: &[String], json_output: bool, deny_warnings: bool) -> u8 {
     }
     // A file that another checked file imports is a library: it needs nothing to run of its own
     // (E0209 is about the spec that imports it).
-    let imported: std::collections::HashSet<&std::path::Path> =
-        compilations.iter().flat_map(|c| c.files.iter().skip(1).map(|f| f.path.as_path())).collect();
+    let normalize = mlp_compiler::check::normalize;
+    let imported: std::collections::HashSet<std::path::PathBuf> =
+        compilations.iter().flat_map(|c| c.files.iter().skip(1).map(|f| normalize(&f.path))).collect();
     for compilation in &compilations {
-        let library = compilation.files.first().is_some_and(|root| imported.contains(root.path.as_path()));
+        let library = compilation.files.first().is_some_and(|root| imported.contains(&normalize(&root.path)));
         for diagnostic in &compilation.diagnostics {
             if library && diagnostic.code == mlp_compiler::codes::Code::E0209 {
                 continue;
