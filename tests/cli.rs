@@ -106,7 +106,11 @@ fn human_output_has_no_colour_when_not_a_terminal() {
 fn warnings_exit_zero_unless_denied() {
     let dir = scratch("warn");
     std::fs::copy(root().join("examples/iris/data/iris.csv"), dir.join("iris.csv")).unwrap();
-    std::fs::write(dir.join("w.mlp"), "source unused = csv(\"iris.csv\") {\n  label = species\n}\n").unwrap();
+    // A spec with something to run (E0209 otherwise) and a source nothing uses (W0001).
+    let spec = "source flowers = csv(\"iris.csv\") {\n  label = species\n}\n\
+                source unused = csv(\"iris.csv\") {\n  label = species\n}\n\
+                dataset d = flowers\nobjective maximize accuracy\nbaseline majority = majority_class()\n";
+    std::fs::write(dir.join("w.mlp"), spec).unwrap();
     let out = mlpc(&["check", "w.mlp"], &dir);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("W0001"));

@@ -184,7 +184,7 @@ fn every_fixture_is_named_after_a_known_code() {
         );
         let source = std::fs::read_to_string(root().join(&fixture)).expect("readable fixture");
         assert!(
-            source.starts_with(&format!("// {code}")),
+            source.trim_start_matches('\u{feff}').starts_with(&format!("// {code}")),
             "{}: start the fixture with a `// {code}: what this case shows` comment",
             fixture.display()
         );
@@ -356,7 +356,8 @@ fn codes_are_typed_and_every_code_is_raised() {
 fn line_column(text: &str, offset: usize) -> (u64, u64) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    // A byte order mark at the start of a file is not a column (docs/diagnostics.md).
+    let line_start = before.rfind('\n').map_or(if text.starts_with('\u{feff}') { 3 } else { 0 }, |n| n + 1);
     let column = text[line_start..offset].chars().count() + 1;
     (line as u64, column as u64)
 }

@@ -52,6 +52,8 @@ codes! {
     E0001 => "syntax error",
     E0002 => "nesting too deep",
     E0003 => "chained comparison",
+    E0004 => "empty spec",
+    E0005 => "integer literal out of range",
     E0010 => "imported file cannot be read",
     E0011 => "import cycle",
     E0101 => "duplicate definition",
@@ -66,6 +68,7 @@ codes! {
     E0205 => "given twice",
     E0206 => "value out of range",
     E0207 => "not allowed here",
+    E0209 => "nothing to run",
     E0301 => "unknown column",
     E0302 => "data file not found",
     E0303 => "no label",
@@ -94,8 +97,11 @@ codes! {
     E0407 => "objective direction contradicts the metric",
     E0408 => "missing or duplicate objective",
     E0409 => "baseline does not fit the task",
+    E0410 => "model too large",
+    E0411 => "network too deep",
     E0501 => "search over an unknown parameter",
     E0502 => "invalid search range",
+    E0503 => "search too large",
     E0601 => "unknown split",
     E0602 => "compared with itself",
     W0001 => "unused definition",
@@ -137,6 +143,7 @@ codes! {
     E0811 => "the CUDA device cannot be opened",
     E0812 => "the run history cannot be written",
     E0813 => "the run history is damaged",
+    E0815 => "not enough memory",
 }
 
 impl Code {

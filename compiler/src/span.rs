@@ -36,7 +36,8 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let mut line_starts = vec![0];
+        // A byte order mark is invisible in editors: the first column starts after it.
+        let mut line_starts = vec![if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 }];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { line_starts }
     }
@@ -44,9 +45,24 @@ impl LineIndex {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
         let offset = offset.min(text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let line = self.line_starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.line_starts[line];
-        let column = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let column = text.get(start..offset).map_or(offset.saturating_sub(start), |s| s.chars().count());
         (line + 1, column + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        let text = "\u{feff}model m\nx";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(text, 3), (1, 1));
+        assert_eq!(index.line_column(text, 9), (1, 7));
+        assert_eq!(index.line_column(text, 0), (1, 1));
+        assert_eq!(index.line_column(text, 11), (2, 1));
     }
 }

@@ -31,6 +31,8 @@ pub enum ParamType {
     Name,
     /// A float in [0, 1].
     Fraction,
+    /// A float in [0, 1): a dropout rate, where 1 would drop everything.
+    OpenFraction,
     /// An integer of at least 1.
     Count,
     /// An integer of at least 0 (sizes and indices where 0 means something).
@@ -58,6 +60,7 @@ impl ParamType {
                 "string" => ParamType::String,
                 "name" => ParamType::Name,
                 "fraction" => ParamType::Fraction,
+                "open_fraction" => ParamType::OpenFraction,
                 "count" => ParamType::Count,
                 "natural" => ParamType::Natural,
                 "rate" => ParamType::Rate,
@@ -79,6 +82,7 @@ impl ParamType {
             ParamType::String => "strings".into(),
             ParamType::Name => "names".into(),
             ParamType::Fraction => "fractions in [0, 1]".into(),
+            ParamType::OpenFraction => "fractions in [0, 1)".into(),
             ParamType::Count => "whole numbers of at least 1".into(),
             ParamType::Natural => "whole numbers of at least 0".into(),
             ParamType::Rate => "numbers above 0".into(),
@@ -97,6 +101,7 @@ impl ParamType {
             ParamType::String => "a string".into(),
             ParamType::Name => "a name".into(),
             ParamType::Fraction => "a fraction in [0, 1]".into(),
+            ParamType::OpenFraction => "a fraction in [0, 1)".into(),
             ParamType::Count => "a whole number of at least 1".into(),
             ParamType::Natural => "a whole number of at least 0".into(),
             ParamType::Rate => "a number above 0".into(),

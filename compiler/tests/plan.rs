@@ -73,7 +73,14 @@ fn breast_cancer() -> Program {
     Program {
         pipeline: Pipeline {
             name: "breast_cancer".into(),
-            settings: PipelineSettings { seed: Seed(42), device: Device::Auto, precision: Precision::F32 },
+            settings: PipelineSettings {
+                seed: Seed(42),
+                device: Device::Auto,
+                precision: Precision::F32,
+                max_parameters: 1_000_000_000,
+                max_memory: 16.0,
+                max_trials: 10_000,
+            },
         },
         sources: vec![Source {
             name: "tumors".into(),

@@ -13,12 +13,24 @@ pub fn run(args: &[String], json_output: bool, deny_warnings: bool) -> u8 {
     let color = super::stderr_color();
     let (mut errors, mut warnings) = (0, 0);
     let mut reported = Vec::new();
+    let mut compilations = Vec::with_capacity(files.len());
     for path in &files {
-        let compilation = match mlp_compiler::compile(&FsWorld, &super::absolute(path)) {
-            Ok(c) => c,
+        match mlp_compiler::compile(&FsWorld, &super::absolute(path)) {
+            Ok(c) => compilations.push(c),
             Err(reason) => return super::usage_error(&format!("cannot read `{}`: {reason}", path.display())),
-        };
+        }
+    }
+    // A file that another checked file imports is a library: it needs nothing to run of its own
+    // (E0209 is about the spec that imports it).
+    let normalize = mlp_compiler::check::normalize;
+    let imported: std::collections::HashSet<std::path::PathBuf> =
+        compilations.iter().flat_map(|c| c.files.iter().skip(1).map(|f| normalize(&f.path))).collect();
+    for compilation in &compilations {
+        let library = compilation.files.first().is_some_and(|root| imported.contains(&normalize(&root.path)));
         for diagnostic in &compilation.diagnostics {
+            if library && diagnostic.code == mlp_compiler::codes::Code::E0209 {
+                continue;
+            }
             if diagnostic.is_error() {
                 errors += 1
             } else {

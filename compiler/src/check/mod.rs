@@ -85,8 +85,13 @@ impl Compilation {
     }
 }
 
-/// Compiles the spec at `root` and everything it imports.
+/// Compiles the spec at `root` and everything it imports, as the spec to check or run: one
+/// with nothing to run is an error (E0004, E0209).
 pub fn compile(world: &dyn World, root: &Path) -> Result<Compilation, String> {
+    compile_root(world, root, true)
+}
+
+fn compile_root(world: &dyn World, root: &Path, must_run: bool) -> Result<Compilation, String> {
     let text = world.read_source(root)?;
     let mut loader = load::Loader::new(world);
     loader.load(root.to_path_buf(), text, &mut Vec::new());
@@ -96,6 +101,9 @@ pub fn compile(world: &dyn World, root: &Path) -> Result<Compilation, String> {
     let cx = Context::new(&files, &asts, Some(world), symbols);
     let (program, checked) = check(&cx, collected);
     diagnostics.extend(checked);
+    if must_run && !diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.extend(pipeline::runnable(&cx));
+    }
 
     let mut seen = HashSet::new();
     diagnostics.retain(|d| seen.insert((d.code, d.file, d.span, d.message.clone())));
@@ -117,8 +125,9 @@ fn check<'a>(cx: &'a Context<'a>, collected: Vec<Diagnostic>) -> (Option<Program
     let datasets = Datasets::new(datasets);
     let (mut metrics, objective) = report.take(metrics::check(cx, &datasets));
     let baselines = report.take(baselines::check(cx, &datasets));
-    let models = report.take(models::check(cx, &datasets));
-    let searches = report.take(searches::check(cx, &models));
+    let limits = pipeline.as_ref().map(|p| &p.settings);
+    let models = report.take(models::check(cx, &datasets, limits));
+    let searches = report.take(searches::check(cx, &models, limits));
     let (gates, named) = report.take(gates::check(cx, &datasets, &metrics));
     metrics.extend(named);
     let deploys = report.take(deploys::check(cx));
@@ -145,7 +154,8 @@ fn check<'a>(cx: &'a Context<'a>, collected: Vec<Diagnostic>) -> (Option<Program
     (program, report.diagnostics)
 }
 
-/// Compiles a spec held in memory (tests, benchmarks, the language server).
+/// Compiles a spec held in memory (tests, benchmarks, the language server). A file open in an
+/// editor may be a library that another file imports, so nothing to run is not an error here.
 pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
     struct Overlay<'a> {
         inner: &'a dyn World,
@@ -171,7 +181,7 @@ pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
             self.inner.list_dir(path)
         }
     }
-    compile(&Overlay { inner: world, path, text }, path).expect("the overlay always has the root text")
+    compile_root(&Overlay { inner: world, path, text }, path, false).expect("the overlay always has the root text")
 }
 
 /// Checks every default in the standard library against its own declared type, returning one

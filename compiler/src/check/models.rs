@@ -10,21 +10,28 @@ use crate::ast::{Block, BlockItem, DefKind};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{
-    Architecture, Dataset, InputKind, Layer, Loss, Model, ModelSettings, NetworkSpec, ShapeError, shape_text,
+    Architecture, Dataset, InputKind, Layer, Loss, MAX_LAYERS, Model, ModelSettings, NetworkSpec, PipelineSettings,
+    ShapeError, bytes_text, count_text, shape_text,
 };
 use crate::span::Span;
 use crate::stdlib::Builtin;
 use crate::types::{ColumnType, Task};
 
-/// Checks every model against the checked datasets.
-pub(super) fn check<'a>(cx: &'a Context<'a>, datasets: &Datasets) -> Checked<Vec<Model>> {
+/// Checks every model against the checked datasets, and its size against the pipeline's limits
+/// (none when the pipeline's settings are wrong).
+pub(super) fn check<'a>(
+    cx: &'a Context<'a>,
+    datasets: &Datasets,
+    limits: Option<&PipelineSettings>,
+) -> Checked<Vec<Model>> {
     let mut p = Pass::new(cx);
-    let models = cx.symbols.of_kind(DefKind::Model).iter().filter_map(|&def| model(&mut p, datasets, def)).collect();
+    let models =
+        cx.symbols.of_kind(DefKind::Model).iter().filter_map(|&def| model(&mut p, datasets, def, limits)).collect();
     p.finish(models)
 }
 
 /// One model; `None` once an error makes the rest meaningless.
-fn model<'a>(p: &mut Pass<'a>, datasets: &Datasets, def: Def<'a>) -> Option<Model> {
+fn model<'a>(p: &mut Pass<'a>, datasets: &Datasets, def: Def<'a>, limits: Option<&PipelineSettings>) -> Option<Model> {
     let name = def.def.name.name.clone();
     let value = p.required_value(def, &format!("model {name} = mlp(hidden: [64])"))?;
     let settings = p.settings(def.file, "model", def.def.body.as_ref(), false, true);
@@ -79,6 +86,11 @@ fn model<'a>(p: &mut Pass<'a>, datasets: &Datasets, def: Def<'a>) -> Option<Mode
             return None;
         }
     };
+    let size_span = layers_block.map_or(arch_span, |(_, block)| block.span);
+    if let Some(too_big) = size_error(def.file, size_span, &network, &typed_settings, limits) {
+        p.report(too_big);
+        return None;
+    }
     Some(Model {
         name,
         dataset: dataset.name.clone(),
@@ -245,4 +257,59 @@ fn shape_error(file: FileId, error: &ShapeError, spans: &[Span], block_span: Spa
                 .with_help(format!("make the last layer `dense({expected})`, or end with a hidden layer and let the compiler add the head"))
         }
     }
+}
+
+/// E0411 for a network deeper than the runtime can train, E0410 for one over the pipeline's
+/// `max_parameters` or `max_memory`, with the estimate (`NetworkSpec::footprint`).
+fn size_error(
+    file: FileId,
+    span: Span,
+    network: &NetworkSpec,
+    settings: &ModelSettings,
+    limits: Option<&PipelineSettings>,
+) -> Option<Diagnostic> {
+    if network.layers.len() > MAX_LAYERS {
+        return Some(
+            Diagnostic::error(
+                Code::E0411,
+                file,
+                span,
+                format!("this network has {} layers, more than the {MAX_LAYERS} mlpc can train", network.layers.len()),
+            )
+            .with_primary(format!("{} layers (activations, normalization and dropout count)", network.layers.len()))
+            .with_help("use fewer, wider layers: depth beyond a few dozen layers rarely helps a model train"),
+        );
+    }
+    let limits = limits?;
+    let optimizer = settings.optimizer;
+    let footprint = network.footprint(optimizer.state_copies(), settings.batch);
+    let over_parameters = footprint.parameters > limits.max_parameters as f64;
+    let over_memory = footprint.bytes > limits.max_memory_bytes();
+    if !over_parameters && !over_memory {
+        return None;
+    }
+    let primary = if over_parameters {
+        format!("more than `max_parameters` = {}", limits.max_parameters)
+    } else {
+        format!("more than `max_memory` = {} GB", limits.max_memory)
+    };
+    Some(
+        Diagnostic::error(
+            Code::E0410,
+            file,
+            span,
+            format!(
+                "this network has {} parameters, about {} to train with `{}` on batches of {}",
+                count_text(footprint.parameters),
+                bytes_text(footprint.bytes),
+                optimizer.name(),
+                settings.batch
+            ),
+        )
+        .with_primary(primary)
+        .with_help(
+            "make the layers smaller or the batch smaller; if this machine can train it, raise `max_parameters` or \
+             `max_memory` in the `pipeline` block",
+        ),
+    )
 }

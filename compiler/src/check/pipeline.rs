@@ -38,3 +38,38 @@ pub(super) fn check<'a>(cx: &'a Context<'a>) -> Checked<Option<Pipeline>> {
     let typed = p.typed_settings(first.file, first.def.name.span, "pipeline", &settings.values);
     p.finish(typed.map(|settings| Pipeline { name: first.def.name.name.clone(), settings }))
 }
+
+/// What a spec without anything to run gets, so that a deleted or truncated pipeline is not a
+/// green build: E0004 when the root file holds no definition at all (empty, blank, comments
+/// only), E0209 when the root and its imports define no `model`, `baseline` or `gate`. Reported
+/// only for a spec with no other error (a model that did not parse is not "nothing to run"), and
+/// only about the root file: an imported file is a library and needs nothing of its own.
+pub(super) fn runnable(cx: &Context<'_>) -> Option<Diagnostic> {
+    let root = FileId(0);
+    let text = cx.files.first().map_or("", |f| f.text.as_str());
+    let start = Span::new(crate::syntax::bom_len(text), crate::syntax::bom_len(text));
+    if cx.asts.first().is_none_or(|ast| ast.items.is_empty()) {
+        return Some(
+            Diagnostic::error(Code::E0004, root, start, "the spec is empty")
+                .with_primary("no definitions in this file")
+                .with_help(
+                    "a spec needs data and something to run, at least: `source s = csv(\"data.csv\") { label = y }`, \
+                     `dataset d = s`, `objective maximize accuracy` and `baseline majority = majority_class()`",
+                ),
+        );
+    }
+    let runs = [DefKind::Model, DefKind::Baseline, DefKind::Gate];
+    if runs.iter().any(|&kind| !cx.symbols.of_kind(kind).is_empty()) {
+        return None;
+    }
+    let pipeline = cx.symbols.of_kind(DefKind::Pipeline).first().filter(|def| def.file == root);
+    let (span, label) = match pipeline {
+        Some(def) => (def.def.name.span, format!("pipeline `{}` has no model, baseline or gate", def.def.name.name)),
+        None => (start, "no `model`, `baseline` or `gate` here or in the imports".to_string()),
+    };
+    Some(
+        Diagnostic::error(Code::E0209, root, span, "this spec has nothing to run")
+            .with_primary(label)
+            .with_help("add a `model` or a `baseline` to train and score, e.g. `baseline majority = majority_class()`"),
+    )
+}

@@ -8,21 +8,31 @@ use super::pass::{Checked, Pass};
 use crate::ast::{DefKind, Expr, ExprKind, Ident};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::{Distribution, Model, Search, SearchSettings, Value};
+use crate::program::{Distribution, Model, PipelineSettings, Search, SearchSettings, Strategy, Value, count_text};
 use crate::span::Span;
 use crate::stdlib::ParamType;
 use std::collections::{BTreeMap, HashMap};
 
-/// Checks every search against the checked models.
-pub(super) fn check<'a>(cx: &'a Context<'a>, models: &[Model]) -> Checked<Vec<Search>> {
+/// Checks every search against the checked models, and its trial count against the pipeline's
+/// `max_trials` (no limit when the pipeline's settings are wrong).
+pub(super) fn check<'a>(
+    cx: &'a Context<'a>,
+    models: &[Model],
+    limits: Option<&PipelineSettings>,
+) -> Checked<Vec<Search>> {
     let mut p = Pass::new(cx);
     let models: HashMap<&str, &Model> = models.iter().map(|m| (m.name.as_str(), m)).collect();
-    let searches = cx.symbols.searches.iter().filter_map(|&def| search(&mut p, &models, def)).collect();
+    let searches = cx.symbols.searches.iter().filter_map(|&def| search(&mut p, &models, def, limits)).collect();
     p.finish(searches)
 }
 
 /// One search; `None` when its model or settings are wrong.
-fn search<'a>(p: &mut Pass<'a>, models: &HashMap<&str, &Model>, def: Def<'a>) -> Option<Search> {
+fn search<'a>(
+    p: &mut Pass<'a>,
+    models: &HashMap<&str, &Model>,
+    def: Def<'a>,
+    limits: Option<&PipelineSettings>,
+) -> Option<Search> {
     p.expect_no_value(
         def,
         "a search block names the model and lists distributions: `search mlp { lr = loguniform(1e-4, 1e-2) }`",
@@ -58,7 +68,56 @@ fn search<'a>(p: &mut Pass<'a>, models: &HashMap<&str, &Model>, def: Def<'a>) ->
             .with_help("add a distribution per parameter, e.g. `lr = loguniform(1e-4, 1e-2)`"),
         );
     }
+    if let Some(limits) = limits {
+        let span = settings.spans.get("strategy").copied().unwrap_or(def.def.name.span);
+        if let Some(too_many) = too_many_trials(def.file, span, &search_settings, &space, limits.max_trials) {
+            p.report(too_many);
+            return None;
+        }
+    }
     Some(Search { model: target, settings: search_settings, space })
+}
+
+/// E0503 for a search that runs more than `max_trials` trials: a grid's points (the product of
+/// every axis) or the strategy's `trials`, times the rounds of `coarse_to_fine`. Counted in `f64`
+/// so that no spec overflows the count.
+fn too_many_trials(
+    file: FileId,
+    span: Span,
+    settings: &SearchSettings,
+    space: &BTreeMap<String, Distribution>,
+    max_trials: usize,
+) -> Option<Diagnostic> {
+    let (per_round, how) = match settings.strategy {
+        Strategy::Grid => {
+            let axes: Vec<(&String, f64)> =
+                space.iter().map(|(name, d)| (name, d.grid_size().map_or(5.0, |n| n as f64))).collect();
+            let product = axes.iter().map(|(_, n)| n).product::<f64>();
+            let text: Vec<String> =
+                axes.iter().map(|(name, n)| format!("{} values of `{name}`", count_text(*n))).collect();
+            (product, Some(format!("a grid of {}", text.join(" × "))))
+        }
+        Strategy::Random { trials } | Strategy::Bayesian { trials } => (trials as f64, None),
+    };
+    let rounds = settings.refine.rounds() as f64;
+    let total = per_round * rounds;
+    if total <= max_trials as f64 {
+        return None;
+    }
+    let how = match (how, rounds > 1.0) {
+        (Some(grid), true) => format!(": {grid}, in {} rounds", count_text(rounds)),
+        (Some(grid), false) => format!(": {grid}"),
+        (None, true) => format!(": {} trials in each of {} rounds", count_text(per_round), count_text(rounds)),
+        (None, false) => String::new(),
+    };
+    Some(
+        Diagnostic::error(Code::E0503, file, span, format!("this search runs {} trials{how}", count_text(total)))
+            .with_primary(format!("more than `max_trials` = {max_trials}"))
+            .with_help(
+                "search fewer values (fewer trials, rounds or grid points, or a `step` in `int_range`); if so many \
+                 trials are wanted, raise `max_trials` in the `pipeline` block",
+            ),
+    )
 }
 
 /// What the model has that can be searched: architecture arguments, training settings and the
@@ -170,6 +229,7 @@ fn misfit(
             | ParamType::Natural
             | ParamType::Float
             | ParamType::Fraction
+            | ParamType::OpenFraction
             | ParamType::Rate
     );
     let continuous = matches!(kind, "uniform" | "loguniform");
@@ -213,6 +273,7 @@ fn misfit(
     }
     let fits = |v: f64| match ty {
         ParamType::Fraction => (0.0..=1.0).contains(&v),
+        ParamType::OpenFraction => (0.0..1.0).contains(&v),
         ParamType::Rate => v > 0.0,
         ParamType::Count => v >= 1.0,
         ParamType::Natural => v >= 0.0,

@@ -42,13 +42,25 @@ pub fn describe_expr(expr: &Expr) -> String {
     }
 }
 
-/// The integer a literal denotes, if it is one (`3`, `-2`).
+/// The integer a literal denotes, if it is one (`3`, `-2`), read from its text so that every
+/// 64-bit integer is exact.
 fn int_literal(expr: &Expr) -> Option<i64> {
     match &expr.kind {
-        ExprKind::Number { value, is_int: true, percent: false, .. } => Some(*value as i64),
-        ExprKind::Unary { op: UnOp::Neg, operand } => int_literal(operand).map(|v| -v),
+        ExprKind::Number { text, is_int: true, percent: false, .. } => text.parse().ok(),
+        ExprKind::Unary { op: UnOp::Neg, operand } => int_literal(operand).and_then(i64::checked_neg),
         ExprKind::Paren(inner) => int_literal(inner),
         _ => None,
+    }
+}
+
+/// Whether `expr` is an integer literal beyond 64 bits, which the parser reported (E0005): the
+/// checker says nothing more about it.
+fn oversized_int(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Number { text, is_int: true, percent: false, .. } => text.parse::<i64>().is_err(),
+        ExprKind::Unary { op: UnOp::Neg, operand } => oversized_int(operand),
+        ExprKind::Paren(inner) => oversized_int(inner),
+        _ => false,
     }
 }
 
@@ -129,6 +141,9 @@ impl<'a> Pass<'a> {
 
     /// Checks `expr` against a declared type; `what` names the setting or parameter in messages.
     pub fn value(&mut self, file: FileId, ty: &ParamType, expr: &Expr, what: &str) -> Option<Value> {
+        if oversized_int(expr) {
+            return None;
+        }
         if let ExprKind::Paren(inner) = &expr.kind {
             if !matches!(ty, ParamType::Expr) {
                 return self.value(file, ty, inner, what);
@@ -136,7 +151,9 @@ impl<'a> Pass<'a> {
         }
         let value = match (ty, &expr.kind) {
             (ParamType::Int | ParamType::Count | ParamType::Natural, _) => return self.integer(file, ty, expr, what),
-            (ParamType::Float | ParamType::Fraction | ParamType::Rate, _) => return self.number(file, ty, expr, what),
+            (ParamType::Float | ParamType::Fraction | ParamType::OpenFraction | ParamType::Rate, _) => {
+                return self.number(file, ty, expr, what);
+            }
             (ParamType::Bool, ExprKind::Bool(b)) => Some(Value::Bool(*b)),
             (ParamType::String, ExprKind::String(s)) => Some(Value::String(s.clone())),
             (ParamType::Name, ExprKind::Name(n) | ExprKind::String(n)) => Some(Value::Name(n.clone())),
@@ -183,6 +200,7 @@ impl<'a> Pass<'a> {
         };
         let ok = match ty {
             ParamType::Fraction => (0.0..=1.0).contains(&v),
+            ParamType::OpenFraction => (0.0..1.0).contains(&v),
             ParamType::Rate => v > 0.0 && v.is_finite(),
             _ => v.is_finite(),
         };
@@ -310,7 +328,9 @@ impl<'a> Pass<'a> {
                 continue;
             }
             seen.insert(param.name.as_str(), key_span);
-            match self.value(file, &param.ty, &arg.value, &param.name) {
+            // Messages name the call too: `epochs` of `patience` is not the model's `epochs`.
+            let what = format!("{}` of `{}", param.name, builtin.name);
+            match self.value(file, &param.ty, &arg.value, &what) {
                 Some(v) => {
                     bound.insert(param.name.clone(), v);
                 }
@@ -500,7 +520,7 @@ fn example_for(ty: &ParamType) -> Option<&'static str> {
         ParamType::Count => "32",
         ParamType::Natural => "0",
         ParamType::Float => "0.5",
-        ParamType::Fraction => "0.2",
+        ParamType::Fraction | ParamType::OpenFraction => "0.2",
         ParamType::Rate => "0.001",
         ParamType::Bool => "true",
         ParamType::String => "\"text\"",

@@ -23,7 +23,10 @@ pub use data::{
 };
 pub use expression::Expression;
 pub use measures::{BaselineKind, BaselineSettings, Bound, BoundOp, BoundedMetric, MetricKind};
-pub use network::{Activation, Layer, NetworkSpec, ShapeError, ShapedLayer, WeightInit, infer_shapes, shape_text};
+pub use network::{
+    Activation, Footprint, Layer, MAX_LAYERS, NetworkSpec, ShapeError, ShapedLayer, WeightInit, bytes_text, count_text,
+    infer_shapes, shape_text,
+};
 pub use release::{Action, Comparison, DeploySettings, GateCheck, Statistic, Target, Watch, Window};
 pub use search::{Distribution, Refinement, SearchSettings, Strategy};
 pub use training::{

@@ -264,6 +264,117 @@ impl NetworkSpec {
     }
 }
 
+/// Most layers a network may have (every entry of [`NetworkSpec::layers`], activations and
+/// dropout included). Candle's backward pass walks the graph recursively, and a network deeper
+/// than this overflows a thread's stack; far beyond any network mlpc trains well.
+pub const MAX_LAYERS: usize = 1000;
+
+/// What training a network takes, estimated from its shapes before anything is allocated. Counts
+/// are `f64` so that no spec, however large its sizes, overflows them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Footprint {
+    /// Trainable parameters, the output head included.
+    pub parameters: f64,
+    /// Peak bytes of one training step in `f32`: weights, their gradients and the optimizer's
+    /// state, plus one batch's activations and their gradients.
+    pub bytes: f64,
+}
+
+impl NetworkSpec {
+    /// Trainable parameters of the layers and the head.
+    pub fn parameters(&self) -> f64 {
+        let layers: f64 = self.layers.iter().map(layer_parameters).sum();
+        let last = self.layers.last().map_or(&self.input, |l| &l.output);
+        let head = if self.head { self.outputs as f64 * (elements(last) + 1.0) } else { 0.0 };
+        layers + head
+    }
+
+    /// Numbers one sample keeps for the backward pass: every layer's output (a residual block or
+    /// an LSTM keeps a few per output), and the input.
+    pub fn activations(&self) -> f64 {
+        let kept: f64 = self
+            .layers
+            .iter()
+            .map(|l| {
+                let factor = match l.layer {
+                    Layer::Resblock { .. } => 6.0,
+                    Layer::LstmLayer { .. } => 6.0 * l.input.first().copied().unwrap_or(1) as f64,
+                    _ => 1.0,
+                };
+                factor * elements(&l.output)
+            })
+            .sum();
+        kept + elements(&self.input) + self.outputs as f64
+    }
+
+    /// The footprint of training with `optimizer_copies` extra copies of the weights (Adam: 2,
+    /// SGD with momentum: 1) on batches of `batch` rows.
+    pub fn footprint(&self, optimizer_copies: usize, batch: usize) -> Footprint {
+        let parameters = self.parameters();
+        let numbers = parameters * (2.0 + optimizer_copies as f64) + 2.0 * batch as f64 * self.activations();
+        Footprint { parameters, bytes: 4.0 * numbers }
+    }
+}
+
+/// A count as messages give it: exact up to a million, then `2.0e10`.
+pub fn count_text(n: f64) -> String {
+    if n < 1e6 { format!("{n:.0}") } else { format!("{n:.1e}") }
+}
+
+/// Bytes as messages give them, in decimal units: `80 GB`, `1.5 MB`, `4.0e6 TB`.
+pub fn bytes_text(bytes: f64) -> String {
+    let units = [(1e12, "TB"), (1e9, "GB"), (1e6, "MB"), (1e3, "KB")];
+    let Some(&(size, unit)) = units.iter().find(|(size, _)| bytes >= *size) else {
+        return format!("{bytes:.0} bytes");
+    };
+    let n = bytes / size;
+    if n >= 1e6 {
+        format!("{n:.1e} {unit}")
+    } else if n >= 10.0 {
+        format!("{n:.0} {unit}")
+    } else {
+        format!("{n:.1} {unit}")
+    }
+}
+
+/// Elements of a per-sample shape.
+fn elements(shape: &[usize]) -> f64 {
+    shape.iter().map(|&n| n as f64).product()
+}
+
+/// Trainable parameters of one layer, from its input shape.
+fn layer_parameters(l: &ShapedLayer) -> f64 {
+    let input = |i: usize| l.input.get(i).copied().unwrap_or(1) as f64;
+    match l.layer {
+        Layer::Dense { units } => units as f64 * (input(0) + 1.0),
+        Layer::Conv2d { filters, kernel, .. } => filters as f64 * (input(0) * (kernel as f64).powi(2) + 1.0),
+        Layer::Conv1d { filters, kernel, .. } => filters as f64 * (input(1) * kernel as f64 + 1.0),
+        Layer::LstmLayer { hidden } => {
+            let h = hidden as f64;
+            4.0 * h * (input(1) + h + 2.0)
+        }
+        Layer::Resblock { filters, stride } => {
+            let (c, f) = (input(0), filters as f64);
+            let convs = f * (9.0 * c + 1.0) + f * (9.0 * f + 1.0) + 4.0 * f;
+            let shortcut = if c != f || stride > 1 { f * (c + 1.0) + 2.0 * f } else { 0.0 };
+            convs + shortcut
+        }
+        Layer::Embedding { vocabulary, dim } => vocabulary as f64 * dim as f64,
+        Layer::Batchnorm => {
+            let channels = if l.input.len() == 3 { input(0) } else { l.input.last().copied().unwrap_or(1) as f64 };
+            2.0 * channels
+        }
+        Layer::Dropout { .. }
+        | Layer::Flatten
+        | Layer::Maxpool { .. }
+        | Layer::Avgpool { .. }
+        | Layer::Relu
+        | Layer::Tanh
+        | Layer::Sigmoid
+        | Layer::Gelu => 0.0,
+    }
+}
+
 /// A layer list's initialisation: He, unless every activation layer in it saturates.
 fn list_init(layers: &[Layer]) -> WeightInit {
     let mut activations = layers.iter().filter_map(Layer::activation).peekable();
@@ -290,14 +401,17 @@ pub fn infer_shapes(input: &[usize], layers: &[Layer]) -> Result<Vec<ShapedLayer
                         "conv2d works on images; flatten only after the last convolution",
                     ));
                 };
-                if h + 2 * padding < kernel || w + 2 * padding < kernel {
+                // Sizes come from the spec: arithmetic saturates rather than overflows, and a
+                // saturated network is refused by its size (E0410), never built.
+                let padded = |n: usize| n.saturating_add(padding.saturating_mul(2));
+                if padded(h) < kernel || padded(w) < kernel {
                     return Err(fail(
                         format!("a {kernel}×{kernel} kernel does not fit the {h}×{w} input"),
                         "use a smaller kernel, add padding, or pool less before this layer",
                     ));
                 }
                 let stride = stride.max(1);
-                vec![filters, (h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1]
+                vec![filters, (padded(h) - kernel) / stride + 1, (padded(w) - kernel) / stride + 1]
             }
             Layer::Conv1d { filters, kernel, stride, padding } => {
                 let [steps, _] = shape[..] else {
@@ -306,16 +420,17 @@ pub fn infer_shapes(input: &[usize], layers: &[Layer]) -> Result<Vec<ShapedLayer
                         "conv1d works on sequences",
                     ));
                 };
-                if steps + 2 * padding < kernel {
+                let padded = steps.saturating_add(padding.saturating_mul(2));
+                if padded < kernel {
                     return Err(fail(
                         format!("a kernel of {kernel} steps does not fit a sequence of {steps}"),
                         "use a smaller kernel or add padding",
                     ));
                 }
-                vec![(steps + 2 * padding - kernel) / stride.max(1) + 1, filters]
+                vec![(padded - kernel) / stride.max(1) + 1, filters]
             }
             Layer::Maxpool { size, stride } | Layer::Avgpool { size, stride } => {
-                let stride = if stride == 0 { size } else { stride };
+                let stride = if stride == 0 { size } else { stride }.max(1);
                 match shape[..] {
                     [c, h, w] if h >= size && w >= size => vec![c, (h - size) / stride + 1, (w - size) / stride + 1],
                     [steps, f] if steps >= size => vec![(steps - size) / stride + 1, f],
@@ -339,7 +454,7 @@ pub fn infer_shapes(input: &[usize], layers: &[Layer]) -> Result<Vec<ShapedLayer
                     }
                 }
             }
-            Layer::Flatten => vec![shape.iter().product()],
+            Layer::Flatten => vec![shape.iter().fold(1usize, |a, &b| a.saturating_mul(b))],
             Layer::Dense { units } => {
                 if shape.len() != 1 {
                     return Err(fail(

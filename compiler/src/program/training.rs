@@ -49,6 +49,14 @@ impl Optimizer {
         }
     }
 
+    /// Copies of the weights the optimizer keeps: Adam's two moments, SGD's momentum buffer.
+    pub fn state_copies(self) -> usize {
+        match self {
+            Optimizer::Adam { .. } | Optimizer::Adamw { .. } => 2,
+            Optimizer::Sgd { momentum, .. } => usize::from(momentum > 0.0),
+        }
+    }
+
     pub fn learning_rate(self) -> f64 {
         match self {
             Optimizer::Adam { lr, .. } | Optimizer::Adamw { lr, .. } | Optimizer::Sgd { lr, .. } => lr,
@@ -124,6 +132,19 @@ pub struct PipelineSettings {
     pub seed: Seed,
     pub device: Device,
     pub precision: Precision,
+    /// Most trainable parameters a model may have (E0410).
+    pub max_parameters: usize,
+    /// Most memory, in gigabytes (10⁹ bytes), that training one model may take (E0410).
+    pub max_memory: f64,
+    /// Most trials a search may run, all rounds together (E0503).
+    pub max_trials: usize,
+}
+
+impl PipelineSettings {
+    /// `max_memory` in bytes.
+    pub fn max_memory_bytes(&self) -> f64 {
+        self.max_memory * 1e9
+    }
 }
 
 /// `extern settings model`: how a model trains.

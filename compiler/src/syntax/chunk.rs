@@ -53,12 +53,18 @@ fn starts_definition(bytes: &[u8], at: usize) -> bool {
     is_keyword && next > word_end && next < bytes.len() && (is_ident_byte(bytes[next]) || bytes[next] == b'"')
 }
 
+/// Bytes of the UTF-8 byte order mark that some editors write at the start of a file: the file
+/// is read as if it were not there (spans still count it, so they stay offsets into the file).
+pub fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 }
+}
+
 pub fn split(text: &str) -> Chunks {
     let bytes = text.as_bytes();
     let mut starts = Vec::new();
     let mut comments = Vec::new();
-    let mut i = 0;
-    let mut line_start = 0;
+    let mut i = bom_len(text);
+    let mut line_start = i;
     let mut line_has_code = false;
     let mut in_string = false;
     while i < bytes.len() {
@@ -111,7 +117,7 @@ pub fn split(text: &str) -> Chunks {
         let end = starts.first().copied().unwrap_or(text.len());
         let mut code = Span::new(end, end);
         let mut found = false;
-        let mut pos = 0;
+        let mut pos = bom_len(text);
         let mut comment_iter = comments.iter().peekable();
         while pos < end {
             if let Some(c) = comment_iter.peek() {

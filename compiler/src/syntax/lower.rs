@@ -421,6 +421,22 @@ impl<'a> Lowerer<'a> {
                 let percent = text.ends_with('%');
                 let digits = text.trim_end_matches('%');
                 let is_int = !digits.contains(['.', 'e', 'E']);
+                if is_int && !percent && digits.parse::<i64>().is_err() {
+                    // An integer is 64 bits: a bigger one would silently become another number.
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::E0005,
+                            self.file,
+                            span,
+                            format!("the integer `{digits}` is out of range"),
+                        )
+                        .with_primary(format!("larger than {}", i64::MAX))
+                        .with_help(format!(
+                            "integers are 64-bit: write one of at most {}, or a decimal such as `1e20` where any number will do",
+                            i64::MAX
+                        )),
+                    );
+                }
                 let mut value: f64 = digits.parse().unwrap_or(f64::NAN);
                 if percent {
                     value /= 100.0;

@@ -12,6 +12,7 @@ pub mod config;
 pub mod device;
 pub mod early_stop;
 pub mod loss_scale;
+pub mod memory;
 pub mod network;
 pub mod search;
 pub mod trained;
@@ -72,6 +73,9 @@ pub fn train_network(
     let mut rng = Rng::new(config.seed);
     debug_assert_eq!(model.network.input, input.shape);
     let spec = model.network.clone().with_outputs(outputs);
+    if device.is_cpu() {
+        memory::check(label, model, &spec, prepared.splits[0].rows.len())?;
+    }
     let mut network = Net::new(&spec, &mut rng, &device).map_err(failed)?;
     network.set_compute_dtype(crate::train::device::dtype(placement.precision));
     let mut optimizer = Optimizer::new(settings.optimizer, network.vars()).map_err(failed)?;

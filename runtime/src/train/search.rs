@@ -3,7 +3,7 @@
 //! Every trial trains the model with the same seed and is scored by the objective on the
 //! validation split (or the validation loss), so trials differ only in their hyperparameters.
 
-use crate::error::RunResult;
+use crate::error::{RunError, RunResult};
 use crate::prepare::fit::Prepared;
 use crate::progress::Progress;
 use crate::train;
@@ -71,8 +71,10 @@ impl Dist {
             Dist::Uniform(lo, hi) => Value::Float(lo + (hi - lo) * rng.next_f64()),
             Dist::LogUniform(lo, hi) => Value::Float((lo.ln() + (hi.ln() - lo.ln()) * rng.next_f64()).exp()),
             Dist::IntRange(lo, hi, step) => {
-                let count = ((hi - lo) / step + 1).max(1) as u64;
-                Value::Int(lo + step * rng.below(count) as i64)
+                // In 128 bits: the ends of a range may be any two 64-bit integers.
+                let (lo, hi, step) = (*lo as i128, *hi as i128, (*step).max(1) as i128);
+                let count = ((hi - lo) / step + 1).clamp(1, u64::MAX as i128) as u64;
+                Value::Int((lo + step * rng.below(count) as i128).clamp(lo, hi) as i64)
             }
         }
     }
@@ -83,12 +85,25 @@ impl Dist {
         match self {
             Dist::Choice(items) => items.clone(),
             Dist::IntRange(lo, hi, step) => {
-                (0..).map(|i| lo + i * step).take_while(|v| v <= hi).map(Value::Int).collect()
+                let (lo, hi, step) = (*lo as i128, *hi as i128, (*step).max(1) as i128);
+                (0..).map(|i| lo + i * step).take_while(|v| *v <= hi).map(|v| Value::Int(v as i64)).collect()
             }
             Dist::Uniform(lo, hi) => (0..5).map(|i| Value::Float(lo + (hi - lo) * i as f64 / 4.0)).collect(),
             Dist::LogUniform(lo, hi) => {
                 (0..5).map(|i| Value::Float((lo.ln() + (hi.ln() - lo.ln()) * i as f64 / 4.0).exp())).collect()
             }
+        }
+    }
+
+    /// How many points [`Dist::grid`] visits; `None` beyond `usize`.
+    fn grid_size(&self) -> Option<usize> {
+        match *self {
+            Dist::Choice(ref items) => Some(items.len()),
+            Dist::IntRange(lo, hi, step) => {
+                let count = (hi as i128 - lo as i128) / step.max(1) as i128 + 1;
+                usize::try_from(count.max(0)).ok()
+            }
+            Dist::Uniform(..) | Dist::LogUniform(..) => Some(5),
         }
     }
 
@@ -123,7 +138,7 @@ impl Dist {
             Dist::Choice(ref items) => items.len() as f64,
             Dist::Uniform(lo, hi) => hi - lo,
             Dist::LogUniform(lo, hi) => hi.ln() - lo.ln(),
-            Dist::IntRange(lo, hi, _) => (hi - lo) as f64,
+            Dist::IntRange(lo, hi, _) => hi as f64 - lo as f64,
         }
         .max(1e-12)
     }
@@ -150,9 +165,13 @@ pub fn run(
     let mut current = space.clone();
     for round in 0..search.settings.refine.rounds() {
         let candidates: Vec<BTreeMap<String, Value>> = match strategy {
-            Strategy::Grid => grid(&current),
+            Strategy::Grid => grid(&current, &step.train.model.name)?,
             Strategy::Bayesian { .. } => Vec::new(),
-            Strategy::Random { trials } => (0..trials).map(|_| sample(&current, &mut rng)).collect(),
+            Strategy::Random { trials } => {
+                let mut drawn = reserve(trials, &step.train.model.name)?;
+                drawn.extend((0..trials).map(|_| sample(&current, &mut rng)));
+                drawn
+            }
         };
         if let Strategy::Bayesian { trials } = strategy {
             for t in 0..trials {
@@ -216,8 +235,22 @@ fn sample(space: &[(String, Dist)], rng: &mut Rng) -> BTreeMap<String, Value> {
     space.iter().map(|(n, d)| (n.clone(), d.sample(rng))).collect()
 }
 
-fn grid(space: &[(String, Dist)]) -> Vec<BTreeMap<String, Value>> {
-    let mut points = vec![BTreeMap::new()];
+/// An empty vector with room for `trials` trials, or E0815 when this machine cannot hold them
+/// (the checker's `max_trials` keeps a checked spec far below that; the runtime does not abort).
+fn reserve<T>(trials: usize, model: &str) -> RunResult<Vec<T>> {
+    let mut vec = Vec::new();
+    vec.try_reserve_exact(trials).map_err(|_| {
+        RunError::new(Code::E0815, format!("the search over `{model}` cannot hold its {trials} trials in memory"))
+            .with_help("search fewer values, and keep `max_trials` in the `pipeline` block low")
+            .for_definition(model)
+    })?;
+    Ok(vec)
+}
+
+fn grid(space: &[(String, Dist)], model: &str) -> RunResult<Vec<BTreeMap<String, Value>>> {
+    let total = space.iter().try_fold(1usize, |n, (_, d)| d.grid_size().and_then(|k| n.checked_mul(k)));
+    let mut points = reserve(total.unwrap_or(usize::MAX), model)?;
+    points.push(BTreeMap::new());
     for (name, dist) in space {
         let values = dist.grid();
         points = points
@@ -231,7 +264,7 @@ fn grid(space: &[(String, Dist)]) -> Vec<BTreeMap<String, Value>> {
             })
             .collect();
     }
-    points
+    Ok(points)
 }
 
 /// Tree-structured Parzen estimator: after a few random trials, split the finished trials into
@@ -287,8 +320,9 @@ fn propose(
                         Dist::Uniform(lo, hi) => Value::Float(x.clamp(lo, hi)),
                         Dist::LogUniform(lo, hi) => Value::Float(x.exp().clamp(lo, hi)),
                         Dist::IntRange(lo, hi, step) => {
-                            let snapped = lo + (((x - lo as f64) / step as f64).round() as i64) * step;
-                            Value::Int(snapped.clamp(lo, hi))
+                            let steps = ((x - lo as f64) / step.max(1) as f64).round() as i128;
+                            let snapped = lo as i128 + steps * step.max(1) as i128;
+                            Value::Int(snapped.clamp(lo as i128, hi as i128) as i64)
                         }
                         Dist::Choice(_) => dist.sample(rng),
                     }
