@@ -4,7 +4,7 @@
 
 use super::context::{Context, Def};
 use super::load::normalize;
-use super::names::{did_you_mean, list_names};
+use super::names::{did_you_mean, list_names, plausible_column};
 use super::pass::{Checked, Pass};
 use super::tensors::{Located, check_element_columns, file_schema};
 use crate::ast::{Arg, Block, BlockItem, DefKind, Expr, ExprKind, TypeExpr};
@@ -12,8 +12,8 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Format, Source, Value};
 use crate::span::Span;
-use crate::types::{Column, ColumnType, Schema};
-use crate::world::SampleError;
+use crate::types::{Column, ColumnType, Note, Schema};
+use crate::world::{Sample, SampleError};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -267,7 +267,126 @@ fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Locate
             return None;
         }
     }
+    if let (Format::Csv { delimiter, .. }, [_]) = (format, sample.columns.as_slice()) {
+        if let Some(help) = delimiter_help(&sample.columns, delimiter.byte()) {
+            p.report(
+                Diagnostic::error(
+                    Code::E0308,
+                    def.file,
+                    at.span,
+                    format!("`{}` reads as a single column with the delimiter {:?}", at.text, delimiter.byte() as char),
+                )
+                .with_primary("one column: is this the file's delimiter?")
+                .with_help(help),
+            );
+            return None;
+        }
+    }
+    if !column_notes(p, def, &sample, at) {
+        return None;
+    }
     Some(sample.inferred_schema())
+}
+
+/// Reports what the sampled cells say about each column: a stray word in a column of numbers
+/// (E0322, which fails the source: the column would silently become a category), a constant
+/// column (W0005) and a category with about a level per row (W0006); the datasets pass keeps
+/// the last two from the models. A label is left to the label checks. `false` after an error.
+fn column_notes<'a>(p: &mut Pass<'a>, def: Def<'a>, sample: &Sample, at: &Located<'_>) -> bool {
+    let labels = label_names(p.cx);
+    let mut fine = true;
+    for (i, (name, inferred)) in sample.columns.iter().zip(sample.inferred()).enumerate() {
+        let Some(note) = inferred.note else { continue };
+        // A header that does not look like column names is not quoted (see `plausible_column`).
+        let name = if plausible_column(name) { name.clone() } else { format!("#{}", i + 1) };
+        let diagnostic = match note {
+            Note::NotANumber { row, value, numbers, others } => {
+                fine = false;
+                let value = shown_cell(&value);
+                Diagnostic::error(
+                    Code::E0322,
+                    def.file,
+                    at.span,
+                    format!("column `{name}` holds numbers, but {} holds `{value}`", sample.where_is(row)),
+                )
+                .with_primary(format!(
+                    "{numbers} of {} sampled values of `{name}` are numbers: it would silently become a category",
+                    numbers + others
+                ))
+                .with_help(format!(
+                    "fix the cell or mark it missing (empty, `NA` or `?`), or declare the columns in a `schema {{ ... }}` block (`{name}: float`, or `{name}: category(...)` if it holds categories)"
+                ))
+            }
+            _ if labels.contains(name.as_str()) => continue,
+            Note::Constant { value, rows } => Diagnostic::warning(
+                Code::W0005,
+                def.file,
+                at.span,
+                format!("column `{name}` holds the single value `{}` in {rows} sampled rows", shown_cell(&value)),
+            )
+            .with_primary(format!("`{name}` is not given to the models"))
+            .with_help(format!("a constant tells the models nothing; exclude it on the source (`exclude = [{name}]`) to silence this")),
+            Note::LevelPerRow { levels, rows } => Diagnostic::warning(
+                Code::W0006,
+                def.file,
+                at.span,
+                format!("category column `{name}` has {levels} levels in {rows} sampled rows"),
+            )
+            .with_primary(format!("`{name}` is not given to the models"))
+            .with_help(format!(
+                "an identifier or free text has nothing to learn from as a category; exclude it on the source (`exclude = [{name}]`) to silence this, or declare it `text` and tokenize it"
+            )),
+        };
+        p.report(diagnostic);
+    }
+    fine
+}
+
+/// When another delimiter (`,`, `;`, tab or `|`) splits a CSV header into more columns than
+/// `declared` did, the help that suggests the best of them.
+pub(super) fn delimiter_help(columns: &[String], declared: u8) -> Option<String> {
+    let line = columns.join(&(declared as char).to_string());
+    let mut best: Option<(usize, char)> = None;
+    for candidate in [',', ';', '\t', '|'] {
+        if candidate as u32 == u32::from(declared) {
+            continue;
+        }
+        let count = line.split(candidate).count();
+        if count > columns.len() && best.is_none_or(|(n, _)| count > n) {
+            best = Some((count, candidate));
+        }
+    }
+    let (count, delimiter) = best?;
+    Some(format!("the header splits into {count} columns on {delimiter:?}: add `delimiter: {:?}`", delimiter.to_string()))
+}
+
+/// Every column named as a label, on a source or a dataset: the label checks speak for those.
+fn label_names<'a>(cx: &Context<'a>) -> HashSet<&'a str> {
+    let mut labels = HashSet::new();
+    for kind in [DefKind::Source, DefKind::Dataset] {
+        for def in cx.symbols.of_kind(kind) {
+            for item in def.def.body.iter().flat_map(|b| &b.items) {
+                if let BlockItem::Setting { key, value, .. } = item {
+                    if key.name == "label" {
+                        if let Some(name) = value.as_name() {
+                            labels.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    labels
+}
+
+/// A cell's text for a message: at most 40 characters, control characters replaced.
+pub(super) fn shown_cell(text: &str) -> String {
+    let mut shown: String =
+        text.chars().take(40).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    if text.chars().count() > 40 {
+        shown.push('…');
+    }
+    shown
 }
 
 /// Code, message and help for a table file that cannot be sampled.
@@ -288,10 +407,46 @@ fn sample_failure(error: SampleError, path_text: &str, path: &Path) -> (Code, St
             format!("cannot infer the schema of `{path_text}`: {why}"),
             "declare the columns in a `schema { ... }` block".to_string(),
         ),
+        SampleError::NotRegular(kind) => not_regular(path_text, &kind),
+        SampleError::GlobTooBroad(bound) => glob_too_broad(path_text, &bound),
+        SampleError::NotUtf8 { line, byte } => not_utf8(path_text, line, byte),
         SampleError::Unreadable(why) => (
             Code::E0302,
             format!("cannot read `{path_text}`: {why}"),
             "check the file's permissions and encoding (UTF-8)".to_string(),
         ),
     }
+}
+
+/// E0323: data that is not UTF-8, with where.
+pub(super) fn not_utf8(path_text: &str, line: u64, byte: u64) -> (Code, String, String) {
+    (
+        Code::E0323,
+        format!("`{path_text}` is not valid UTF-8: line {line}, byte {byte}"),
+        "save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`)".to_string(),
+    )
+}
+
+/// E0320: a data path that names a directory, a FIFO or a device (never opened).
+pub(super) fn not_regular(path_text: &str, kind: &str) -> (Code, String, String) {
+    let help = if kind == "a directory" {
+        format!("point the source at a data file; to read every file of a folder use a glob, e.g. `{}/*.csv`", path_text.trim_end_matches('/'))
+    } else {
+        "point the source at a regular data file: pipes, devices and sockets are not read".to_string()
+    };
+    (Code::E0320, format!("`{path_text}` is {kind}, not a regular file"), help)
+}
+
+/// E0321: a glob whose walk went over its budget.
+pub(super) fn glob_too_broad(path_text: &str, bound: &crate::world::GlobBound) -> (Code, String, String) {
+    let message = if bound.timed_out {
+        format!("the glob `{path_text}` ran out of time after visiting {} entries", bound.visited)
+    } else {
+        format!("the glob `{path_text}` visited more than {} entries without finishing", bound.visited - 1)
+    };
+    (
+        Code::E0321,
+        message,
+        "narrow the pattern: start it at the folder that holds the data (e.g. `data/*.csv`) and keep `**` away from large folders".to_string(),
+    )
 }
