@@ -233,7 +233,7 @@ pub fn infer(values: &[Option<&str>]) -> Inferred {
 mod tests {
     use super::*;
 
-    fn cells(values: &[&str]) -> Vec<Option<&str>> {
+    fn cells<'a>(values: &[&'a str]) -> Vec<Option<&'a str>> {
         values.iter().map(|v| if v.is_empty() { None } else { Some(*v) }).collect()
     }
 

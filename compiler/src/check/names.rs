@@ -139,10 +139,8 @@ impl<'a> Pass<'a> {
             Some(close) => format!("did you mean `{close}`?"),
             None if columns.iter().all(|c| plausible_column(c)) => format!("the columns are {}", list_names(columns)),
             // The header of a file that is not a table (`csv("/etc/passwd")`) is never quoted.
-            None => format!(
-                "the data's header ({} columns) does not look like column names: check the path and the delimiter",
-                columns.len()
-            ),
+            None => "the first line of the data does not look like column names: check the path and the delimiter"
+                .to_string(),
         };
         self.report(
             Diagnostic::error(Code::E0301, file, span, format!("unknown column `{name}`"))

@@ -61,7 +61,13 @@ fn source<'a>(p: &mut Pass<'a>, def: Def<'a>) -> Option<Source> {
             check_element_columns(p, def, &format, &schema, block, &at);
             schema
         }
-        (None, _) => infer_schema(p, def, &format, &at)?,
+        (None, _) => {
+            let excluded: Vec<&str> = match settings.values.get("exclude") {
+                Some(Value::List(names)) => names.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            infer_schema(p, def, &format, &at, &excluded)?
+        }
     };
     if let Some(excluded) = settings.values.get("exclude") {
         let span = settings.spans.get("exclude").copied().unwrap_or(value.span);
@@ -232,7 +238,13 @@ fn tensor(kind: &str, args: &[Arg], span: Span) -> Result<ColumnType, Invalid> {
 }
 
 /// The columns of a table file, inferred from the checker's sample.
-fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Located<'_>) -> Option<Schema> {
+fn infer_schema<'a>(
+    p: &mut Pass<'a>,
+    def: Def<'a>,
+    format: &Format,
+    at: &Located<'_>,
+    excluded: &[&str],
+) -> Option<Schema> {
     let sample = match p.cx.sample(format, at.path) {
         Ok(sample) => sample,
         Err(error) => {
@@ -274,7 +286,7 @@ fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Locate
                     Code::E0308,
                     def.file,
                     at.span,
-                    format!("`{}` reads as a single column with the delimiter {:?}", at.text, delimiter.byte() as char),
+                    format!("`{}` reads as a single column with the delimiter `{}`", at.text, delimiter.byte() as char),
                 )
                 .with_primary("one column: is this the file's delimiter?")
                 .with_help(help),
@@ -282,7 +294,7 @@ fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Locate
             return None;
         }
     }
-    if !column_notes(p, def, &sample, at) {
+    if !column_notes(p, def, &sample, at, excluded) {
         return None;
     }
     Some(sample.inferred_schema())
@@ -291,12 +303,16 @@ fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Locate
 /// Reports what the sampled cells say about each column: a stray word in a column of numbers
 /// (E0322, which fails the source: the column would silently become a category), a constant
 /// column (W0005) and a category with about a level per row (W0006); the datasets pass keeps
-/// the last two from the models. A label is left to the label checks. `false` after an error.
-fn column_notes<'a>(p: &mut Pass<'a>, def: Def<'a>, sample: &Sample, at: &Located<'_>) -> bool {
+/// the last two from the models. A label is left to the label checks, and a column the source
+/// excludes says nothing. `false` after an error.
+fn column_notes<'a>(p: &mut Pass<'a>, def: Def<'a>, sample: &Sample, at: &Located<'_>, excluded: &[&str]) -> bool {
     let labels = label_names(p.cx);
     let mut fine = true;
     for (i, (name, inferred)) in sample.columns.iter().zip(sample.inferred()).enumerate() {
         let Some(note) = inferred.note else { continue };
+        if excluded.contains(&name.as_str()) {
+            continue;
+        }
         // A header that does not look like column names is not quoted (see `plausible_column`).
         let name = if plausible_column(name) { name.clone() } else { format!("#{}", i + 1) };
         let diagnostic = match note {
@@ -357,7 +373,8 @@ pub(super) fn delimiter_help(columns: &[String], declared: u8) -> Option<String>
         }
     }
     let (count, delimiter) = best?;
-    Some(format!("the header splits into {count} columns on {delimiter:?}: add `delimiter: {:?}`", delimiter.to_string()))
+    let quoted = format!("{:?}", delimiter.to_string());
+    Some(format!("the header splits into {count} columns on {quoted}: add `delimiter: {quoted}`"))
 }
 
 /// Every column named as a label, on a source or a dataset: the label checks speak for those.
@@ -379,10 +396,16 @@ fn label_names<'a>(cx: &Context<'a>) -> HashSet<&'a str> {
     labels
 }
 
-/// A cell's text for a message: at most 40 characters, control characters replaced.
+/// A cell's text for a message: at most 40 characters, control characters escaped (`\t`).
 pub(super) fn shown_cell(text: &str) -> String {
-    let mut shown: String =
-        text.chars().take(40).map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    let mut shown = String::new();
+    for c in text.chars().take(40) {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
     if text.chars().count() > 40 {
         shown.push('…');
     }
@@ -449,4 +472,27 @@ pub(super) fn glob_too_broad(path_text: &str, bound: &crate::world::GlobBound) -
         message,
         "narrow the pattern: start it at the folder that holds the data (e.g. `data/*.csv`) and keep `**` away from large folders".to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delimiter_help;
+
+    #[test]
+    fn the_delimiter_that_splits_the_header_most_is_suggested() {
+        let one = |h: &str| vec![h.to_string()];
+        assert_eq!(
+            delimiter_help(&one("a;b;c"), b',').as_deref(),
+            Some("the header splits into 3 columns on \";\": add `delimiter: \";\"`")
+        );
+        assert_eq!(
+            delimiter_help(&one("a\tb|c\td"), b',').as_deref(),
+            Some("the header splits into 3 columns on \"\\t\": add `delimiter: \"\\t\"`")
+        );
+        // Two columns on `,` that hold `;`-separated names: four on `;`.
+        let two = vec!["a;b".to_string(), "c;d".to_string()];
+        assert!(delimiter_help(&two, b',').is_some_and(|h| h.contains("3 columns on \";\"")));
+        assert_eq!(delimiter_help(&one("text"), b','), None);
+        assert_eq!(delimiter_help(&["x".to_string(), "y".to_string()], b','), None);
+    }
 }
