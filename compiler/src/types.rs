@@ -240,10 +240,7 @@ mod tests {
     #[test]
     fn a_stray_word_in_numbers_is_noted_not_made_a_category_silently() {
         let inferred = infer(&cells(&["1", "2.5", "3", "", "abc", "4", "5"]));
-        assert_eq!(
-            inferred.note,
-            Some(Note::NotANumber { row: 4, value: "abc".into(), numbers: 5, others: 1 })
-        );
+        assert_eq!(inferred.note, Some(Note::NotANumber { row: 4, value: "abc".into(), numbers: 5, others: 1 }));
         // A real category with a few numbers in it is no stray.
         assert_eq!(infer(&cells(&["a", "b", "1", "c", "d"])).note, None);
         // Numbers alone are numbers.

@@ -26,7 +26,11 @@ impl Sample {
             .inferred()
             .into_iter()
             .zip(&self.columns)
-            .map(|(inferred, name)| crate::types::Column { name: name.clone(), ty: inferred.ty, nullable: inferred.nullable })
+            .map(|(inferred, name)| crate::types::Column {
+                name: name.clone(),
+                ty: inferred.ty,
+                nullable: inferred.nullable,
+            })
             .collect();
         crate::types::Schema { columns, inferred: true }
     }
@@ -97,7 +101,11 @@ impl std::fmt::Display for SourceError {
             SourceError::Unreadable(why) => f.write_str(why),
             SourceError::NotRegular(what) => write!(f, "it is {what}, not a regular file"),
             SourceError::TooLarge(size) => {
-                write!(f, "it holds at least {size} bytes, over the limit of {} MiB for a spec file", MAX_SOURCE_BYTES >> 20)
+                write!(
+                    f,
+                    "it holds at least {size} bytes, over the limit of {} MiB for a spec file",
+                    MAX_SOURCE_BYTES >> 20
+                )
             }
         }
     }

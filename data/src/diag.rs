@@ -58,7 +58,9 @@ pub(crate) fn unreadable(path: &Path, error: &std::io::Error) -> RunError {
 pub(crate) fn not_regular(path: &Path, kind: &str) -> RunError {
     RunError::new(Code::E0725, format!("`{}` is {kind}, not a regular file", file_name(path)))
         .at(at(path, None, None, None))
-        .with_help("point the source at a regular data file; to read every file of a folder use a glob, e.g. `data/*.csv`")
+        .with_help(
+            "point the source at a regular data file; to read every file of a folder use a glob, e.g. `data/*.csv`",
+        )
 }
 
 /// A glob whose walk went over its budget of entries or time.

@@ -169,7 +169,8 @@ mod tests {
     use super::*;
 
     fn tree() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("mlp-glob-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir =
+            std::env::temp_dir().join(format!("mlp-glob-{}-{:?}", std::process::id(), std::thread::current().id()));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["a", "a/b", "c"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();

@@ -2,8 +2,8 @@
 //! samples. A sample is read by the loader's own CSV and JSON-lines code (`csv::sample`,
 //! `jsonl::sample`), so the checker infers a schema from the cells the loader will read.
 
-use mlp_compiler::program::Format;
 use crate::paths::{self, GLOB_LIMITS, GlobError};
+use mlp_compiler::program::Format;
 use mlp_compiler::world::{DirEntry, MAX_SOURCE_BYTES, Sample, SampleError, SourceError, World};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -28,9 +28,7 @@ impl World for FsWorld {
         }
         let file = std::fs::File::open(path).map_err(|e| SourceError::Unreadable(io_reason(&e)))?;
         let mut bytes = Vec::new();
-        file.take(MAX_SOURCE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| SourceError::Unreadable(io_reason(&e)))?;
+        file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| SourceError::Unreadable(io_reason(&e)))?;
         if bytes.len() as u64 > MAX_SOURCE_BYTES {
             return Err(SourceError::TooLarge(bytes.len() as u64));
         }

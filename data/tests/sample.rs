@@ -138,10 +138,7 @@ fn a_sample_knows_the_line_of_each_row() {
 fn only_regular_files_are_sampled_and_never_opened_otherwise() {
     let path = file("here.csv", b"a,b\n1,2\n");
     let folder = path.parent().unwrap().to_path_buf();
-    assert_eq!(
-        FsWorld.sample(&csv(&folder, b','), &folder, 1000),
-        Err(SampleError::NotRegular("a directory".into()))
-    );
+    assert_eq!(FsWorld.sample(&csv(&folder, b','), &folder, 1000), Err(SampleError::NotRegular("a directory".into())));
     #[cfg(unix)]
     {
         let fifo = folder.join("pipe.csv");

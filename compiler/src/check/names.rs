@@ -165,6 +165,5 @@ impl<'a> Pass<'a> {
 /// characters of letters, digits, spaces and `_-.()%#$&+[]`. The first line of a file that is
 /// not a table (a password file, a script) is not, and is never echoed.
 pub fn plausible_column(name: &str) -> bool {
-    (1..=64).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_alphanumeric() || " _-.()%#$&+[]".contains(c))
+    (1..=64).contains(&name.chars().count()) && name.chars().all(|c| c.is_alphanumeric() || " _-.()%#$&+[]".contains(c))
 }

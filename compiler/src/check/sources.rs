@@ -453,7 +453,10 @@ pub(super) fn not_utf8(path_text: &str, line: u64, byte: u64) -> (Code, String, 
 /// E0320: a data path that names a directory, a FIFO or a device (never opened).
 pub(super) fn not_regular(path_text: &str, kind: &str) -> (Code, String, String) {
     let help = if kind == "a directory" {
-        format!("point the source at a data file; to read every file of a folder use a glob, e.g. `{}/*.csv`", path_text.trim_end_matches('/'))
+        format!(
+            "point the source at a data file; to read every file of a folder use a glob, e.g. `{}/*.csv`",
+            path_text.trim_end_matches('/')
+        )
     } else {
         "point the source at a regular data file: pipes, devices and sockets are not read".to_string()
     };

@@ -140,7 +140,8 @@ fn unseen_label(dataset: &FitStep, rows: &SplitRows, seen: &[usize]) -> RunResul
         let Some(&row) = members.iter().find(|&&r| seen.binary_search(&classes[r]).is_err()) else { continue };
         let level = rows.classes.get(classes[row]).cloned().unwrap_or_default();
         let label = &dataset.label;
-        let trained: Vec<String> = seen.iter().take(4).filter_map(|&c| rows.classes.get(c)).map(|l| format!("`{l}`")).collect();
+        let trained: Vec<String> =
+            seen.iter().take(4).filter_map(|&c| rows.classes.get(c)).map(|l| format!("`{l}`")).collect();
         return Err(origin_error(
             &rows.table,
             row,
