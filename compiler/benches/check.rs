@@ -49,7 +49,7 @@ impl MemoryWorld {
                 row
             })
             .collect();
-        MemoryWorld { sample: Sample { path: PathBuf::from("data.csv"), columns, rows } }
+        MemoryWorld { sample: Sample { path: PathBuf::from("data.csv"), columns, rows, lines: Vec::new() } }
     }
 }
 

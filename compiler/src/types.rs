@@ -144,30 +144,124 @@ impl Task {
 /// sample decides what is missing (the data layer's markers), so the checker keeps no list of its
 /// own; a blank cell counts as missing too.
 pub fn infer_column(values: &[Option<&str>]) -> (ColumnType, bool) {
-    let present: Vec<&str> = values.iter().flatten().map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+    let inferred = infer(values);
+    (inferred.ty, inferred.nullable)
+}
+
+/// A column's inferred type, and what about its cells deserves a word.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inferred {
+    pub ty: ColumnType,
+    pub nullable: bool,
+    pub note: Option<Note>,
+}
+
+/// Something about a column's sampled cells that its type alone does not say.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Note {
+    /// Most cells are numbers (at least 90%, or all but one of five or more), but the cell at
+    /// `row` (an index into the sampled cells) is not: the column would silently become a
+    /// category (E0322).
+    NotANumber { row: usize, value: String, numbers: usize, others: usize },
+    /// Every present cell holds `value` (W0005).
+    Constant { value: String, rows: usize },
+    /// A category with about one level per row (W0006).
+    LevelPerRow { levels: usize, rows: usize },
+}
+
+/// A category level longer than this makes the column text: a 5 MB cell is not a level.
+pub const MAX_LEVEL_CHARS: usize = 200;
+
+/// The fewest sampled rows for a [`Note::LevelPerRow`], and the share of distinct levels (in
+/// percent) that makes one.
+pub const LEVEL_PER_ROW_MIN_ROWS: usize = 50;
+pub const LEVEL_PER_ROW_PERCENT: usize = 90;
+
+/// [`infer_column`] with the [`Note`] its cells deserve.
+pub fn infer(values: &[Option<&str>]) -> Inferred {
+    let present: Vec<(usize, &str)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v.trim())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
     let nullable = present.len() < values.len();
+    let done = |ty: ColumnType, note: Option<Note>| Inferred { ty, nullable, note };
     if present.is_empty() {
-        return (ColumnType::Float, nullable);
+        return done(ColumnType::Float, None);
     }
-    let numeric = present.clone();
-    let nullable_numeric = nullable;
-    if numeric.iter().all(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "false")) && !numeric.is_empty() {
-        return (ColumnType::Bool, nullable_numeric);
+    let constant = || {
+        let first = present[0].1;
+        (present.len() >= 2 && present.iter().all(|(_, v)| *v == first))
+            .then(|| Note::Constant { value: first.to_string(), rows: present.len() })
+    };
+    if present.iter().all(|(_, v)| matches!(v.to_ascii_lowercase().as_str(), "true" | "false")) {
+        return done(ColumnType::Bool, constant());
     }
-    if !numeric.is_empty() && numeric.iter().all(|v| v.parse::<i64>().is_ok()) {
-        return (ColumnType::Int, nullable_numeric);
+    if present.iter().all(|(_, v)| v.parse::<i64>().is_ok()) {
+        return done(ColumnType::Int, constant());
     }
-    if !numeric.is_empty() && numeric.iter().all(|v| v.parse::<f64>().is_ok()) {
-        return (ColumnType::Float, nullable_numeric);
+    let numbers = present.iter().filter(|(_, v)| v.parse::<f64>().is_ok()).count();
+    if numbers == present.len() {
+        return done(ColumnType::Float, constant());
     }
-    let mut levels: Vec<String> = present.iter().map(|v| v.to_string()).collect();
+    let others = present.len() - numbers;
+    let mostly_numbers = others * 10 <= present.len() || (others == 1 && numbers >= 4);
+    let stray = mostly_numbers
+        .then(|| present.iter().find(|(_, v)| v.parse::<f64>().is_err()))
+        .flatten()
+        .map(|&(row, value)| Note::NotANumber { row, value: value.to_string(), numbers, others });
+    let mut levels: Vec<String> = present.iter().map(|(_, v)| v.to_string()).collect();
     levels.sort();
     levels.dedup();
+    let long = levels.iter().any(|l| l.chars().count() > MAX_LEVEL_CHARS);
     // A column is categorical when its values repeat: at most 50 distinct values, or few
-    // compared with the rows seen.
-    if levels.len() <= 50 || levels.len() * 5 <= present.len() {
-        (ColumnType::Category { levels }, nullable)
+    // compared with the rows seen; and no level is a long text.
+    if !long && (levels.len() <= 50 || levels.len() * 5 <= present.len()) {
+        let note = stray.or_else(constant).or_else(|| {
+            let (rows, distinct) = (present.len(), levels.len());
+            (rows >= LEVEL_PER_ROW_MIN_ROWS && distinct * 100 >= rows * LEVEL_PER_ROW_PERCENT)
+                .then_some(Note::LevelPerRow { levels: distinct, rows })
+        });
+        done(ColumnType::Category { levels }, note)
     } else {
-        (ColumnType::Text, nullable)
+        done(ColumnType::Text, stray)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells<'a>(values: &[&'a str]) -> Vec<Option<&'a str>> {
+        values.iter().map(|v| if v.is_empty() { None } else { Some(*v) }).collect()
+    }
+
+    #[test]
+    fn a_stray_word_in_numbers_is_noted_not_made_a_category_silently() {
+        let inferred = infer(&cells(&["1", "2.5", "3", "", "abc", "4", "5"]));
+        assert_eq!(inferred.note, Some(Note::NotANumber { row: 4, value: "abc".into(), numbers: 5, others: 1 }));
+        // A real category with a few numbers in it is no stray.
+        assert_eq!(infer(&cells(&["a", "b", "1", "c", "d"])).note, None);
+        // Numbers alone are numbers.
+        assert_eq!(infer(&cells(&["1", "2.5"])).ty, ColumnType::Float);
+    }
+
+    #[test]
+    fn constant_and_one_level_per_row_columns_are_noted() {
+        assert_eq!(infer(&cells(&["7", "7", "", "7"])).note, Some(Note::Constant { value: "7".into(), rows: 3 }));
+        assert_eq!(infer(&cells(&["x"])).note, None, "one row says nothing");
+        let names: Vec<String> = (0..50).map(|i| format!("name{i}")).collect();
+        let refs: Vec<Option<&str>> = names.iter().map(|n| Some(n.as_str())).collect();
+        let inferred = infer(&refs);
+        assert!(matches!(inferred.ty, ColumnType::Category { .. }));
+        assert_eq!(inferred.note, Some(Note::LevelPerRow { levels: 50, rows: 50 }));
+        assert_eq!(infer(&cells(&["a", "b", "a", "b"])).note, None);
+    }
+
+    #[test]
+    fn a_long_cell_makes_text_not_a_level() {
+        let long = "w".repeat(MAX_LEVEL_CHARS + 1);
+        assert_eq!(infer(&[Some("a"), Some(long.as_str()), Some("a")]).ty, ColumnType::Text);
     }
 }

@@ -24,7 +24,7 @@ impl World for ExampleWorld {
         let mut lines = text.lines();
         let columns = split(lines.next().ok_or(SampleError::Empty)?);
         let rows = lines.take(max_rows).map(|l| split(l).into_iter().map(Some).collect()).collect();
-        Ok(Sample { path: path.to_path_buf(), columns, rows })
+        Ok(Sample { path: path.to_path_buf(), columns, rows, lines: Vec::new() })
     }
 }
 

@@ -214,7 +214,7 @@ pub(crate) fn sample(
         Ok(header) => header,
         Err(HeaderProblem::Empty) => return Some(Err(SampleError::Empty)),
         Err(HeaderProblem::Unterminated(Unterminated(at))) => return unreadable(UNCLOSED, at),
-        Err(HeaderProblem::NotUtf8(_)) => return Some(Err(not_utf8())),
+        Err(HeaderProblem::NotUtf8(at)) => return Some(Err(not_utf8(diag::line_of(bytes, at), at))),
     };
     if let [(only, _)] = header.names.as_slice() {
         if only.is_empty() {
@@ -223,16 +223,20 @@ pub(crate) fn sample(
     }
     let columns = header.names.into_iter().map(|(name, _)| name).collect();
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
     let mut pos = header.data;
+    let mut line = header.data_line;
     while rows.len() < max_rows {
         if let Some(next) = blank_line(bytes, pos) {
             pos = next;
+            line += 1;
             continue;
         }
         if pos >= bytes.len() {
             break;
         }
         let mut row = Vec::new();
+        let row_line = line;
         loop {
             let f = match field(bytes, pos, delimiter) {
                 Ok(f) => f,
@@ -248,27 +252,35 @@ pub(crate) fn sample(
             } else {
                 match std::str::from_utf8(cell) {
                     Ok(text) => row.push(Some(text.to_string())),
-                    Err(_) => return Some(Err(not_utf8())),
+                    Err(e) => {
+                        // The cell's place in `bytes` when it was not unquoted into a copy.
+                        let start = (cell.as_ptr() as usize).checked_sub(bytes.as_ptr() as usize);
+                        let at = start.filter(|&s| s < bytes.len()).unwrap_or(pos + 1) + e.valid_up_to();
+                        return Some(Err(not_utf8(line, at)));
+                    }
                 }
             }
+            line += f.newlines;
             pos = f.next;
             if f.end != End::Field {
+                line += 1;
                 break;
             }
         }
         rows.push(row);
+        lines.push(row_line);
     }
     if rows.len() < max_rows && !complete {
         return None;
     }
-    Some(Ok(Sample { path: path.to_path_buf(), columns, rows }))
+    Some(Ok(Sample { path: path.to_path_buf(), columns, rows, lines }))
 }
 
 const UNCLOSED: &str = "a quoted field is never closed";
 
-/// The checker reports this as E0302 (`cannot read ...: not valid UTF-8`).
-fn not_utf8() -> SampleError {
-    SampleError::Unreadable("not valid UTF-8".to_string())
+/// The checker reports this as E0323, with the line and byte.
+fn not_utf8(line: u64, byte: usize) -> SampleError {
+    SampleError::NotUtf8 { line, byte: byte as u64 }
 }
 
 /// A numeric column's whole buffer.

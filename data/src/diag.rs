@@ -54,6 +54,27 @@ pub(crate) fn unreadable(path: &Path, error: &std::io::Error) -> RunError {
         .with_help("paths are relative to the spec's directory; check that the file exists and is readable")
 }
 
+/// A data path that names a directory, a FIFO or a device: it is never opened.
+pub(crate) fn not_regular(path: &Path, kind: &str) -> RunError {
+    RunError::new(Code::E0725, format!("`{}` is {kind}, not a regular file", file_name(path)))
+        .at(at(path, None, None, None))
+        .with_help(
+            "point the source at a regular data file; to read every file of a folder use a glob, e.g. `data/*.csv`",
+        )
+}
+
+/// A glob whose walk went over its budget of entries or time.
+pub(crate) fn glob_too_broad(pattern: &Path, bound: &mlp_compiler::world::GlobBound) -> RunError {
+    let what = if bound.timed_out {
+        format!("ran out of time after visiting {} entries", bound.visited)
+    } else {
+        format!("visited more than {} entries without finishing", bound.visited.saturating_sub(1))
+    };
+    RunError::new(Code::E0725, format!("the glob `{}` {what}", file_name(pattern)))
+        .at(at(pattern, None, None, None))
+        .with_help("narrow the pattern: start it at the folder that holds the data (e.g. `data/*.csv`) and keep `**` away from large folders")
+}
+
 pub(crate) fn no_match(pattern: &Path) -> RunError {
     // The message names the glob's last part only: the location line gives the whole path, and a long
     // absolute path in the message would wrap differently on every machine.

@@ -24,6 +24,7 @@ fn file_name(path: &Path) -> String {
 }
 
 fn map(path: &Path) -> RunResult<Option<Mmap>> {
+    crate::load::regular(path)?;
     let file = std::fs::File::open(path).map_err(|e| crate::diag::unreadable(path, &e))?;
     let length = file.metadata().map_err(|e| crate::diag::unreadable(path, &e))?.len();
     if length == 0 {

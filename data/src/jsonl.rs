@@ -135,6 +135,7 @@ pub(crate) fn sample(
 ) -> Option<Result<Sample, SampleError>> {
     let mut columns: Vec<String> = Vec::new();
     let mut objects = Vec::new();
+    let mut lines = Vec::new();
     for line in Lines::new(bytes) {
         if objects.len() >= max_rows {
             break;
@@ -145,7 +146,9 @@ pub(crate) fn sample(
         let object = match object(line.text) {
             Ok(Some(object)) => object,
             Ok(None) => continue,
-            Err(LineProblem::NotUtf8(_)) => return Some(Err(SampleError::Unreadable("not valid UTF-8".to_string()))),
+            Err(LineProblem::NotUtf8(at)) => {
+                return Some(Err(SampleError::NotUtf8 { line: line.number, byte: (line.start + at) as u64 }));
+            }
             Err(LineProblem::NotObject) => {
                 return Some(Err(SampleError::Unreadable(format!("line {} is not a JSON object", line.number))));
             }
@@ -159,6 +162,7 @@ pub(crate) fn sample(
             }
         }
         objects.push(object);
+        lines.push(line.number);
     }
     if objects.len() < max_rows && !complete {
         return None;
@@ -167,7 +171,7 @@ pub(crate) fn sample(
         return Some(Err(SampleError::Empty));
     }
     let rows = objects.iter().map(|object| columns.iter().map(|c| sample_cell(object.get(c))).collect()).collect();
-    Some(Ok(Sample { path: path.to_path_buf(), columns, rows }))
+    Some(Ok(Sample { path: path.to_path_buf(), columns, rows, lines }))
 }
 
 /// A value as the sample's text: what the loader would read as missing is `None`.

@@ -23,6 +23,7 @@ mod load;
 mod missing;
 #[cfg(feature = "parquet")]
 mod parquet;
+pub mod paths;
 mod records;
 mod table;
 mod time_order;

@@ -15,6 +15,7 @@ use crate::columns::{self, ColumnData, Kind};
 use crate::diag::{self, Wanted};
 use crate::error::{RunError, RunResult};
 use crate::excerpt::{self, Layout};
+use crate::paths::{self, GLOB_LIMITS, GlobError};
 use crate::table::{self, Table};
 use crate::{csv, folder, idx, jsonl};
 use mlp_compiler::codes::Code;
@@ -170,23 +171,34 @@ fn read_parquet(path: &Path, _wanted: &[Wanted]) -> RunResult<Part> {
         .with_help("rebuild with the `parquet` feature (on by default), or convert the data to CSV"))
 }
 
-/// The path itself, or every file a glob matches, sorted.
+/// The path itself, or every file a glob matches, sorted: regular files only (E0725 for a path
+/// that names a directory, a FIFO or a device, which is never opened), and a glob walks no more
+/// than [`GLOB_LIMITS`] (E0725 past it).
 fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
     let text = path.to_string_lossy();
-    if !text.contains(['*', '?', '[']) {
+    if !paths::is_glob(&text) {
+        regular(path)?;
         return Ok(vec![path.to_path_buf()]);
     }
-    let pattern = glob::glob(&text).map_err(|e| {
-        RunError::new(Code::E0701, format!("invalid glob `{text}`: {}", e.msg))
+    let matches = paths::glob_files(path, GLOB_LIMITS).map_err(|e| match e {
+        GlobError::Invalid(why) => RunError::new(Code::E0701, format!("invalid glob `{text}`: {why}"))
             .in_file(path, None, None)
-            .with_help("`*` matches any characters in a name, `?` one character, `[abc]` one of a set")
+            .with_help("`*` matches any characters in a name, `?` one character, `[abc]` one of a set"),
+        GlobError::TooBroad(bound) => diag::glob_too_broad(path, &bound),
     })?;
-    let mut matches: Vec<PathBuf> = pattern.filter_map(Result::ok).filter(|p| p.is_file()).collect();
-    matches.sort();
     if matches.is_empty() {
         return Err(diag::no_match(path));
     }
     Ok(matches)
+}
+
+/// `Ok` for a regular file, or a path that does not exist (its reader says so, E0701); E0725 for
+/// anything else, from its metadata alone.
+pub(crate) fn regular(path: &Path) -> RunResult<()> {
+    match paths::irregular(path) {
+        Ok(Some(kind)) => Err(diag::not_regular(path, &kind)),
+        Ok(None) | Err(_) => Ok(()),
+    }
 }
 
 /// Joins the files' parts (in order) into Arrow columns, one per schema column.

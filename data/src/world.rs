@@ -2,8 +2,9 @@
 //! samples. A sample is read by the loader's own CSV and JSON-lines code (`csv::sample`,
 //! `jsonl::sample`), so the checker infers a schema from the cells the loader will read.
 
+use crate::paths::{self, GLOB_LIMITS, GlobError};
 use mlp_compiler::program::Format;
-use mlp_compiler::world::{DirEntry, Sample, SampleError, World};
+use mlp_compiler::world::{DirEntry, MAX_SOURCE_BYTES, Sample, SampleError, SourceError, World};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -11,9 +12,29 @@ pub struct FsWorld;
 
 impl World for FsWorld {
     fn read_source(&self, path: &Path) -> Result<String, String> {
-        let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
-        String::from_utf8(bytes)
-            .map_err(|e| format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+        self.read_spec(path).map_err(|e| e.to_string())
+    }
+
+    /// A regular file of at most [`MAX_SOURCE_BYTES`]: the metadata is read first, so a FIFO or
+    /// a device is never opened, and the read stops one byte past the limit whatever the
+    /// metadata said (a `/proc` file reports size 0).
+    fn read_spec(&self, path: &Path) -> Result<String, SourceError> {
+        let metadata = std::fs::metadata(path).map_err(|e| SourceError::Unreadable(io_reason(&e)))?;
+        if !metadata.is_file() {
+            return Err(SourceError::NotRegular(paths::kind_of(&metadata)));
+        }
+        if metadata.len() > MAX_SOURCE_BYTES {
+            return Err(SourceError::TooLarge(metadata.len()));
+        }
+        let file = std::fs::File::open(path).map_err(|e| SourceError::Unreadable(io_reason(&e)))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| SourceError::Unreadable(io_reason(&e)))?;
+        if bytes.len() as u64 > MAX_SOURCE_BYTES {
+            return Err(SourceError::TooLarge(bytes.len() as u64));
+        }
+        String::from_utf8(bytes).map_err(|e| {
+            SourceError::Unreadable(format!("the file is not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+        })
     }
 
     fn sample(&self, format: &Format, path: &Path, max_rows: usize) -> Result<Sample, SampleError> {
@@ -29,6 +50,7 @@ impl World for FsWorld {
     }
 
     fn read_bytes(&self, path: &Path, max_bytes: usize) -> Result<Vec<u8>, SampleError> {
+        regular(path)?;
         let file = std::fs::File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => SampleError::NotFound,
             _ => SampleError::Unreadable(io_reason(&e)),
@@ -63,15 +85,28 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-/// The path itself, or the first file (in sorted order) a glob matches.
+/// `Ok` for a regular file; otherwise why not, from its metadata (it is never opened).
+fn regular(path: &Path) -> Result<(), SampleError> {
+    match paths::irregular(path) {
+        Ok(None) => Ok(()),
+        Ok(Some(kind)) => Err(SampleError::NotRegular(kind)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SampleError::NotFound),
+        Err(e) => Err(SampleError::Unreadable(io_reason(&e))),
+    }
+}
+
+/// The path itself when it is a regular file, or the first regular file (in sorted order) a
+/// glob matches, walking no more than [`GLOB_LIMITS`].
 fn first_match(path: &Path) -> Result<PathBuf, SampleError> {
     let text = path.to_string_lossy();
-    if !text.contains(['*', '?', '[']) {
-        return if path.is_file() { Ok(path.to_path_buf()) } else { Err(SampleError::NotFound) };
+    if !paths::is_glob(&text) {
+        regular(path)?;
+        return Ok(path.to_path_buf());
     }
-    let pattern = glob::glob(&text).map_err(|e| SampleError::Unreadable(format!("invalid glob: {e}")))?;
-    let mut matches: Vec<PathBuf> = pattern.filter_map(Result::ok).filter(|p| p.is_file()).collect();
-    matches.sort();
+    let matches = paths::glob_files(path, GLOB_LIMITS).map_err(|e| match e {
+        GlobError::Invalid(why) => SampleError::Unreadable(format!("invalid glob: {why}")),
+        GlobError::TooBroad(bound) => SampleError::GlobTooBroad(bound),
+    })?;
     matches.into_iter().next().ok_or(SampleError::NotFound)
 }
 

@@ -63,7 +63,7 @@ fn a_csv_sample_holds_the_cells_the_loader_reads() {
 #[test]
 fn a_jsonl_sample_holds_the_cells_the_loader_reads() {
     let text = "\u{feff}{\"id\": 1, \"tag\": \" a \", \"ok\": true}\r\n\n{\"id\": 2, \"tag\": \"NA\", \"ok\": null}\n{\"tag\": \"?\", \"more\": 2.5}";
-    let path = file("lines.jsonl", text.as_bytes());
+    let path = file("row_lines.jsonl", text.as_bytes());
     let sample = FsWorld.sample(&jsonl(&path), &path, 1000).expect("sampled");
     // Each object's keys in sorted order (serde_json's map), new keys after those seen before.
     assert_eq!(sample.columns, vec!["id", "ok", "tag", "more"]);
@@ -110,7 +110,10 @@ fn a_sample_reports_what_the_loader_would_refuse() {
     assert_eq!(error, SampleError::Unreadable("line 2: a quoted field is never closed".into()));
     let path = file("latin1.csv", b"a,b\n1,caf\xe9\n");
     let error = FsWorld.sample(&csv(&path, b','), &path, 1000).expect_err("not UTF-8");
-    assert_eq!(error, SampleError::Unreadable("not valid UTF-8".into()));
+    assert_eq!(error, SampleError::NotUtf8 { line: 2, byte: 9 });
+    let path = file("latin1.jsonl", b"{\"a\": 1}\n\n{\"a\": \"caf\xe9\"}\n");
+    let error = FsWorld.sample(&jsonl(&path), &path, 1000).expect_err("not UTF-8");
+    assert_eq!(error, SampleError::NotUtf8 { line: 3, byte: 20 });
     for blank in [&b""[..], b"\xEF\xBB\xBF\n\r\n", b" \n"] {
         let path = file("blank.csv", blank);
         assert_eq!(FsWorld.sample(&csv(&path, b','), &path, 1000), Err(SampleError::Empty), "{blank:?}");
@@ -118,4 +121,39 @@ fn a_sample_reports_what_the_loader_would_refuse() {
     let path = file("header.csv", b"a,b");
     let sample = FsWorld.sample(&csv(&path, b','), &path, 1000).expect("a header alone");
     assert_eq!((sample.columns.len(), sample.rows.len()), (2, 0));
+}
+
+#[test]
+fn a_sample_knows_the_line_of_each_row() {
+    // Blank lines and a quoted field over two lines move the rows down.
+    let path = file("row_lines.csv", b"a,b\n1,x\n\n2,\"y\ny\"\n3,z\n");
+    let sample = FsWorld.sample(&csv(&path, b','), &path, 1000).expect("sampled");
+    assert_eq!(sample.lines, vec![2, 4, 6]);
+    assert_eq!(sample.where_is(2), "line 6");
+    let path = file("row_lines.jsonl", b"{\"a\": 1}\n\n{\"a\": 2}\n");
+    assert_eq!(FsWorld.sample(&jsonl(&path), &path, 1000).expect("sampled").lines, vec![1, 3]);
+}
+
+#[test]
+fn only_regular_files_are_sampled_and_never_opened_otherwise() {
+    let path = file("here.csv", b"a,b\n1,2\n");
+    let folder = path.parent().unwrap().to_path_buf();
+    assert_eq!(FsWorld.sample(&csv(&folder, b','), &folder, 1000), Err(SampleError::NotRegular("a directory".into())));
+    #[cfg(unix)]
+    {
+        let fifo = folder.join("pipe.csv");
+        if std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+            // Opening a FIFO for reading would block this test forever.
+            assert_eq!(
+                FsWorld.sample(&csv(&fifo, b','), &fifo, 1000),
+                Err(SampleError::NotRegular("a FIFO (named pipe)".into()))
+            );
+            // A glob skips it.
+            let glob = folder.join("*.csv");
+            assert_eq!(FsWorld.sample(&csv(&glob, b','), &glob, 1000).expect("the regular file").path, path);
+        }
+        let device = Path::new("/dev/zero");
+        assert_eq!(FsWorld.sample(&csv(device, b','), device, 1000), Err(SampleError::NotRegular("a device".into())));
+        assert_eq!(FsWorld.read_bytes(device, 16), Err(SampleError::NotRegular("a device".into())));
+    }
 }

@@ -31,7 +31,7 @@ impl World for BenchWorld {
             .take(max_rows)
             .map(|l| split(l).into_iter().map(|c| Some(c).filter(|c| !c.is_empty())).collect())
             .collect();
-        Ok(Sample { path: path.to_path_buf(), columns, rows })
+        Ok(Sample { path: path.to_path_buf(), columns, rows, lines: Vec::new() })
     }
 }
 

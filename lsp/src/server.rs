@@ -61,6 +61,12 @@ impl World for Overlay<'_> {
             None => self.inner.read_source(path),
         }
     }
+    fn read_spec(&self, path: &Path) -> Result<String, mlp_compiler::world::SourceError> {
+        match self.open.get(path) {
+            Some(text) => Ok(text.to_string()),
+            None => self.inner.read_spec(path),
+        }
+    }
     fn sample(
         &self,
         format: &mlp_compiler::program::Format,

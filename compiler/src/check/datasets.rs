@@ -12,10 +12,10 @@ use super::values::{Settings, default_value};
 use crate::ast::{BlockItem, DefKind, Expr};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::{Config, Dataset, DatasetSettings, Encoding, Source, Value};
+use crate::program::{Config, Dataset, DatasetSettings, Encoding, Format, Source, Value};
 use crate::span::Span;
-use crate::types::{Column, ColumnType, Schema, Task};
-use std::collections::HashMap;
+use crate::types::{Column, ColumnType, Note, Schema, Task};
+use std::collections::{HashMap, HashSet};
 
 /// Checks every dataset, given the checked sources.
 pub(super) fn check<'a>(cx: &'a Context<'a>, sources: &[Source]) -> Checked<Vec<Dataset>> {
@@ -170,7 +170,7 @@ fn dataset<'a>(p: &mut Pass<'a>, known: &Known<'_>, def: Def<'a>) -> Option<Data
         schema.columns.retain(|c| !excluded.contains(&c.name.as_str()));
     }
 
-    let (label, label_column, task) = label(p, def, &settings, &values, &schema, &source_name)?;
+    let (label, label_column, task) = label(p, known, def, &settings, &values, &schema, &source_name)?;
     let positive = positive_class(p, def, &settings, &values, &source_name, (&label, &label_column.ty, task)).ok()?;
 
     // Augmentation, windows and tokens: what the models see of the columns.
@@ -189,9 +189,14 @@ fn dataset<'a>(p: &mut Pass<'a>, known: &Known<'_>, def: Def<'a>) -> Option<Data
     check_split(p, def.file, split_span, &values, &split_columns, &label, task);
 
     let settings = p.typed_settings::<DatasetSettings>(def.file, def.def.name.span, "dataset", &values)?;
-    let inputs: Vec<String> = schema.columns.iter().filter(|c| c.name != label).map(|c| c.name.clone()).collect();
-    let input_width =
-        schema.columns.iter().filter(|c| c.name != label).map(|c| input_width(&c.ty, settings.encode)).sum();
+    // Constant columns and categories with a level per row (W0005, W0006, reported by the
+    // sources pass) are not inputs, unless the spec names them; a windowed dataset keeps its
+    // columns as the windows read them.
+    let unfit = if settings.window.is_some() { HashSet::new() } else { unfit_columns(p, known, &source_name) };
+    let named = if unfit.is_empty() { HashSet::new() } else { named_columns(p.cx, &values) };
+    let fed = |c: &&Column| c.name != label && (!unfit.contains(c.name.as_str()) || named.contains(c.name.as_str()));
+    let inputs: Vec<String> = schema.columns.iter().filter(fed).map(|c| c.name.clone()).collect();
+    let input_width = schema.columns.iter().filter(fed).map(|c| input_width(&c.ty, settings.encode)).sum();
     Some(Dataset {
         name,
         source: source_name,
@@ -204,6 +209,56 @@ fn dataset<'a>(p: &mut Pass<'a>, known: &Known<'_>, def: Def<'a>) -> Option<Data
         input_width,
         settings,
     })
+}
+
+/// For a CSV source whose header splits into more columns on another delimiter, the help that
+/// says which.
+fn delimiter_hint(p: &Pass<'_>, known: &Known<'_>, source_name: &str) -> Option<String> {
+    let source = known.sources.get(source_name)?;
+    let Format::Csv { delimiter, .. } = &source.format else { return None };
+    if !source.schema.inferred {
+        return None;
+    }
+    let sample = p.cx.sample(&source.format, &source.path).ok()?;
+    super::sources::delimiter_help(&sample.columns, delimiter.byte())
+}
+
+/// The columns of a source's sample that are constant (W0005) or a category with a level per
+/// row (W0006): the sources pass warned about them, and they are not given to the models.
+fn unfit_columns(p: &Pass<'_>, known: &Known<'_>, source_name: &str) -> HashSet<String> {
+    let Some(source) = known.sources.get(source_name) else { return HashSet::new() };
+    if !source.schema.inferred || !matches!(source.format, Format::Csv { .. } | Format::Jsonl { .. }) {
+        return HashSet::new();
+    }
+    let Ok(sample) = p.cx.sample(&source.format, &source.path) else { return HashSet::new() };
+    sample
+        .columns
+        .iter()
+        .zip(sample.inferred())
+        .filter(|(_, inferred)| matches!(inferred.note, Some(Note::Constant { .. } | Note::LevelPerRow { .. })))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// Names the spec uses where a column may be meant, so a column named there stays an input:
+/// every name in a feature's definition, and the split's column.
+fn named_columns<'a>(cx: &Context<'a>, values: &Config) -> HashSet<String> {
+    let mut named = HashSet::new();
+    if let Some(Value::Call { args, .. }) = values.get("split") {
+        if let Some(column) = args.get("column").and_then(Value::as_str) {
+            named.insert(column.to_string());
+        }
+    }
+    for def in cx.symbols.of_kind(DefKind::Feature) {
+        let text = &cx.files[def.file.0 as usize].text;
+        let body = text.get(def.def.span.start..def.def.span.end).unwrap_or_default();
+        for word in body.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            if !word.is_empty() {
+                named.insert(word.to_string());
+            }
+        }
+    }
+    named
 }
 
 /// The dataset's value (the parent's name), the parent it names, and the dataset's own settings.
@@ -294,6 +349,7 @@ fn merge(p: &Pass<'_>, mut values: Config, settings: &Settings<'_>) -> Config {
 /// The label (set here or on the source), its column and the task it makes.
 fn label<'a>(
     p: &mut Pass<'a>,
+    known: &Known<'_>,
     def: Def<'a>,
     settings: &Settings<'a>,
     values: &Config,
@@ -317,7 +373,14 @@ fn label<'a>(
         .or_else(|| setting_span(p.cx, source_name, "label"))
         .unwrap_or((def.file, def.def.name.span));
     let Some(column) = schema.get(&label).cloned() else {
-        p.unknown_column(file, span, &label, schema.names(), "the data");
+        match delimiter_hint(p, known, source_name) {
+            Some(help) => p.report(
+                Diagnostic::error(Code::E0301, file, span, format!("unknown column `{label}`"))
+                    .with_primary(format!("no column `{label}` in the data"))
+                    .with_help(help),
+            ),
+            None => p.unknown_column(file, span, &label, schema.names(), "the data"),
+        }
         return None;
     };
     if let ColumnType::Category { levels } = &column.ty {
@@ -564,7 +627,7 @@ mod tests {
 
         fn sample(&self, _: &Format, _: &Path, _: usize) -> Result<Sample, SampleError> {
             let rows = (0..10).map(|i| vec![Some(i.to_string()), Some(["a", "b"][i % 2].to_string())]).collect();
-            Ok(Sample { path: PathBuf::from("t.csv"), columns: vec!["x".into(), "y".into()], rows })
+            Ok(Sample { path: PathBuf::from("t.csv"), columns: vec!["x".into(), "y".into()], rows, lines: Vec::new() })
         }
     }
 

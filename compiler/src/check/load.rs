@@ -1,10 +1,12 @@
 //! Loading: the root file and, depth first, every file it imports, each parsed once; import
-//! cycles (E0011) and unreadable imports (E0010) are reported here, before any check runs.
+//! cycles (E0011), unreadable imports (E0010), imports of what is not a spec file (E0012: not a
+//! regular `.mlp` file, refused before it is opened or parsed, so no diagnostic ever shows the
+//! text of `/etc/passwd`) and oversized imports (E0013) are reported here, before any check runs.
 
 use crate::ast::{Ast, Item};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId, SourceFile};
-use crate::world::World;
+use crate::world::{MAX_SOURCE_BYTES, SourceError, World};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -50,11 +52,38 @@ impl<'w> Loader<'w> {
             if self.by_path.contains_key(&target) {
                 continue;
             }
-            match self.world.read_source(&target) {
+            let written = &import.path.value;
+            if target.extension().is_none_or(|e| e != "mlp") {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::E0012, id, import.path.span, format!("cannot import `{written}`: it is not a `.mlp` file"))
+                        .with_primary("not a spec file")
+                        .with_help("import a spec file whose name ends in `.mlp`; data files are read by sources, e.g. `source s = csv(\"data.csv\")`"),
+                );
+                continue;
+            }
+            match self.world.read_spec(&target) {
                 Ok(text) => {
                     self.load(target, text, stack);
                 }
-                Err(reason) => self.diagnostics.push(
+                Err(SourceError::NotRegular(kind)) => self.diagnostics.push(
+                    Diagnostic::error(Code::E0012, id, import.path.span, format!("cannot import `{written}`: it is {kind}"))
+                        .with_primary("not a regular file")
+                        .with_help("an import names a spec file (a regular file ending in `.mlp`), relative to this file's directory"),
+                ),
+                Err(SourceError::TooLarge(size)) => self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::E0013,
+                        id,
+                        import.path.span,
+                        format!(
+                            "cannot import `{written}`: it holds at least {size} bytes, over the limit of {} MiB",
+                            MAX_SOURCE_BYTES >> 20
+                        ),
+                    )
+                    .with_primary("file too large for a spec")
+                    .with_help("a spec file holds at most 16 MiB: check the path, or split the definitions over several files"),
+                ),
+                Err(SourceError::Unreadable(reason)) => self.diagnostics.push(
                     Diagnostic::error(
                         Code::E0010,
                         id,

@@ -166,6 +166,9 @@ pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
         fn read_source(&self, path: &Path) -> Result<String, String> {
             if path == self.path { Ok(self.text.to_string()) } else { self.inner.read_source(path) }
         }
+        fn read_spec(&self, path: &Path) -> Result<String, crate::world::SourceError> {
+            if path == self.path { Ok(self.text.to_string()) } else { self.inner.read_spec(path) }
+        }
         fn sample(
             &self,
             format: &crate::program::Format,

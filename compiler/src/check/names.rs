@@ -135,9 +135,12 @@ impl<'a> Pass<'a> {
         context: &str,
     ) {
         let columns: Vec<&str> = columns.collect();
-        let help = match did_you_mean(name, columns.iter().copied()) {
+        let help = match did_you_mean(name, columns.iter().copied().filter(|c| plausible_column(c))) {
             Some(close) => format!("did you mean `{close}`?"),
-            None => format!("the columns are {}", list_names(columns)),
+            None if columns.iter().all(|c| plausible_column(c)) => format!("the columns are {}", list_names(columns)),
+            // The header of a file that is not a table (`csv("/etc/passwd")`) is never quoted.
+            None => "the first line of the data does not look like column names: check the path and the delimiter"
+                .to_string(),
         };
         self.report(
             Diagnostic::error(Code::E0301, file, span, format!("unknown column `{name}`"))
@@ -156,4 +159,11 @@ impl<'a> Pass<'a> {
             }
         }
     }
+}
+
+/// Whether a header name looks like a column name, and may be quoted in a message: at most 64
+/// characters of letters, digits, spaces and `_-.()%#$&+[]`. The first line of a file that is
+/// not a table (a password file, a script) is not, and is never echoed.
+pub fn plausible_column(name: &str) -> bool {
+    (1..=64).contains(&name.chars().count()) && name.chars().all(|c| c.is_alphanumeric() || " _-.()%#$&+[]".contains(c))
 }

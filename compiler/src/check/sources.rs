@@ -4,7 +4,7 @@
 
 use super::context::{Context, Def};
 use super::load::normalize;
-use super::names::{did_you_mean, list_names};
+use super::names::{did_you_mean, list_names, plausible_column};
 use super::pass::{Checked, Pass};
 use super::tensors::{Located, check_element_columns, file_schema};
 use crate::ast::{Arg, Block, BlockItem, DefKind, Expr, ExprKind, TypeExpr};
@@ -12,8 +12,8 @@ use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::program::{Format, Source, Value};
 use crate::span::Span;
-use crate::types::{Column, ColumnType, Schema};
-use crate::world::SampleError;
+use crate::types::{Column, ColumnType, Note, Schema};
+use crate::world::{Sample, SampleError};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -61,7 +61,13 @@ fn source<'a>(p: &mut Pass<'a>, def: Def<'a>) -> Option<Source> {
             check_element_columns(p, def, &format, &schema, block, &at);
             schema
         }
-        (None, _) => infer_schema(p, def, &format, &at)?,
+        (None, _) => {
+            let excluded: Vec<&str> = match settings.values.get("exclude") {
+                Some(Value::List(names)) => names.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            infer_schema(p, def, &format, &at, &excluded)?
+        }
     };
     if let Some(excluded) = settings.values.get("exclude") {
         let span = settings.spans.get("exclude").copied().unwrap_or(value.span);
@@ -232,7 +238,13 @@ fn tensor(kind: &str, args: &[Arg], span: Span) -> Result<ColumnType, Invalid> {
 }
 
 /// The columns of a table file, inferred from the checker's sample.
-fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Located<'_>) -> Option<Schema> {
+fn infer_schema<'a>(
+    p: &mut Pass<'a>,
+    def: Def<'a>,
+    format: &Format,
+    at: &Located<'_>,
+    excluded: &[&str],
+) -> Option<Schema> {
     let sample = match p.cx.sample(format, at.path) {
         Ok(sample) => sample,
         Err(error) => {
@@ -267,7 +279,137 @@ fn infer_schema<'a>(p: &mut Pass<'a>, def: Def<'a>, format: &Format, at: &Locate
             return None;
         }
     }
+    if let (Format::Csv { delimiter, .. }, [_]) = (format, sample.columns.as_slice()) {
+        if let Some(help) = delimiter_help(&sample.columns, delimiter.byte()) {
+            p.report(
+                Diagnostic::error(
+                    Code::E0308,
+                    def.file,
+                    at.span,
+                    format!("`{}` reads as a single column with the delimiter `{}`", at.text, delimiter.byte() as char),
+                )
+                .with_primary("one column: is this the file's delimiter?")
+                .with_help(help),
+            );
+            return None;
+        }
+    }
+    if !column_notes(p, def, &sample, at, excluded) {
+        return None;
+    }
     Some(sample.inferred_schema())
+}
+
+/// Reports what the sampled cells say about each column: a stray word in a column of numbers
+/// (E0322, which fails the source: the column would silently become a category), a constant
+/// column (W0005) and a category with about a level per row (W0006); the datasets pass keeps
+/// the last two from the models. A label is left to the label checks, and a column the source
+/// excludes says nothing. `false` after an error.
+fn column_notes<'a>(p: &mut Pass<'a>, def: Def<'a>, sample: &Sample, at: &Located<'_>, excluded: &[&str]) -> bool {
+    let labels = label_names(p.cx);
+    let mut fine = true;
+    for (i, (name, inferred)) in sample.columns.iter().zip(sample.inferred()).enumerate() {
+        let Some(note) = inferred.note else { continue };
+        if excluded.contains(&name.as_str()) {
+            continue;
+        }
+        // A header that does not look like column names is not quoted (see `plausible_column`).
+        let name = if plausible_column(name) { name.clone() } else { format!("#{}", i + 1) };
+        let diagnostic = match note {
+            Note::NotANumber { row, value, numbers, others } => {
+                fine = false;
+                let value = shown_cell(&value);
+                Diagnostic::error(
+                    Code::E0322,
+                    def.file,
+                    at.span,
+                    format!("column `{name}` holds numbers, but {} holds `{value}`", sample.where_is(row)),
+                )
+                .with_primary(format!(
+                    "{numbers} of {} sampled values of `{name}` are numbers: it would silently become a category",
+                    numbers + others
+                ))
+                .with_help(format!(
+                    "fix the cell or mark it missing (empty, `NA` or `?`), or declare the columns in a `schema {{ ... }}` block (`{name}: float`, or `{name}: category(...)` if it holds categories)"
+                ))
+            }
+            _ if labels.contains(name.as_str()) => continue,
+            Note::Constant { value, rows } => Diagnostic::warning(
+                Code::W0005,
+                def.file,
+                at.span,
+                format!("column `{name}` holds the single value `{}` in {rows} sampled rows", shown_cell(&value)),
+            )
+            .with_primary(format!("`{name}` is not given to the models"))
+            .with_help(format!("a constant tells the models nothing; exclude it on the source (`exclude = [{name}]`) to silence this")),
+            Note::LevelPerRow { levels, rows } => Diagnostic::warning(
+                Code::W0006,
+                def.file,
+                at.span,
+                format!("category column `{name}` has {levels} levels in {rows} sampled rows"),
+            )
+            .with_primary(format!("`{name}` is not given to the models"))
+            .with_help(format!(
+                "an identifier or free text has nothing to learn from as a category; exclude it on the source (`exclude = [{name}]`) to silence this, or declare it `text` and tokenize it"
+            )),
+        };
+        p.report(diagnostic);
+    }
+    fine
+}
+
+/// When another delimiter (`,`, `;`, tab or `|`) splits a CSV header into more columns than
+/// `declared` did, the help that suggests the best of them.
+pub(super) fn delimiter_help(columns: &[String], declared: u8) -> Option<String> {
+    let line = columns.join(&(declared as char).to_string());
+    let mut best: Option<(usize, char)> = None;
+    for candidate in [',', ';', '\t', '|'] {
+        if candidate as u32 == u32::from(declared) {
+            continue;
+        }
+        let count = line.split(candidate).count();
+        if count > columns.len() && best.is_none_or(|(n, _)| count > n) {
+            best = Some((count, candidate));
+        }
+    }
+    let (count, delimiter) = best?;
+    let quoted = format!("{:?}", delimiter.to_string());
+    Some(format!("the header splits into {count} columns on {quoted}: add `delimiter: {quoted}`"))
+}
+
+/// Every column named as a label, on a source or a dataset: the label checks speak for those.
+fn label_names<'a>(cx: &Context<'a>) -> HashSet<&'a str> {
+    let mut labels = HashSet::new();
+    for kind in [DefKind::Source, DefKind::Dataset] {
+        for def in cx.symbols.of_kind(kind) {
+            for item in def.def.body.iter().flat_map(|b| &b.items) {
+                if let BlockItem::Setting { key, value, .. } = item {
+                    if key.name == "label" {
+                        if let Some(name) = value.as_name() {
+                            labels.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    labels
+}
+
+/// A cell's text for a message: at most 40 characters, control characters escaped (`\t`).
+pub(super) fn shown_cell(text: &str) -> String {
+    let mut shown = String::new();
+    for c in text.chars().take(40) {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    if text.chars().count() > 40 {
+        shown.push('…');
+    }
+    shown
 }
 
 /// Code, message and help for a table file that cannot be sampled.
@@ -288,10 +430,72 @@ fn sample_failure(error: SampleError, path_text: &str, path: &Path) -> (Code, St
             format!("cannot infer the schema of `{path_text}`: {why}"),
             "declare the columns in a `schema { ... }` block".to_string(),
         ),
+        SampleError::NotRegular(kind) => not_regular(path_text, &kind),
+        SampleError::GlobTooBroad(bound) => glob_too_broad(path_text, &bound),
+        SampleError::NotUtf8 { line, byte } => not_utf8(path_text, line, byte),
         SampleError::Unreadable(why) => (
             Code::E0302,
             format!("cannot read `{path_text}`: {why}"),
             "check the file's permissions and encoding (UTF-8)".to_string(),
         ),
+    }
+}
+
+/// E0323: data that is not UTF-8, with where.
+pub(super) fn not_utf8(path_text: &str, line: u64, byte: u64) -> (Code, String, String) {
+    (
+        Code::E0323,
+        format!("`{path_text}` is not valid UTF-8: line {line}, byte {byte}"),
+        "save the file as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`)".to_string(),
+    )
+}
+
+/// E0320: a data path that names a directory, a FIFO or a device (never opened).
+pub(super) fn not_regular(path_text: &str, kind: &str) -> (Code, String, String) {
+    let help = if kind == "a directory" {
+        format!(
+            "point the source at a data file; to read every file of a folder use a glob, e.g. `{}/*.csv`",
+            path_text.trim_end_matches('/')
+        )
+    } else {
+        "point the source at a regular data file: pipes, devices and sockets are not read".to_string()
+    };
+    (Code::E0320, format!("`{path_text}` is {kind}, not a regular file"), help)
+}
+
+/// E0321: a glob whose walk went over its budget.
+pub(super) fn glob_too_broad(path_text: &str, bound: &crate::world::GlobBound) -> (Code, String, String) {
+    let message = if bound.timed_out {
+        format!("the glob `{path_text}` ran out of time after visiting {} entries", bound.visited)
+    } else {
+        format!("the glob `{path_text}` visited more than {} entries without finishing", bound.visited - 1)
+    };
+    (
+        Code::E0321,
+        message,
+        "narrow the pattern: start it at the folder that holds the data (e.g. `data/*.csv`) and keep `**` away from large folders".to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delimiter_help;
+
+    #[test]
+    fn the_delimiter_that_splits_the_header_most_is_suggested() {
+        let one = |h: &str| vec![h.to_string()];
+        assert_eq!(
+            delimiter_help(&one("a;b;c"), b',').as_deref(),
+            Some("the header splits into 3 columns on \";\": add `delimiter: \";\"`")
+        );
+        assert_eq!(
+            delimiter_help(&one("a\tb|c\td"), b',').as_deref(),
+            Some("the header splits into 3 columns on \"\\t\": add `delimiter: \"\\t\"`")
+        );
+        // Two columns on `,` that hold `;`-separated names: four on `;`.
+        let two = vec!["a;b".to_string(), "c;d".to_string()];
+        assert!(delimiter_help(&two, b',').is_some_and(|h| h.contains("3 columns on \";\"")));
+        assert_eq!(delimiter_help(&one("text"), b','), None);
+        assert_eq!(delimiter_help(&["x".to_string(), "y".to_string()], b','), None);
     }
 }

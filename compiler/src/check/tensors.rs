@@ -77,6 +77,9 @@ fn sample_error<'a>(p: &mut Pass<'a>, def: Def<'a>, span: Span, text: &str, path
             // Without data access (tests, the language server) the columns stay unknown.
             return;
         }
+        SampleError::NotRegular(kind) => super::sources::not_regular(text, &kind),
+        SampleError::GlobTooBroad(bound) => super::sources::glob_too_broad(text, &bound),
+        SampleError::NotUtf8 { line, byte } => super::sources::not_utf8(text, line, byte),
         SampleError::Unreadable(why) => {
             (Code::E0302, format!("cannot read `{text}`: {why}"), "check the file's permissions".to_string())
         }

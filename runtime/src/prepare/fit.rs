@@ -131,6 +131,35 @@ impl TensorTransform {
     }
 }
 
+/// E0726 for the first validation or test row whose label is a class the training rows never
+/// hold: a model cannot predict a class it never saw, and its metrics would quietly count it
+/// wrong. The error names the level and points at the row's line.
+fn unseen_label(dataset: &FitStep, rows: &SplitRows, seen: &[usize]) -> RunResult<()> {
+    let Target::Classes(classes) = &rows.target else { return Ok(()) };
+    for (split_name, members) in [("validation", &rows.split.val), ("test", &rows.split.test)] {
+        let Some(&row) = members.iter().find(|&&r| seen.binary_search(&classes[r]).is_err()) else { continue };
+        let level = rows.classes.get(classes[row]).cloned().unwrap_or_default();
+        let label = &dataset.label;
+        let trained: Vec<String> =
+            seen.iter().take(4).filter_map(|&c| rows.classes.get(c)).map(|l| format!("`{l}`")).collect();
+        return Err(origin_error(
+            &rows.table,
+            row,
+            label,
+            RunError::new(
+                Code::E0726,
+                format!("label `{label}` is `{level}` in the {split_name} split, a class training never saw"),
+            )
+            .with_help(format!(
+                "the models learn only the classes of the training rows ({}): use a stratified split, add `{level}` rows, or remove them from the data",
+                trained.join(", ")
+            ))
+            .for_definition(&dataset.dataset),
+        ));
+    }
+    Ok(())
+}
+
 /// The `fit_transform` step: fits fills, scalers and encoders on the training rows and builds
 /// the three input matrices.
 pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared> {
@@ -164,6 +193,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
             .with_help("use a stratified split, or more rows, so training sees every class")
             .for_definition(&dataset.dataset));
         }
+        unseen_label(dataset, rows, &seen)?;
     }
 
     let mut columns = Vec::new();

@@ -204,12 +204,22 @@ fn read_label(dataset: &SplitStep, table: &Table) -> RunResult<(Vec<String>, Tar
     }
     if dataset.task == Task::Binary {
         if classes.len() > 2 {
-            return Err(RunError::new(
+            // The checker's sample held two classes: the extra one first appears after it, so
+            // name the class that appears last and point at its first row.
+            let first_rows: Vec<usize> =
+                classes.iter().map(|c| texts.iter().position(|t| t == c).unwrap_or(0)).collect();
+            let (extra, row) = classes.iter().zip(first_rows).max_by_key(|(_, row)| *row).expect("three classes");
+            let error = RunError::new(
                 Code::E0710,
-                format!("the binary label `{label}` has {} classes in the data: {}", classes.len(), classes.join(", ")),
+                format!("the binary label `{label}` has a class `{extra}` beyond the two the checker sampled"),
             )
-            .with_help("the checker saw two in its sample: fix the data, or drop the extra levels")
-            .for_definition(&dataset.dataset));
+            .with_help(format!(
+                "the data holds {} classes ({}): fix or remove the `{extra}` rows, or add rows of every class near the top of the file so the checker sees a multi-class label",
+                classes.len(),
+                classes.iter().take(6).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            ))
+            .for_definition(&dataset.dataset);
+            return Err(origin_error(table, row, label, error));
         }
         let positive = dataset.positive.clone().unwrap_or_else(|| classes[1].clone());
         if let Some(p) = classes.iter().position(|c| *c == positive) {
