@@ -18,14 +18,20 @@ pub fn display_path(path: &Path) -> String {
 /// One diagnostic as miette renders it, without a trailing blank line.
 pub fn human(diagnostic: &Diagnostic, files: &[SourceFile], color: bool) -> String {
     let file = &files[diagnostic.file.0 as usize];
+    // miette counts a leading byte order mark as columns; the spec's columns start after it.
+    let bom = if file.text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let at = |start: usize| start.saturating_sub(bom);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(diagnostic.primary_label.clone()).filter(|l| !l.is_empty()),
-        (diagnostic.span.start, diagnostic.span.len()),
+        (at(diagnostic.span.start), diagnostic.span.len()),
     )];
     let mut notes = Vec::new();
     for label in &diagnostic.labels {
         if label.file == diagnostic.file {
-            labels.push(LabeledSpan::new_with_span(Some(label.message.clone()), (label.span.start, label.span.len())));
+            labels.push(LabeledSpan::new_with_span(
+                Some(label.message.clone()),
+                (at(label.span.start), label.span.len()),
+            ));
         } else {
             let other = &files[label.file.0 as usize];
             let (line, column) = LineIndex::new(&other.text).line_column(&other.text, label.span.start);
@@ -49,7 +55,8 @@ pub fn human(diagnostic: &Diagnostic, files: &[SourceFile], color: bool) -> Stri
     if !help.is_empty() {
         report = report.with_help(help);
     }
-    let report = Report::new(report).with_source_code(NamedSource::new(display_path(&file.path), file.text.clone()));
+    let report =
+        Report::new(report).with_source_code(NamedSource::new(display_path(&file.path), file.text[bom..].to_string()));
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false);
     let mut out = String::new();

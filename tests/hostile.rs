@@ -382,6 +382,17 @@ fn the_extreme_cases_of_the_issue_are_diagnostics() {
     if out.status.code() != Some(0) {
         failures.push(format!("a spec with a BOM: {}", String::from_utf8_lossy(&out.stderr)));
     }
+    // Its columns count from after the mark, in the rendered header as in JSON: `sed` is column 14.
+    std::fs::write(iris.dir.join("bom_error.mlp"), "\u{feff}pipeline p { sed = 1 }\n").expect("writing the spec");
+    let out = Command::new(env!("CARGO_BIN_EXE_mlpc"))
+        .args(["check", "bom_error.mlp"])
+        .current_dir(&iris.dir)
+        .output()
+        .expect("mlpc runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stderr.contains("bom_error.mlp:1:14") {
+        failures.push(format!("a BOM shifts the rendered column: {stderr}"));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -268,9 +268,18 @@ impl<'a> Pass<'a> {
         };
         let Some(builtin) = stdlib.lookup(kind, name) else {
             let names: Vec<&str> = stdlib.of_kind(kind).map(|b| b.name.as_str()).collect();
-            let help = match did_you_mean(name, names.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("the built-in {kind}s are {}", list_names(names)),
+            let other_kind = stdlib.all().iter().find(|b| b.name == name && b.kind != "settings");
+            let help = match (did_you_mean(name, names.iter().copied()), other_kind) {
+                (Some(close), _) => format!("did you mean `{close}`?"),
+                (None, Some(other)) => format!(
+                    "`{name}` is {} {}, not {} {kind}: the built-in {} are {}",
+                    article(&other.kind),
+                    other.kind,
+                    article(kind),
+                    plural(kind),
+                    list_names(names)
+                ),
+                (None, None) => format!("the built-in {} are {}", plural(kind), list_names(names)),
             };
             self.report(
                 Diagnostic::error(Code::E0103, file, name_span, format!("unknown {kind} `{name}`"))
@@ -528,4 +537,14 @@ fn example_for(ty: &ParamType) -> Option<&'static str> {
         ParamType::List(inner) if **inner == ParamType::Count => "[64, 32]",
         _ => return None,
     })
+}
+
+/// A kind of built-in in the plural, for "the built-in strategies are ...".
+fn plural(kind: &str) -> String {
+    match kind {
+        "missing" => "missing-value rules".to_string(),
+        _ if kind.ends_with('s') => format!("{kind}es"),
+        _ if kind.ends_with('y') && !kind.ends_with("ey") => format!("{}ies", &kind[..kind.len() - 1]),
+        _ => format!("{kind}s"),
+    }
 }

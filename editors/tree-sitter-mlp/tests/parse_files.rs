@@ -29,7 +29,8 @@ fn mlp_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mlp"))
+        // Regular files only: tests/diagnostics/imports/folder.mlp is a folder on purpose (E0012).
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "mlp"))
         .collect();
     files.sort();
     files
