@@ -19,7 +19,7 @@ pub fn display_path(path: &Path) -> String {
 pub fn human(diagnostic: &Diagnostic, files: &[SourceFile], color: bool) -> String {
     let file = &files[diagnostic.file.0 as usize];
     // miette counts a leading byte order mark as columns; the spec's columns start after it.
-    let bom = if file.text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let bom = mlp_compiler::span::bom_len(&file.text);
     let at = |start: usize| start.saturating_sub(bom);
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         Some(diagnostic.primary_label.clone()).filter(|l| !l.is_empty()),

@@ -365,7 +365,7 @@ fn line_column(text: &str, offset: usize) -> (u64, u64) {
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     // A byte order mark at the start of a file is not a column (docs/diagnostics.md).
-    let line_start = before.rfind('\n').map_or(if text.starts_with('\u{feff}') { 3 } else { 0 }, |n| n + 1);
+    let line_start = before.rfind('\n').map_or(mlp_compiler::span::bom_len(text), |n| n + 1);
     let column = text[line_start..offset].chars().count() + 1;
     (line as u64, column as u64)
 }

@@ -34,10 +34,16 @@ pub struct LineIndex {
     line_starts: Vec<usize>,
 }
 
+/// Bytes of the UTF-8 byte order mark that some editors write at the start of a file. The file is
+/// read as if it were not there and its first column starts after it; spans still count it, so
+/// they stay byte offsets into the file.
+pub fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 }
+}
+
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        // A byte order mark is invisible in editors: the first column starts after it.
-        let mut line_starts = vec![if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 }];
+        let mut line_starts = vec![bom_len(text)];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { line_starts }
     }

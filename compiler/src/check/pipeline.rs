@@ -47,7 +47,8 @@ pub(super) fn check<'a>(cx: &'a Context<'a>) -> Checked<Option<Pipeline>> {
 pub(super) fn runnable(cx: &Context<'_>) -> Option<Diagnostic> {
     let root = FileId(0);
     let text = cx.files.first().map_or("", |f| f.text.as_str());
-    let start = Span::new(crate::syntax::bom_len(text), crate::syntax::bom_len(text));
+    let after_bom = crate::span::bom_len(text);
+    let start = Span::new(after_bom, after_bom);
     if cx.asts.first().is_none_or(|ast| ast.items.is_empty()) {
         return Some(
             Diagnostic::error(Code::E0004, root, start, "the spec is empty")

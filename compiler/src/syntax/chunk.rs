@@ -3,7 +3,7 @@
 //! measures nesting so that pathological input is refused before the recursive parser sees it.
 
 use crate::ast::{Comment, DefKind};
-use crate::span::Span;
+use crate::span::{Span, bom_len};
 
 /// Keywords that start a top-level definition when they begin a line.
 pub const TOP_LEVEL_KEYWORDS: [&str; 3] = ["import", "objective", "extern"];
@@ -51,12 +51,6 @@ fn starts_definition(bytes: &[u8], at: usize) -> bool {
         next += 1;
     }
     is_keyword && next > word_end && next < bytes.len() && (is_ident_byte(bytes[next]) || bytes[next] == b'"')
-}
-
-/// Bytes of the UTF-8 byte order mark that some editors write at the start of a file: the file
-/// is read as if it were not there (spans still count it, so they stay offsets into the file).
-pub fn bom_len(text: &str) -> usize {
-    if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 }
 }
 
 pub fn split(text: &str) -> Chunks {

@@ -5,7 +5,7 @@ mod chunk;
 mod expected;
 mod lower;
 
-pub use chunk::{MAX_IFS, MAX_NESTING, TOP_LEVEL_KEYWORDS, bom_len};
+pub use chunk::{MAX_IFS, MAX_NESTING, TOP_LEVEL_KEYWORDS};
 
 use crate::ast::{Ast, Item};
 use crate::codes::Code;
