@@ -102,20 +102,9 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
     let run_dir = store.begin(&program.pipeline.name, &spec).map_err(RunFailure::before_start)?;
     let objective = program.objective.as_ref();
     let mut row = RunRow {
-        id: run_dir.id.clone(),
-        pipeline: program.pipeline.name.clone(),
-        spec,
-        started: run_dir.started.clone(),
-        seconds: 0.0,
-        status: "failed".into(),
         objective_metric: objective.map(|o| o.metric.clone()),
         direction: objective.map(|o| o.direction.as_str().to_string()),
-        best_model: None,
-        objective_value: None,
-        error: None,
-        dir: None,
-        pid: None,
-        host: None,
+        ..RunRow::new(&run_dir.id, &program.pipeline.name, &spec, &run_dir.started, "failed")
     };
     let result = exec::execute(plan, &devices, &expressions, options.progress).and_then(|outputs| {
         let (models, gates, skipped) = report::build(program, &outputs);

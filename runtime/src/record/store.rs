@@ -67,6 +67,29 @@ pub struct RunRow {
     pub host: Option<String>,
 }
 
+impl RunRow {
+    /// A row with the run's identity and status and no outcome yet (no objective, error,
+    /// directory or process).
+    pub fn new(id: &str, pipeline: &str, spec: &str, started: &str, status: &str) -> RunRow {
+        RunRow {
+            id: id.to_string(),
+            pipeline: pipeline.to_string(),
+            spec: spec.to_string(),
+            started: started.to_string(),
+            seconds: 0.0,
+            status: status.to_string(),
+            objective_metric: None,
+            direction: None,
+            best_model: None,
+            objective_value: None,
+            error: None,
+            dir: None,
+            pid: None,
+            host: None,
+        }
+    }
+}
+
 /// What reconciling did to one dead run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Reconciled {
@@ -252,20 +275,9 @@ impl RunStore {
         };
         let mut run = RunDir { id, partial, final_dir, started, lock: Some((lock_path, lock)) };
         let row = RunRow {
-            id: run.id.clone(),
-            pipeline: pipeline.to_string(),
-            spec: spec.to_string(),
-            started: run.started.clone(),
-            seconds: 0.0,
-            status: "running".into(),
-            objective_metric: None,
-            direction: None,
-            best_model: None,
-            objective_value: None,
-            error: None,
-            dir: None,
             pid: Some(i64::from(std::process::id())),
             host: Some(host_name()),
+            ..RunRow::new(&run.id, pipeline, spec, &run.started, "running")
         };
         if let Err(e) = self.insert(&row) {
             release(&mut run);
@@ -554,41 +566,27 @@ fn completed_row(dir: &Path) -> Option<RunRow> {
         return None;
     }
     let text_of = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let started = text_of(&report["started"]).unwrap_or_else(|| started_from_id(id));
+    let row = RunRow::new(
+        id,
+        report["pipeline"].as_str().unwrap_or_default(),
+        report["spec"].as_str().unwrap_or_default(),
+        &started,
+        report["status"].as_str()?,
+    );
     Some(RunRow {
-        id: id.to_string(),
-        pipeline: text_of(&report["pipeline"]).unwrap_or_default(),
-        spec: text_of(&report["spec"]).unwrap_or_default(),
-        started: text_of(&report["started"]).unwrap_or_else(|| started_from_id(id)),
         seconds: report["timings"]["total_seconds"].as_f64().unwrap_or(0.0),
-        status: text_of(&report["status"])?,
         objective_metric: text_of(&report["objective"]["metric"]),
         direction: text_of(&report["objective"]["direction"]),
         best_model: text_of(&report["objective"]["best"]),
         objective_value: report["objective"]["value"].as_f64(),
-        error: None,
         dir: Some(dir.display().to_string()),
-        pid: None,
-        host: None,
+        ..row
     })
 }
 
 fn interrupted_row(id: &str) -> RunRow {
-    RunRow {
-        id: id.to_string(),
-        pipeline: String::new(),
-        spec: String::new(),
-        started: String::new(),
-        seconds: 0.0,
-        status: "interrupted".into(),
-        objective_metric: None,
-        direction: None,
-        best_model: None,
-        objective_value: None,
-        error: None,
-        dir: None,
-        pid: None,
-        host: None,
-    }
+    RunRow::new(id, "", "", "", "interrupted")
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` from a run id `YYYYMMDD-HHMMSS-xxxxxx`.
@@ -705,20 +703,9 @@ mod tests {
 
     fn row(run: &RunDir, status: &str) -> RunRow {
         RunRow {
-            id: run.id.clone(),
-            pipeline: "p".into(),
-            spec: "p.mlp".into(),
-            started: run.started.clone(),
             seconds: 1.0,
-            status: status.into(),
-            objective_metric: None,
-            direction: None,
-            best_model: None,
-            objective_value: None,
-            error: None,
             dir: Some(run.final_dir.display().to_string()),
-            pid: None,
-            host: None,
+            ..RunRow::new(&run.id, "p", "p.mlp", &run.started, status)
         }
     }
 
