@@ -241,7 +241,7 @@ fn unfit_columns(p: &Pass<'_>, known: &Known<'_>, source_name: &str) -> HashSet<
 }
 
 /// Names the spec uses where a column may be meant, so a column named there stays an input:
-/// every name in a feature's definition, and the split's column.
+/// every column a feature's expression reads, and the split's column.
 fn named_columns<'a>(cx: &Context<'a>, values: &Config) -> HashSet<String> {
     let mut named = HashSet::new();
     if let Some(Value::Call { args, .. }) = values.get("split") {
@@ -249,15 +249,13 @@ fn named_columns<'a>(cx: &Context<'a>, values: &Config) -> HashSet<String> {
             named.insert(column.to_string());
         }
     }
+    let mut read = std::collections::BTreeSet::new();
     for def in cx.symbols.of_kind(DefKind::Feature) {
-        let text = &cx.files[def.file.0 as usize].text;
-        let body = text.get(def.def.span.start..def.def.span.end).unwrap_or_default();
-        for word in body.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-            if !word.is_empty() {
-                named.insert(word.to_string());
-            }
+        if let Some(expr) = &def.def.value {
+            super::expr::reads(expr, &mut read);
         }
     }
+    named.extend(read);
     named
 }
 
