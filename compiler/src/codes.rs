@@ -154,6 +154,13 @@ codes! {
     E0812 => "the run history cannot be written",
     E0813 => "the run history is damaged",
     E0815 => "not enough memory",
+    E0830 => "bundle cannot be read",
+    E0831 => "bundle is damaged",
+    E0832 => "input value cannot be read",
+    E0833 => "unknown input column",
+    E0834 => "input column missing",
+    E0835 => "no bundle to use",
+    E0836 => "predictions cannot be written",
 }
 
 impl Code {
