@@ -278,10 +278,21 @@ impl ChunkSource for CsvChunks {
             }
             None => parsed.kept.iter().map(|&k| records[k].line.to_string()).collect(),
         };
+        // A record that did not parse keeps its id when the id cell itself can be read.
+        let id_at = options
+            .id_column
+            .as_ref()
+            .and_then(|id| cells(&self.reader.header, delimiter).iter().position(|h| h.trim() == id.as_str()));
         let rejects = parsed
             .rejected
             .iter()
-            .map(|(k, e)| (records[*k].line.to_string(), FieldError::from_run_error(Some(*k), e)))
+            .map(|(k, e)| {
+                let id = match id_at {
+                    Some(at) => cells(&records[*k].bytes, delimiter).get(at).cloned().unwrap_or_default(),
+                    None => records[*k].line.to_string(),
+                };
+                (id, FieldError::from_run_error(Some(*k), e))
+            })
             .collect();
         let read = self.reader_bytes();
         Ok(Some((Chunk { table: parsed.table, ids, rejects }, read)))
@@ -292,6 +303,30 @@ impl CsvChunks {
     fn reader_bytes(&self) -> u64 {
         self.reader.inner().get_ref().read
     }
+}
+
+/// The cells of one CSV record (quotes removed, `""` read as `"`), for the id of a record the
+/// parser refused.
+fn cells(record: &[u8], delimiter: u8) -> Vec<String> {
+    let text = String::from_utf8_lossy(record);
+    let text = text.trim_end_matches(['\n', '\r']);
+    let mut out = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if !quoted && c == char::from(delimiter) => out.push(std::mem::take(&mut cell)),
+            c => cell.push(c),
+        }
+    }
+    out.push(cell);
+    out
 }
 
 fn with_skip_help(error: RunError, options: &PredictOptions) -> RunError {
