@@ -317,6 +317,8 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     let bundle = dir.join("bundle");
     let good = std::fs::read_to_string(dir.join("rows.jsonl")).unwrap();
     std::fs::write(dir.join("good.jsonl"), good.lines().next().unwrap()).unwrap();
+    // A bundle needs none of the training data.
+    std::fs::rename(dir.join("data"), dir.join("moved-away")).unwrap();
     let out = mlpc(&dir, &["predict", "bundle", "good.jsonl"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let path = bundle.join("preprocessing.json");
@@ -327,7 +329,7 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     assert!(text(&out.stderr).contains("E0831"), "{}", text(&out.stderr));
 
     // Not a bundle (E0830); a spec never run (E0835); an output that cannot be written (E0836).
-    let out = mlpc(&dir, &["predict", "data", "rows.csv"]);
+    let out = mlpc(&dir, &["predict", "moved-away", "rows.csv"]);
     assert!(text(&out.stderr).contains("E0830"), "{}", text(&out.stderr));
     let fresh = project("never-run");
     copy_dir(&root().join("examples/iris"), &fresh);
