@@ -348,7 +348,11 @@ mod tests {
             InputColumn { name: "age".into(), ty: ColumnType::Float, optional: true },
             InputColumn { name: "rooms".into(), ty: ColumnType::Int, optional: false },
             InputColumn { name: "city".into(), ty: ColumnType::Category { levels: vec!["a".into()] }, optional: false },
-            InputColumn { name: "px".into(), ty: ColumnType::Image { channels: 1, height: 2, width: 2 }, optional: false },
+            InputColumn {
+                name: "px".into(),
+                ty: ColumnType::Image { channels: 1, height: 2, width: 2 },
+                optional: false,
+            },
         ]
     }
 
