@@ -37,6 +37,7 @@ enum GraphFormat {
 enum PredictFormat {
     Csv,
     Jsonl,
+    Parquet,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -190,6 +191,7 @@ fn main() -> ExitCode {
                 format: match format {
                     PredictFormat::Csv => mlp_infer::batch::OutputFormat::Csv,
                     PredictFormat::Jsonl => mlp_infer::batch::OutputFormat::Jsonl,
+                    PredictFormat::Parquet => mlp_infer::batch::OutputFormat::Parquet,
                 },
                 on_error: match on_error {
                     OnErrorArg::Fail => mlp_infer::batch::OnError::Fail,

@@ -313,6 +313,18 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     assert_eq!(text(&out.stdout).lines().count(), 1);
     assert!(text(&out.stderr).contains("E0833"), "{}", text(&out.stderr));
 
+    // Parquet: one file with the id, class and probability columns; it needs `-o`.
+    let out = mlpc(
+        &dir,
+        &["predict", "iris.mlp", "rows.csv", "--on-error", "skip", "--format", "parquet", "-o", "out.parquet"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(dir.join("out.parquet")).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "a Parquet file");
+    assert!(bytes.windows(b"p_versicolor".len()).any(|w| w == b"p_versicolor"));
+    let out = mlpc(&dir, &["predict", "iris.mlp", "rows.csv", "--format", "parquet"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
     // The bundle target wrote a copy next to the spec; a changed file is refused (E0831).
     let bundle = dir.join("bundle");
     let good = std::fs::read_to_string(dir.join("rows.jsonl")).unwrap();
@@ -336,6 +348,7 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     let out = mlpc(&fresh, &["predict", "iris.mlp", &dir.join("rows.csv").display().to_string()]);
     assert_eq!(out.status.code(), Some(4));
     assert!(text(&out.stderr).contains("E0835"), "{}", text(&out.stderr));
+    std::fs::rename(dir.join("moved-away"), dir.join("data")).unwrap();
     let out = mlpc(&dir, &["predict", "iris.mlp", "rows.jsonl", "-o", "no/such/dir/out.csv"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(text(&out.stderr).contains("E0836"), "{}", text(&out.stderr));

@@ -27,6 +27,8 @@ pub const CHUNK_ROWS: usize = 8192;
 pub enum OutputFormat {
     Csv,
     Jsonl,
+    /// Through `parquet_out::ParquetSink` (the `parquet` feature).
+    Parquet,
 }
 
 impl OutputFormat {
@@ -34,6 +36,7 @@ impl OutputFormat {
         match self {
             OutputFormat::Csv => "csv",
             OutputFormat::Jsonl => "jsonl",
+            OutputFormat::Parquet => "parquet",
         }
     }
 }
@@ -92,12 +95,42 @@ struct Chunk {
     rejects: Vec<(String, FieldError)>,
 }
 
-/// Streams `input` through `bundle`: predictions to `out` (a header first), rows that cannot be
-/// predicted to `rejects` (with `OnError::Skip`). `progress` hears the bytes read so far.
+/// Where predictions go, a chunk of rows at a time.
+pub trait RowSink {
+    fn rows(&mut self, predictions: &Predictions, ids: &[&str]) -> std::io::Result<()>;
+    /// Completes the output (a Parquet footer); text needs only a flush.
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// CSV or JSON lines into a writer; the CSV header is written when the sink is made.
+pub struct TextSink<'a> {
+    out: &'a mut dyn Write,
+    options: PredictOptions,
+}
+
+impl<'a> TextSink<'a> {
+    pub fn new(out: &'a mut dyn Write, bundle: &Bundle, options: &PredictOptions) -> std::io::Result<TextSink<'a>> {
+        out.write_all(header_line(bundle, options).as_bytes())?;
+        Ok(TextSink { out, options: options.clone() })
+    }
+}
+
+impl RowSink for TextSink<'_> {
+    fn rows(&mut self, predictions: &Predictions, ids: &[&str]) -> std::io::Result<()> {
+        self.out.write_all(format_rows(predictions, ids, &self.options).as_bytes())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Streams `input` through `bundle`: predictions to `sink`, rows that cannot be predicted to
+/// `rejects` (with `OnError::Skip`; a header first). `progress` hears the bytes read so far.
 pub fn predict_file(
     bundle: &Bundle,
     input: &Path,
-    out: &mut dyn Write,
+    sink: &mut dyn RowSink,
     rejects: &mut dyn Write,
     options: &PredictOptions,
     progress: &dyn Fn(u64),
@@ -106,8 +139,6 @@ pub fn predict_file(
     let counted = CountingReader { inner: file, read: 0 };
     let reader = BufReader::with_capacity(1 << 20, counted);
     let mut summary = FileSummary::default();
-    let header = header_line(bundle, options);
-    out.write_all(header.as_bytes()).map_err(|e| write_error(Path::new("output"), e))?;
     rejects.write_all(b"id,column,code,message\n").map_err(|e| write_error(Path::new("rejects"), e))?;
     let mut source: Box<dyn ChunkSource> = if is_jsonl(input) {
         Box::new(JsonlChunks { reader, line: 0, done: false })
@@ -158,8 +189,7 @@ pub fn predict_file(
         rejects.write_all(text.as_bytes()).map_err(|e| write_error(Path::new("rejects"), e))?;
         if let Some(predictions) = predictions {
             let ids: Vec<&str> = rows.iter().map(|&r| chunk.ids[r].as_str()).collect();
-            let text = format_rows(&predictions, &ids, options);
-            out.write_all(text.as_bytes()).map_err(|e| write_error(Path::new("output"), e))?;
+            sink.rows(&predictions, &ids).map_err(|e| write_error(Path::new("output"), e))?;
             summary.predicted += predictions.len();
         }
         progress(read);
@@ -170,7 +200,7 @@ pub fn predict_file(
 /// The output's first line: the id column, then the class and each class's probability, or the
 /// value (CSV only; JSON lines have none).
 pub fn header_line(bundle: &Bundle, options: &PredictOptions) -> String {
-    if options.format == OutputFormat::Jsonl {
+    if options.format != OutputFormat::Csv {
         return String::new();
     }
     let id = options.id_column.clone().unwrap_or_else(|| "line".into());
@@ -210,7 +240,7 @@ pub fn format_rows(predictions: &Predictions, ids: &[&str], options: &PredictOpt
                     }
                 }
             }
-            OutputFormat::Jsonl => {
+            OutputFormat::Jsonl | OutputFormat::Parquet => {
                 let mut row = predictions.row_json(i);
                 if let Some(object) = row.as_object_mut() {
                     object.insert(id_key.to_string(), serde_json::Value::String((*id).to_string()));
@@ -525,7 +555,9 @@ pub fn run_batch(
             );
             let total = meta.len();
             let result =
-                predict_file(bundle, input, &mut out, &mut rejects, options, &|read| progress(input, read, total));
+                TextSink::new(&mut out, bundle, options).map_err(|e| write_error(&temp, e)).and_then(|mut sink| {
+                    predict_file(bundle, input, &mut sink, &mut rejects, options, &|read| progress(input, read, total))
+                });
             let result = result.and_then(|summary| {
                 out.flush().map_err(|e| write_error(&temp, e))?;
                 rejects.flush().map_err(|e| write_error(&temp_rejects, e))?;
