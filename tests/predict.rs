@@ -136,6 +136,16 @@ fn bundles_equal_the_run(dir: &Path, spec: &str, data: &Path) -> usize {
             }
             compared += 1;
         }
+        // A row predicted alone (a one-row request) gets the numbers it gets in a batch.
+        let body = std::fs::read_to_string(&inputs).unwrap();
+        let lines: Vec<&str> = body.lines().collect();
+        for (i, row) in lines.iter().enumerate().skip(1).take(3) {
+            std::fs::write(dir.join("one-row.csv"), format!("{}\n{row}\n", lines[0])).unwrap();
+            let out = mlpc(dir, &["predict", bundle.to_str().unwrap(), "one-row.csv"]);
+            let alone = text(&out.stdout);
+            let alone = split(alone.lines().nth(1).unwrap_or_else(|| panic!("{model}: {alone}")));
+            assert_eq!(alone[1..], predicted[i - 1][1..], "{model}: row {i} alone and in a batch");
+        }
     }
     compared
 }
