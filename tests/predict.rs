@@ -323,6 +323,15 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     assert_eq!(text(&out.stdout).lines().count(), 1);
     assert!(text(&out.stderr).contains("E0833"), "{}", text(&out.stderr));
 
+    // A device is written in place, never renamed over (as root that would replace /dev/null).
+    let null = Path::new("/dev/null");
+    if null.exists() {
+        let out = mlpc(&dir, &["predict", "iris.mlp", "rows.csv", "--on-error", "skip", "-o", "/dev/null"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(null).unwrap().file_type().is_char_device(), "/dev/null is still a device");
+    }
+
     // Parquet: one file with the id, class and probability columns; it needs `-o`.
     let out = mlpc(
         &dir,

@@ -132,6 +132,15 @@ fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> RunResult<FileSummary>,
 ) -> RunResult<FileSummary> {
+    // A device, pipe or socket (`-o /dev/null`, `-o /dev/stdout`) is written as it is: renaming
+    // a file over it would replace the device.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| unwritable(path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let summary = write(&mut out)?;
+        out.flush().map_err(|e| unwritable(path, e))?;
+        return Ok(summary);
+    }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.partial"));
     let file = std::fs::File::create(&temp).map_err(|e| unwritable(path, e))?;
