@@ -7,7 +7,7 @@
 
 use crate::bundle::{Bundle, Predictions};
 use crate::error::{RunError, RunResult};
-use crate::input::{RecordReader, parse_records};
+use crate::input::{RawChunk, RecordReader, parse_records};
 use crate::predict::Prediction;
 use crate::rows::{FieldError, from_json};
 use mlp_compiler::codes::Code;
@@ -153,11 +153,10 @@ pub fn predict_file(
             Source::Csv(reader) => {
                 let mut raws = Vec::with_capacity(parallel);
                 while raws.len() < parallel {
-                    let records = reader.next_chunk(options.chunk_rows).map_err(|e| read_error(input, e))?;
-                    if records.is_empty() {
-                        break;
+                    match reader.next_raw(options.chunk_rows).map_err(|e| read_error(input, e))? {
+                        Some(raw) => raws.push(raw),
+                        None => break,
                     }
-                    raws.push(records);
                 }
                 if raws.is_empty() {
                     break;
@@ -165,7 +164,7 @@ pub fn predict_file(
                 let header = &reader.header;
                 let processed = raws
                     .par_iter()
-                    .map(|records| csv_chunk(header, records, bundle, input, options).and_then(|c| process(bundle, c)))
+                    .map(|raw| csv_chunk(header, raw, bundle, input, options).and_then(|c| process(bundle, c)))
                     .collect();
                 (processed, reader.inner().get_ref().read)
             }
@@ -321,13 +320,7 @@ type Reader = BufReader<CountingReader<std::fs::File>>;
 
 /// Parses one chunk of CSV records (see [`parse_records`]): the table of those that parse, each
 /// row's id, and each record set aside with why.
-fn csv_chunk(
-    header: &[u8],
-    records: &[crate::input::Record],
-    bundle: &Bundle,
-    input: &Path,
-    options: &PredictOptions,
-) -> RunResult<Chunk> {
+fn csv_chunk(header: &[u8], raw: &RawChunk, bundle: &Bundle, input: &Path, options: &PredictOptions) -> RunResult<Chunk> {
     let mut schema = bundle.input_schema();
     if let Some(id) = &options.id_column {
         if !schema.columns.iter().any(|c| c.name == *id) {
@@ -335,6 +328,32 @@ fn csv_chunk(
         }
     }
     let delimiter = if input.extension().is_some_and(|e| e == "tsv") { b'\t' } else { b',' };
+    // The common case first: every record of the chunk parses, in one pass over its bytes.
+    let mut body = Vec::with_capacity(header.len() + raw.bytes.len() + 1);
+    body.extend_from_slice(header);
+    if body.last() != Some(&b'\n') {
+        body.push(b'\n');
+    }
+    let header_lines = body.iter().filter(|&&b| b == b'\n').count() as u64;
+    body.extend_from_slice(&raw.bytes);
+    if let Ok(mut table) = mlp_data::parse_csv(&body, delimiter, &schema, input) {
+        // Lines of the body are lines of the input from the chunk's first on.
+        for file in &mut table.files {
+            for line in &mut file.lines {
+                *line = raw.first_line + (*line - 1 - header_lines);
+            }
+        }
+        let ids = match &options.id_column {
+            Some(id) => {
+                let column = view(&table, id)?;
+                (0..table.rows).map(|r| cell_text(&column, r).unwrap_or_default()).collect()
+            }
+            None => table.files.iter().flat_map(|f| f.lines.iter().map(u64::to_string)).collect(),
+        };
+        return Ok(Chunk { table, ids, rejects: Vec::new() });
+    }
+    drop(body);
+    let records = &raw.records();
     let max_rejects = match options.on_error {
         OnError::Fail => 0,
         OnError::Skip => usize::MAX,

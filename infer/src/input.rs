@@ -69,6 +69,36 @@ impl<R: BufRead> RecordReader<R> {
         &self.reader
     }
 
+    /// The bytes of up to `max` records in one buffer (cut by [`RawChunk::records`] later, on
+    /// any thread); `None` at the end of the input.
+    pub fn next_raw(&mut self, max: usize) -> std::io::Result<Option<RawChunk>> {
+        let first_line = self.line;
+        let mut bytes = Vec::with_capacity(1 << 20);
+        let mut records = 0;
+        let mut quotes_open = false;
+        while records < max {
+            let start = bytes.len();
+            if self.reader.read_until(b'\n', &mut bytes)? == 0 {
+                break;
+            }
+            self.line += 1;
+            let line = &bytes[start..];
+            if memchr::memchr(b'"', line).is_some() && open_quote(line) {
+                quotes_open = !quotes_open;
+            }
+            if !quotes_open {
+                records += 1;
+            }
+        }
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        if bytes.last() != Some(&b'\n') {
+            bytes.push(b'\n');
+        }
+        Ok(Some(RawChunk { first_line, bytes }))
+    }
+
     /// Up to `max` records; fewer only at the end of the input. Blank lines are skipped.
     pub fn next_chunk(&mut self, max: usize) -> std::io::Result<Vec<Record>> {
         let mut records = Vec::with_capacity(max.min(65_536));
@@ -98,6 +128,43 @@ impl<R: BufRead> RecordReader<R> {
             records.push(Record { line: start, bytes });
         }
         Ok(records)
+    }
+}
+
+/// Consecutive records of a CSV input as read, before they are cut apart.
+pub struct RawChunk {
+    /// The line the first record starts on.
+    pub first_line: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl RawChunk {
+    /// The records, each with the line it starts on (newlines inside quotes belong to their
+    /// record; blank lines are skipped).
+    pub fn records(&self) -> Vec<Record> {
+        let mut records = Vec::new();
+        let mut line = self.first_line;
+        let mut start = 0;
+        let mut start_line = line;
+        let mut quoted = false;
+        for (i, &b) in self.bytes.iter().enumerate() {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' => {
+                    line += 1;
+                    if !quoted {
+                        let record = &self.bytes[start..=i];
+                        if !record.iter().all(u8::is_ascii_whitespace) {
+                            records.push(Record { line: start_line, bytes: record.to_vec() });
+                        }
+                        start = i + 1;
+                        start_line = line;
+                    }
+                }
+                _ => {}
+            }
+        }
+        records
     }
 }
 
