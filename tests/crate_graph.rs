@@ -76,6 +76,11 @@ fn compiler_and_lsp_link_neither_candle_nor_arrow_and_data_links_no_candle() {
     let found = forbidden(&data, |name| name.starts_with("candle"));
     assert!(found.is_empty(), "`mlp-data` depends on {found:?}");
 
+    // The inference path loads and predicts without the training runtime.
+    let infer = closure(&metadata, "mlp-infer");
+    assert!(!infer.contains("mlp-runtime"), "`mlp-infer` depends on the runtime: {infer:?}");
+    assert!(infer.contains("candle-core") && infer.contains("mlp-data"), "mlp-infer: {infer:?}");
+
     // The closure is real: the data crate does reach Arrow, and the runtime Candle.
     assert!(data.contains("arrow-array") && data.contains("mlp-compiler"), "mlp-data: {data:?}");
     let runtime = closure(&metadata, "mlp-runtime");

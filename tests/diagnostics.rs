@@ -213,6 +213,13 @@ const RUNTIME_CODES_WITHOUT_CASE: &[(&str, &str)] = &[
     ),
     ("E0724", "the checker lists the class folders first (E0312): runtime/tests/tensors.rs"),
     ("E0811", "needs a CUDA build on a machine whose GPU is missing or busy: runtime/src/device.rs"),
+    ("E0830", "raised by `mlpc predict`, `deploy` and `serve` loading a bundle: tests/predict.rs"),
+    ("E0831", "raised by loading a bundle changed after it was written: tests/predict.rs"),
+    ("E0832", "raised by rows given for prediction: tests/predict.rs and tests/serve.rs"),
+    ("E0833", "raised by JSON rows given for prediction: tests/serve.rs and mlp-infer's tests"),
+    ("E0834", "raised by rows given for prediction: tests/predict.rs and tests/serve.rs"),
+    ("E0835", "raised by `mlpc predict SPEC` without a passing run: tests/predict.rs"),
+    ("E0836", "raised by an unwritable prediction output: tests/predict.rs"),
 ];
 
 /// Check-time codes no fixture can hold, each tested where it can be.

@@ -190,7 +190,9 @@ fn run_node(
         // Types, ragged rows and every cell were validated while loading; this step hands the
         // validated rows on under its own id so downstream fingerprints stay per-step.
         NodeConfig::Validate(_) => Artifact::Rows(inputs.rows()?),
-        NodeConfig::Derive(step) => Artifact::Rows(Arc::new(derive::derive(step, &*inputs.rows()?, expressions)?)),
+        NodeConfig::Derive(step) => {
+            Artifact::Rows(Arc::new(derive::derive(&step.features, &*inputs.rows()?, expressions)?))
+        }
         NodeConfig::Split(step) => Artifact::Splits(Arc::new(prepare::split(step, inputs.rows()?)?)),
         NodeConfig::FitTransform(step) => {
             Artifact::Prepared(Arc::new(prepare::fit_transform(step, &*inputs.splits()?)?))

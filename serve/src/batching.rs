@@ -131,13 +131,20 @@ pub fn predict_batch(model: &dyn crate::model::Predictor, inputs: &[Vec<Value>])
     let rows: Vec<Value> = inputs.iter().flatten().cloned().collect();
     match model.predict_rows(&rows) {
         Ok(predictions) => split(predictions, inputs),
+        // One request: its errors, whatever they name.
+        Err(errors) if inputs.len() == 1 => vec![Outcome::Rejected(errors)],
+        // An error about no row in particular cannot be given to one request: each on its own.
+        Err(errors) if errors.iter().any(|e| e.row.is_none()) => {
+            inputs.iter().flat_map(|rows| predict_batch(model, std::slice::from_ref(rows))).collect()
+        }
         Err(errors) => {
             let mut own: Vec<Vec<FieldError>> = vec![Vec::new(); inputs.len()];
             let starts = starts(inputs);
             for mut error in errors {
+                let row = error.row.unwrap_or(0);
                 // The request whose rows hold this row: the last one starting at or before it.
-                let index = starts.partition_point(|&s| s <= error.row).saturating_sub(1);
-                error.row -= starts[index];
+                let index = starts.partition_point(|&s| s <= row).saturating_sub(1);
+                error.row = Some(row - starts[index]);
                 own[index].push(error);
             }
             let clean: Vec<usize> = (0..inputs.len()).filter(|&i| own[i].is_empty()).collect();
@@ -145,14 +152,8 @@ pub fn predict_batch(model: &dyn crate::model::Predictor, inputs: &[Vec<Value>])
                 .into_iter()
                 .map(|errors| if errors.is_empty() { None } else { Some(Outcome::Rejected(errors)) })
                 .collect();
-            if clean.len() == inputs.len() {
-                // Errors that name no row of the batch: every request gets them all.
-                return inputs
-                    .iter()
-                    .map(|_| Outcome::Failed("the model rejected rows it did not name".into()))
-                    .collect();
-            }
             if !clean.is_empty() {
+                // The requests without errors, again without the others (fewer requests each time).
                 let again: Vec<Vec<Value>> = clean.iter().map(|&i| inputs[i].clone()).collect();
                 for (&i, outcome) in clean.iter().zip(predict_batch(model, &again)) {
                     outcomes[i] = Some(outcome);

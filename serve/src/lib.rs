@@ -15,6 +15,7 @@
 mod app;
 mod auth;
 mod batching;
+mod bundle;
 mod limits;
 mod metrics;
 mod model;

@@ -2,7 +2,7 @@
 //! (`bundle.rs`), and the tests of this crate implement it with small fakes (a slow model, a model
 //! that rejects a column) to reach every status without training anything.
 
-use serde::Serialize;
+pub use mlp_infer::FieldError;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -12,16 +12,6 @@ use std::sync::Arc;
 pub struct Prediction {
     pub json: Value,
     pub class: Option<String>,
-}
-
-/// A row the model cannot take: its 0-based index in the request, the column at fault when one is,
-/// the diagnostic code and a message. Serialized as the `errors` of a 400 reply.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FieldError {
-    pub row: usize,
-    pub column: Option<String>,
-    pub code: String,
-    pub message: String,
 }
 
 /// A loaded model the server can predict with. Implementations must not panic on any row a

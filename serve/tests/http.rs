@@ -4,6 +4,7 @@
 //! swaps through `/admin/reload`, and a stop that lets the requests in flight finish. The real
 //! binary and a real bundle are tested in the workspace's tests/serve.rs.
 
+use mlp_compiler::codes::Code;
 use mlp_serve::{Event, FieldError, Loader, Prediction, Predictor, Served, Server, Settings};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -53,12 +54,7 @@ impl Predictor for Doubler {
                     json: json!({ "value": 2.0 * x }),
                     class: Some(if x > 0.0 { "pos" } else { "neg" }.into()),
                 }),
-                None => errors.push(FieldError {
-                    row,
-                    column: Some("x".into()),
-                    code: "E0832".into(),
-                    message: "`x` must be a number".into(),
-                }),
+                None => errors.push(FieldError::new(row, Some("x"), Code::E0832, "`x` must be a number")),
             }
         }
         if errors.is_empty() { Ok(out) } else { Err(errors) }

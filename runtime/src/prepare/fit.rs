@@ -2,7 +2,7 @@
 //! scaling fitted on the training rows only, then applied to every split to give dense input
 //! matrices and targets.
 
-use super::split::{SPLIT_NAMES, SplitRows, origin_error};
+use super::split::{SPLIT_NAMES, SplitRows};
 use super::target::Target;
 use crate::error::{RunError, RunResult};
 use arrow_array::Array;
@@ -12,6 +12,7 @@ use mlp_compiler::program::{Encoding, Missing, Normalizer};
 use mlp_compiler::types::{ColumnType, Task};
 use mlp_data::Table;
 use mlp_data::column_view::{ColumnView, Tensor, view};
+use mlp_infer::preprocess::{origin_error, transform_rows};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::transform::{Encoder, Scaler, fit_fill};
 use serde::Serialize;
@@ -55,80 +56,26 @@ pub struct TensorInput {
     pub shape: Vec<usize>,
 }
 
-/// The fitted preprocessing, saved with every model so predictions can be reproduced.
-#[derive(Clone, Debug, Serialize)]
-pub struct Preprocessing {
-    pub dataset: String,
-    pub missing: String,
-    pub columns: Vec<ColumnTransform>,
-    /// Standardization of a regression target (fitted on train), inverted on prediction.
-    pub target: Option<Scaler>,
-    pub classes: Vec<String>,
-    /// The vocabulary fitted on the training split for each tokenized text column.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub vocabularies: std::collections::BTreeMap<String, mlp_stdlib::tokenize::Vocabulary>,
-}
+pub use mlp_infer::preprocess::{ColumnTransform, Per, Preprocessing, TensorTransform};
 
-#[derive(Clone, Debug, Serialize)]
-pub struct ColumnTransform {
-    pub column: String,
-    /// Value used for a missing number (a code for a category's fill level).
-    pub fill: Option<f64>,
-    pub fill_level: Option<String>,
-    pub scaler: Option<Scaler>,
-    pub encoder: Option<Encoder>,
-    /// An image or sequence column: its shape and one scaler per channel (image) or per feature
-    /// (sequence), fitted on the training split.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tensor: Option<TensorTransform>,
-}
-
-/// The per-channel normalization of an image column (per feature for a sequence).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct TensorTransform {
-    /// `[channels, height, width]` or `[length, features]`.
-    pub shape: Vec<usize>,
-    /// `channel` for an image (a channel's numbers are contiguous), `feature` for a sequence (a
-    /// step's features are contiguous, so element `i` belongs to feature `i % features`).
-    pub per: &'static str,
-    pub scalers: Vec<Scaler>,
-}
-
-impl TensorTransform {
-    /// Fits one scaler per channel (image) or feature (sequence) on the training rows.
-    fn fit(ty: &ColumnType, normalize: Normalizer, tensor: &Tensor<'_>, train: &[usize]) -> TensorTransform {
-        let (shape, per, groups) = match ty {
-            ColumnType::Image { channels, height, width } => (vec![*channels, *height, *width], "channel", *channels),
-            ColumnType::Sequence { length, features } => (vec![*length, *features], "feature", *features),
-            // A tensor the schema does not describe: one group.
-            _ => (vec![1, tensor.width], "channel", 1),
-        };
-        let transform = TensorTransform { shape, per, scalers: Vec::new() };
-        let mut groups_values: Vec<Vec<f64>> = vec![Vec::new(); groups.max(1)];
-        for &r in train {
-            for (i, &v) in tensor.row(r).iter().enumerate() {
-                groups_values[transform.group(i)].push(f64::from(v));
-            }
-        }
-        let scalers = groups_values.iter().map(|values| Scaler::fit(normalize, values)).collect();
-        TensorTransform { scalers, ..transform }
-    }
-
-    /// The channel or feature of element `i` of a row.
-    fn group(&self, i: usize) -> usize {
-        match self.per {
-            "feature" => i % self.shape.last().copied().unwrap_or(1).max(1),
-            _ => i / self.shape.iter().skip(1).product::<usize>().max(1),
+/// Fits one scaler per channel (image) or feature (sequence) of a tensor column on the training
+/// rows.
+fn fit_tensor(ty: &ColumnType, normalize: Normalizer, tensor: &Tensor<'_>, train: &[usize]) -> TensorTransform {
+    let (shape, per, groups) = match ty {
+        ColumnType::Image { channels, height, width } => (vec![*channels, *height, *width], Per::Channel, *channels),
+        ColumnType::Sequence { length, features } => (vec![*length, *features], Per::Feature, *features),
+        // A tensor the schema does not describe: one group.
+        _ => (vec![1, tensor.width], Per::Channel, 1),
+    };
+    let transform = TensorTransform { shape, per, scalers: Vec::new() };
+    let mut groups_values: Vec<Vec<f64>> = vec![Vec::new(); groups.max(1)];
+    for &r in train {
+        for (i, &v) in tensor.row(r).iter().enumerate() {
+            groups_values[transform.group(i)].push(f64::from(v));
         }
     }
-
-    /// Normalizes one row into `out`.
-    pub fn apply(&self, row: &[f32], out: &mut [f64]) {
-        for (i, (&v, o)) in row.iter().zip(out.iter_mut()).enumerate() {
-            let v = f64::from(v);
-            *o = self.scalers.get(self.group(i)).map_or(v, |s| s.apply(v));
-        }
-    }
+    let scalers = groups_values.iter().map(|values| Scaler::fit(normalize, values)).collect();
+    TensorTransform { scalers, ..transform }
 }
 
 /// E0726 for the first validation or test row whose label is a class the training rows never
@@ -264,7 +211,7 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
             (ColumnView::Tensor(values), _) => {
                 // Token ids stay the integers an embedding looks up.
                 let scale = if tokenized.vocabularies.contains_key(name) { Normalizer::None } else { normalize };
-                let fitted = TensorTransform::fit(&ty, scale, values, train);
+                let fitted = fit_tensor(&ty, scale, values, train);
                 if tensor_input.is_none() {
                     tensor_input = Some(TensorInput {
                         column: name.clone(),
@@ -304,7 +251,8 @@ pub fn fit_transform(dataset: &FitStep, rows: &SplitRows) -> RunResult<Prepared>
     };
     let mut splits = Vec::new();
     for (index, split_rows) in [&rows.split.train, &rows.split.val, &rows.split.test].into_iter().enumerate() {
-        let x = transform_rows(&state, &views, table, split_rows, features.len(), SPLIT_NAMES[index])?;
+        let part = format!("the {} split", SPLIT_NAMES[index]);
+        let x = transform_rows(&state, &views, table, split_rows, &part)?;
         splits.push(PreparedSplit { rows: split_rows.clone(), x, y: rows.target.select(split_rows) });
     }
     let splits: [PreparedSplit; 3] = splits.try_into().expect("three splits");
@@ -333,95 +281,4 @@ fn most_frequent(values: &[String]) -> Option<String> {
         i = j;
     }
     best.map(|(v, _)| v.clone())
-}
-
-/// Applies the fitted preprocessing to `rows`, giving one matrix row per table row.
-fn transform_rows(
-    state: &Preprocessing,
-    views: &[ColumnView],
-    table: &Table,
-    rows: &[usize],
-    width: usize,
-    split_name: &str,
-) -> RunResult<Matrix> {
-    let mut x = Matrix::zeros(rows.len(), width);
-    for (i, &r) in rows.iter().enumerate() {
-        let out = x.row_mut(i);
-        let mut at = 0;
-        for (transform, column) in state.columns.iter().zip(views) {
-            match (column, &transform.encoder) {
-                (ColumnView::Text(array), Some(encoder)) => {
-                    let level =
-                        if array.is_null(r) { transform.fill_level.clone() } else { Some(array.value(r).to_string()) };
-                    let width = encoder.width();
-                    match level {
-                        None => {
-                            return Err(missing_error(table, r, &transform.column, &state.missing, &state.dataset));
-                        }
-                        Some(level) => {
-                            let Some(code) = encoder.code(&level) else {
-                                return Err(origin_error(
-                                    table,
-                                    r,
-                                    &transform.column,
-                                    RunError::new(
-                                        Code::E0711,
-                                        format!(
-                                            "level `{level}` of column `{}` appears in the {split_name} split but never in training",
-                                            transform.column
-                                        ),
-                                    )
-                                    .with_help(format!(
-                                        "the model cannot encode a level it never saw; add `{level}` rows to the data, merge it into a known level ({}), or use a stratified split",
-                                        encoder.levels.iter().take(4).map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
-                                    ))
-                                    .for_definition(&state.dataset),
-                                ));
-                            };
-                            encoder.encode_into(code, &mut out[at..at + width]);
-                            if let Some(scaler) = &transform.scaler {
-                                out[at] = scaler.apply(out[at]);
-                            }
-                            at += width;
-                        }
-                    }
-                }
-                (ColumnView::Numbers(values), _) => {
-                    let Some(value) = values[r].or(transform.fill) else {
-                        return Err(missing_error(table, r, &transform.column, &state.missing, &state.dataset));
-                    };
-                    out[at] = transform.scaler.map_or(value, |s| s.apply(value));
-                    at += 1;
-                }
-                (ColumnView::Text(_), None) => at += 1,
-                (ColumnView::Tensor(values), _) => {
-                    let width = values.width;
-                    match &transform.tensor {
-                        Some(fitted) => fitted.apply(values.row(r), &mut out[at..at + width]),
-                        None => {
-                            for (o, &v) in out[at..at + width].iter_mut().zip(values.row(r)) {
-                                *o = f64::from(v);
-                            }
-                        }
-                    }
-                    at += width;
-                }
-            }
-        }
-    }
-    Ok(x)
-}
-
-fn missing_error(table: &Table, row: usize, column: &str, policy: &str, dataset: &str) -> RunError {
-    origin_error(
-        table,
-        row,
-        column,
-        RunError::new(
-            Code::E0713,
-            format!("column `{column}` has a missing value that the `{policy}` policy cannot fill"),
-        )
-        .with_help("set a policy that fills it, e.g. `missing = fill_median`, or `missing = drop` to drop such rows")
-        .for_definition(dataset),
-    )
 }

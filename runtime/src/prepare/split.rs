@@ -27,13 +27,7 @@ pub struct SplitRows {
 
 pub const SPLIT_NAMES: [&str; 3] = ["train", "val", "test"];
 
-/// `error` located at row `row`'s line, with its `column` cell marked.
-pub(crate) fn origin_error(table: &Table, row: usize, column: &str, error: RunError) -> RunError {
-    match table.locate(row, Some(column)) {
-        Some(location) => error.at(location),
-        None => error,
-    }
-}
+pub(crate) use mlp_infer::preprocess::origin_error;
 
 /// The `split` step: drops rows with missing inputs when the policy is `drop`, reads the label,
 /// cuts train/val/test with the pipeline's seed and applies the `sample` setting.

@@ -36,7 +36,7 @@ use mlp_stdlib::loss::Loss;
 use mlp_stdlib::network::Net;
 use mlp_stdlib::optim::Optimizer;
 use mlp_stdlib::rng::Rng;
-use network::{NetworkInput, forward_chunked};
+use network::{NetworkInput, forward_chunked, network_input};
 use trained::{EpochLog, TrainedNetwork, ValScore, prediction_from_logits, to_tensor};
 
 /// Trains `model` on `prepared`'s training split, watching the validation split, on the device
@@ -69,7 +69,7 @@ pub fn train_network(
         (Task::Multiclass, _) | (Task::Binary, Loss::CrossEntropy) => classes,
         _ => 1,
     };
-    let input = NetworkInput::of(model, prepared)?;
+    let input = network_input(model, prepared)?;
     let mut rng = Rng::new(config.seed);
     debug_assert_eq!(model.network.input, input.shape);
     let spec = model.network.clone().with_outputs(outputs);

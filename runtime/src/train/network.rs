@@ -3,81 +3,39 @@
 
 use crate::error::{RunError, RunResult};
 use crate::prepare::fit::Prepared;
-use candle_core::{Result, Tensor};
 use mlp_compiler::codes::Code;
 use mlp_compiler::program::{InputKind, Model};
-use mlp_stdlib::Matrix;
-use mlp_stdlib::network::Net;
-use std::borrow::Cow;
 
-/// Rows per evaluation forward pass.
-const PREDICTION_CHUNK: usize = 4096;
+pub use mlp_infer::predict::{NetworkInput, forward_chunked};
 
-/// Evaluation pass over many rows, `PREDICTION_CHUNK` at a time: bounds the activations a CNN
-/// holds at once.
-pub fn forward_chunked(net: &Net, x: &Tensor) -> Result<Tensor> {
-    let rows = x.dim(0)?;
-    let mut parts = Vec::with_capacity(rows.div_ceil(PREDICTION_CHUNK));
-    for start in (0..rows).step_by(PREDICTION_CHUNK) {
-        parts.push(net.forward(&x.narrow(0, start, (rows - start).min(PREDICTION_CHUNK))?)?);
+/// The columns `model` reads of `prepared`'s matrix.
+pub fn network_input(model: &Model, prepared: &Prepared) -> RunResult<NetworkInput> {
+    let cols = prepared.splits[0].x.cols;
+    let architecture = model.architecture.name();
+    if model.input == InputKind::Tabular {
+        return Ok(NetworkInput { columns: 0..cols, width: cols, shape: vec![cols] });
     }
-    if parts.len() == 1 { Ok(parts.remove(0)) } else { Tensor::cat(&parts, 0) }
-}
-
-/// Which columns of a prepared matrix a network reads, and their per-sample shape: every column
-/// for an `mlp`; the image or sequence column's block for a `cnn` or `lstm`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NetworkInput {
-    pub columns: std::ops::Range<usize>,
-    pub width: usize,
-    /// `[width]` for tabular rows, `[c, h, w]` for images, `[steps, features]` for sequences.
-    pub shape: Vec<usize>,
-}
-
-impl NetworkInput {
-    pub fn of(model: &Model, prepared: &Prepared) -> RunResult<NetworkInput> {
-        let cols = prepared.splits[0].x.cols;
-        let architecture = model.architecture.name();
-        if model.input == InputKind::Tabular {
-            return Ok(NetworkInput { columns: 0..cols, width: cols, shape: vec![cols] });
-        }
-        let Some(tensor) = &prepared.tensor else {
-            return Err(RunError::new(
-                Code::E0802,
-                format!(
-                    "`{architecture}` model `{}` needs an image or sequence column, and its data has none",
-                    model.name
-                ),
-            )
-            .with_help("declare the column in the source's `schema { }` block, e.g. `pixels: image(1, 8, 8)`")
-            .for_definition(&model.name));
-        };
-        if tensor.shape != model.network.input {
-            return Err(RunError::new(
-                Code::E0802,
-                format!(
-                    "model `{}` was checked for input {:?}, but column `{}` holds {:?}",
-                    model.name, model.network.input, tensor.column, tensor.shape
-                ),
-            )
-            .for_definition(&model.name));
-        }
-        Ok(NetworkInput {
-            columns: tensor.offset..tensor.offset + tensor.width,
-            width: tensor.width,
-            shape: tensor.shape.clone(),
-        })
+    let Some(tensor) = &prepared.tensor else {
+        return Err(RunError::new(
+            Code::E0802,
+            format!("`{architecture}` model `{}` needs an image or sequence column, and its data has none", model.name),
+        )
+        .with_help("declare the column in the source's `schema { }` block, e.g. `pixels: image(1, 8, 8)`")
+        .for_definition(&model.name));
+    };
+    if tensor.shape != model.network.input {
+        return Err(RunError::new(
+            Code::E0802,
+            format!(
+                "model `{}` was checked for input {:?}, but column `{}` holds {:?}",
+                model.name, model.network.input, tensor.column, tensor.shape
+            ),
+        )
+        .for_definition(&model.name));
     }
-
-    /// The rows of `x` restricted to this input's columns (no copy when it reads them all).
-    pub fn select<'a>(&self, x: &'a Matrix) -> Cow<'a, Matrix> {
-        if self.columns == (0..x.cols) {
-            return Cow::Borrowed(x);
-        }
-        let mut data = Vec::with_capacity(x.rows * self.width);
-        for i in 0..x.rows {
-            data.extend_from_slice(&x.row(i)[self.columns.clone()]);
-        }
-        Cow::Owned(Matrix::from_rows(x.rows, self.width, data))
-    }
+    Ok(NetworkInput {
+        columns: tensor.offset..tensor.offset + tensor.width,
+        width: tensor.width,
+        shape: tensor.shape.clone(),
+    })
 }

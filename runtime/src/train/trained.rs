@@ -4,26 +4,21 @@
 use crate::error::{RunError, RunResult};
 use crate::prepare::fit::Prepared;
 use crate::prepare::target::Target;
-use crate::train::network::NetworkInput;
 use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array};
-use candle_core::{D, Device, Tensor};
+use candle_core::{Device, Tensor};
 use mlp_compiler::ast::Direction;
 use mlp_compiler::codes::Code;
 use mlp_compiler::program::MetricKind;
 use mlp_compiler::types::Task;
+use mlp_infer::predict::{Head, NetworkInput};
 use mlp_stdlib::Matrix;
 use mlp_stdlib::Outcome;
 use mlp_stdlib::linear::LinearModel;
 use mlp_stdlib::network::Net;
 use mlp_stdlib::transform::Scaler;
 
-/// What a model or baseline predicts for some rows.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Prediction {
-    /// Class probabilities, one row per input row (two columns for binary tasks).
-    Classes(Matrix),
-    Values(Vec<f64>),
-}
+/// What a model or baseline predicts for some rows (mlp-infer's: a bundle predicts the same type).
+pub use mlp_infer::predict::Prediction;
 
 /// One epoch of training, for the learning curve in the run record.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -148,67 +143,28 @@ fn rule_prediction(values: &ArrayRef, threshold: f64, prepared: &Prepared, rows:
     Ok(Prediction::Classes(m))
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
+use mlp_infer::predict::sigmoid;
 
-/// The network's logits for every row of `x` (only the columns it reads), computed on its device;
-/// `[rows, outputs]` f32.
-pub fn network_logits(trained: &TrainedNetwork, x: &Matrix) -> candle_core::Result<Tensor> {
-    crate::train::network::forward_chunked(&trained.network, &to_tensor(&trained.input.select(x), &trained.device)?)
-}
-
-/// The network's outputs for `x`: probabilities through a sigmoid (one logit) or softmax, and
-/// regression outputs mapped back through the target scaler.
-pub fn network_prediction(trained: &TrainedNetwork, x: &Matrix) -> RunResult<Prediction> {
-    let failed = |e: candle_core::Error| RunError::new(Code::E0803, format!("prediction failed: {e}"));
-    let n = x.rows;
-    if n == 0 {
-        return Ok(match trained.task {
-            Task::Regression => Prediction::Values(Vec::new()),
-            Task::Binary => Prediction::Classes(Matrix::zeros(0, 2)),
-            Task::Multiclass => Prediction::Classes(Matrix::zeros(0, trained.outputs)),
-        });
+impl TrainedNetwork {
+    /// How its outputs become predictions.
+    pub fn head(&self) -> Head {
+        Head { task: self.task, outputs: self.outputs, target: self.target }
     }
-    let logits = network_logits(trained, x).map_err(failed)?;
-    prediction_from_logits(trained, &logits).map_err(failed)
+}
+
+/// The network's predictions for `x`, through mlp-infer's [`mlp_infer::predict::network_prediction`]:
+/// the function a bundle of this model predicts with.
+pub fn network_prediction(trained: &TrainedNetwork, x: &Matrix) -> RunResult<Prediction> {
+    mlp_infer::predict::network_prediction(&trained.network, &trained.input, &trained.head(), &trained.device, x)
+        .map_err(|e| RunError::new(Code::E0803, format!("prediction failed: {e}")))
 }
 
 /// Probabilities or values from logits already computed (validation reuses its forward pass).
 pub fn prediction_from_logits(trained: &TrainedNetwork, out: &Tensor) -> candle_core::Result<Prediction> {
-    let n = out.dim(0)?;
-    let outputs = trained.outputs;
-    let flat: Vec<f32> = match (trained.task, outputs) {
-        (Task::Regression, _) | (Task::Binary, 1) => out.flatten_all()?.to_vec1()?,
-        _ => softmax(out)?.flatten_all()?.to_vec1()?,
-    };
-    Ok(match (trained.task, outputs) {
-        (Task::Regression, _) => {
-            let scaler = trained.target.unwrap_or(Scaler::Identity);
-            Prediction::Values(flat.iter().map(|&v| scaler.invert(v as f64)).collect())
-        }
-        (Task::Binary, 1) => {
-            let mut m = Matrix::zeros(n, 2);
-            for (i, &z) in flat.iter().enumerate() {
-                let p = sigmoid(z as f64);
-                m.row_mut(i).copy_from_slice(&[1.0 - p, p]);
-            }
-            Prediction::Classes(m)
-        }
-        _ => Prediction::Classes(Matrix::from_rows(n, outputs, flat.iter().map(|&v| v as f64).collect())),
-    })
+    mlp_infer::predict::prediction_from_logits(&trained.head(), out)
 }
 
-fn softmax(logits: &Tensor) -> candle_core::Result<Tensor> {
-    let shifted = logits.broadcast_sub(&logits.max_keepdim(D::Minus1)?)?;
-    let e = shifted.exp()?;
-    e.broadcast_div(&e.sum_keepdim(D::Minus1)?)
-}
-
-pub fn to_tensor(x: &Matrix, device: &Device) -> candle_core::Result<Tensor> {
-    let data: Vec<f32> = x.data.iter().map(|&v| v as f32).collect();
-    Tensor::from_vec(data, (x.rows, x.cols), device)
-}
+pub use mlp_infer::predict::to_tensor;
 
 /// What early stopping and search compare across epochs and trials: the objective on the
 /// validation split (when it can be computed there) and the validation loss.

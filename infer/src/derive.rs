@@ -1,17 +1,18 @@
-//! The `derive` step: a dataset's derived features computed on its raw rows (before the split, so
-//! a split may be keyed by a derived column and every derived column is fitted like any other).
+//! Derived features computed on raw rows: `mlpc run`'s `derive` step (before the split, so a
+//! split may be keyed by a derived column and every derived column is fitted like any other),
+//! and a bundle's first step on new rows.
 
-use super::expressions::Expressions;
 use crate::error::{RunError, RunResult};
+use crate::expressions::Expressions;
 use arrow_array::ArrayRef;
 use mlp_compiler::codes::Code;
-use mlp_compiler::plan::DeriveStep;
+use mlp_compiler::program::Feature;
 use mlp_data::Table;
 
-/// Adds the dataset's derived features to its rows, each feature after those it reads.
-pub fn derive(step: &DeriveStep, table: &Table, expressions: &Expressions) -> RunResult<Table> {
-    let wanted: Vec<&mlp_compiler::program::Feature> =
-        step.features.iter().filter(|f| table.column(&f.name).is_none()).collect();
+/// Adds `features` to the rows of `table`, each feature after those it reads; a feature the
+/// table already holds is kept as it is.
+pub fn derive(features: &[Feature], table: &Table, expressions: &Expressions) -> RunResult<Table> {
+    let wanted: Vec<&Feature> = features.iter().filter(|f| table.column(&f.name).is_none()).collect();
     let mut computed: Vec<(String, ArrayRef)> = Vec::new();
     let mut pending = wanted;
     while !pending.is_empty() {
