@@ -33,6 +33,18 @@ enum GraphFormat {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PredictFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnErrorArg {
+    Fail,
+    Skip,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Type-check specs and report every diagnostic (files, directories or globs).
@@ -94,6 +106,50 @@ enum Command {
         #[arg(long, default_value = "20")]
         limit: usize,
     },
+    /// Predict the rows of CSV or JSON-lines files with a bundle (or a spec's latest passing run).
+    Predict {
+        /// A bundle directory, or a spec (the bundle of its latest passing run).
+        #[arg(value_name = "BUNDLE|SPEC")]
+        model: PathBuf,
+        /// Input files (globs allowed): CSV with a header, or `.jsonl` JSON lines.
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<String>,
+        /// Write the predictions here (atomically) instead of to stdout.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: PredictFormat,
+        /// `fail`: stop at the first row that cannot be predicted; `skip`: predict the others and
+        /// list the bad ones (with why) in the rejects file.
+        #[arg(long, value_enum, default_value = "fail")]
+        on_error: OnErrorArg,
+        /// Where `--on-error skip` lists rejected rows (default: beside `-o OUT`, else stderr).
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+        /// An input column to write beside each prediction (default: the row's line).
+        #[arg(long, value_name = "COLUMN")]
+        id: Option<String>,
+        /// With a spec: the model whose bundle to use (default: the objective's best).
+        #[arg(long, value_name = "NAME")]
+        model_name: Option<String>,
+        /// With a spec: the runs directory given to `mlpc run --runs-dir`.
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
+        /// Rows read and predicted at a time (memory is bounded by this, not by the file).
+        #[arg(long, default_value = "8192")]
+        chunk_rows: usize,
+    },
+    /// Run a spec's batch and bundle targets (or the one named) from its latest passing run's
+    /// bundle, without training.
+    Deploy {
+        spec: PathBuf,
+        target: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
+        /// Print what each target did as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `mlpc explain E0102`.
     Explain { code: String },
     /// Run the language server on stdin/stdout (for editors).
@@ -125,6 +181,29 @@ fn main() -> ExitCode {
         }
         Command::Runs { path, runs_dir, json, limit, repair } => {
             commands::runs::run(&path, runs_dir.as_deref(), json, limit, repair)
+        }
+        Command::Predict { model, inputs, output, format, on_error, rejects, id, model_name, runs_dir, chunk_rows } => {
+            commands::predict::run(&commands::predict::Args {
+                model: &model,
+                inputs: &inputs,
+                output: output.as_deref(),
+                format: match format {
+                    PredictFormat::Csv => mlp_infer::batch::OutputFormat::Csv,
+                    PredictFormat::Jsonl => mlp_infer::batch::OutputFormat::Jsonl,
+                },
+                on_error: match on_error {
+                    OnErrorArg::Fail => mlp_infer::batch::OnError::Fail,
+                    OnErrorArg::Skip => mlp_infer::batch::OnError::Skip,
+                },
+                rejects: rejects.as_deref(),
+                id_column: id,
+                model_name: model_name.as_deref(),
+                runs_dir: runs_dir.as_deref(),
+                chunk_rows,
+            })
+        }
+        Command::Deploy { spec, target, runs_dir, json } => {
+            commands::deploy::run(&spec, target.as_deref(), runs_dir.as_deref(), json)
         }
         Command::Explain { code } => commands::explain::run(&code),
         Command::Lsp => commands::lsp::run(),

@@ -62,3 +62,18 @@ macro_rules! errln {
 }
 
 pub(crate) use {err, errln, out, outln};
+
+/// Standard output as an [`io::Write`], through [`stdout`] (so a closed pipe ends the command
+/// quietly): for output streamed by a library, e.g. `mlpc predict`'s rows.
+pub struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        stdout(&String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

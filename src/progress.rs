@@ -92,3 +92,15 @@ impl Progress for Bars {
         self.remove(&format!("train:{model}"));
     }
 }
+
+/// A bar over the bytes of an input file being predicted (`mlpc predict`, batch targets).
+pub fn bytes_bar(total: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_string());
+    bar
+}

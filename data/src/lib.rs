@@ -32,7 +32,7 @@ mod world;
 pub use columns::tensor_array;
 pub use error::{Location, RunError, RunResult};
 pub use excerpt::{Layout, LineText};
-pub use load::{load, parse_csv};
+pub use load::{data_files, load, parse_csv};
 pub use table::{FileRows, Origin, Table};
 pub use time_order::time_order;
 pub use world::FsWorld;

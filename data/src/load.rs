@@ -46,7 +46,7 @@ fn load_inner(source: &LoadStep, layout: Layout) -> RunResult<Table> {
         _ => {}
     }
     let wanted = wanted(&source.schema, &source.path)?;
-    let files = files(&source.path)?;
+    let files = data_files(&source.path)?;
     let mut header: Option<(PathBuf, Vec<String>)> = None;
     let mut parts = Vec::with_capacity(files.len());
     for file in files {
@@ -174,7 +174,9 @@ fn read_parquet(path: &Path, _wanted: &[Wanted]) -> RunResult<Part> {
 /// The path itself, or every file a glob matches, sorted: regular files only (E0725 for a path
 /// that names a directory, a FIFO or a device, which is never opened), and a glob walks no more
 /// than [`GLOB_LIMITS`] (E0725 past it).
-fn files(path: &Path) -> RunResult<Vec<PathBuf>> {
+/// The files a data path names: itself (a regular file), or every file its glob matches, sorted
+/// (within the glob budget); E0701 when a glob matches nothing.
+pub fn data_files(path: &Path) -> RunResult<Vec<PathBuf>> {
     let text = path.to_string_lossy();
     if !paths::is_glob(&text) {
         regular(path)?;

@@ -64,6 +64,11 @@ impl<R: BufRead> RecordReader<R> {
         Ok(RecordReader { reader, header, line })
     }
 
+    /// The reader the records come from.
+    pub fn inner(&self) -> &R {
+        &self.reader
+    }
+
     /// Up to `max` records; fewer only at the end of the input. Blank lines are skipped.
     pub fn next_chunk(&mut self, max: usize) -> std::io::Result<Vec<Record>> {
         let mut records = Vec::with_capacity(max.min(65_536));
@@ -147,6 +152,9 @@ pub fn parse_records(
                 if let Some(location) = &mut error.location {
                     location.line = Some(records[record].line);
                     location.path = name.to_path_buf();
+                }
+                if max_rejects == 0 {
+                    return Err(error);
                 }
                 rejected.push((record, error));
                 if rejected.len() > max_rejects {

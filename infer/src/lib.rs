@@ -16,6 +16,7 @@
 // nothing that matters.
 #![allow(clippy::result_large_err)]
 
+pub mod batch;
 pub mod bundle;
 pub mod card;
 pub mod derive;

@@ -336,3 +336,66 @@ impl FieldError {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Array;
+    use serde_json::json;
+
+    fn inputs() -> Vec<InputColumn> {
+        vec![
+            InputColumn { name: "age".into(), ty: ColumnType::Float, optional: true },
+            InputColumn { name: "rooms".into(), ty: ColumnType::Int, optional: false },
+            InputColumn { name: "city".into(), ty: ColumnType::Category { levels: vec!["a".into()] }, optional: false },
+            InputColumn {
+                name: "px".into(),
+                ty: ColumnType::Image { channels: 1, height: 2, width: 2 },
+                optional: false,
+            },
+        ]
+    }
+
+    #[test]
+    fn good_rows_become_typed_columns_in_either_image_layout() {
+        let rows = [
+            json!({"age": 3.5, "rooms": 2, "city": "a", "px": [[1, 2], [3, 4]], "label": "x"}),
+            json!({"rooms": 3, "city": 7, "px_0": 1, "px_1": 2, "px_2": 3, "px_3": 4}),
+        ];
+        let table = from_json(&rows, &inputs(), &["label"]).expect("valid rows");
+        assert_eq!(table.rows, 2);
+        assert_eq!(table.names, ["age", "rooms", "city", "px"]);
+        let age = table.columns[0].as_any().downcast_ref::<Float64Array>().unwrap();
+        assert!(age.is_valid(0) && age.is_null(1), "an absent optional number is missing");
+        let city = table.columns[2].as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(city.value(1), "7");
+    }
+
+    #[test]
+    fn every_field_error_of_every_row_is_reported() {
+        let rows = [
+            json!({"age": "old", "rooms": 2.5, "city": "a", "px": [1, 2, 3], "colour": 1}),
+            json!(["not", "an", "object"]),
+        ];
+        let errors = from_json(&rows, &inputs(), &[]).unwrap_err();
+        let codes: Vec<(Option<usize>, Option<&str>, String)> =
+            errors.iter().map(|e| (e.row, e.column.as_deref(), e.code.to_string())).collect();
+        assert!(codes.contains(&(Some(0), Some("colour"), "E0833".into())), "{codes:?}");
+        assert!(codes.contains(&(Some(1), None, "E0832".into())), "{codes:?}");
+        let rows = [json!({"age": "old", "rooms": 2.5, "city": "a", "px": [1, 2, 3]}), json!({})];
+        let errors = from_json(&rows, &inputs(), &[]).unwrap_err();
+        let codes: Vec<(Option<usize>, Option<&str>, String)> =
+            errors.iter().map(|e| (e.row, e.column.as_deref(), e.code.to_string())).collect();
+        for expected in [
+            (Some(0), Some("age"), "E0832"),
+            (Some(0), Some("rooms"), "E0832"),
+            (Some(0), Some("px"), "E0832"),
+            (Some(1), Some("rooms"), "E0834"),
+            (Some(1), Some("city"), "E0834"),
+            (Some(1), Some("px"), "E0834"),
+        ] {
+            assert!(codes.contains(&(expected.0, expected.1, expected.2.to_string())), "{expected:?} in {codes:?}");
+        }
+        assert!(!codes.iter().any(|c| c.1 == Some("age") && c.0 == Some(1)), "an optional column may be absent");
+    }
+}

@@ -44,6 +44,9 @@ pub enum Artifact {
     },
     /// A node `mlpc run` does not execute, with the reason.
     Skipped(String),
+    /// A batch or bundle target: the CLI runs it from the run's bundle once the run is recorded
+    /// and every gate passed.
+    AfterRun,
 }
 
 /// A finished node: its artifact, content hash and time.
@@ -219,9 +222,12 @@ fn run_node(
         }
         NodeConfig::Gate(step) => Artifact::Verdict(Arc::new(gate::judge(&step.gate, &inputs.scores(), &step.metrics))),
         NodeConfig::Export(_) => Artifact::Export { shipped: inputs.verdicts().all(|v| v.passed) },
-        NodeConfig::Deploy(_) => {
-            Artifact::Skipped("`mlpc run` trains and gates; it does not start deploy targets".into())
-        }
+        NodeConfig::Deploy(step) => match step.deploy.target {
+            mlp_compiler::program::Target::Http { .. } => {
+                Artifact::Skipped(format!("an HTTP target: `mlpc serve SPEC {}` starts it", step.deploy.name))
+            }
+            _ => Artifact::AfterRun,
+        },
         NodeConfig::Monitor(_) => {
             Artifact::Skipped("monitors watch a running deploy target; `mlpc run` starts none".into())
         }
@@ -303,6 +309,9 @@ fn digest(artifact: &Artifact) -> String {
         }
         Artifact::Skipped(reason) => {
             hasher.update(reason.as_bytes());
+        }
+        Artifact::AfterRun => {
+            hasher.update(b"after run");
         }
     }
     hasher.finalize().to_hex()[..16].to_string()

@@ -108,8 +108,26 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
     };
     let result = exec::execute(plan, &devices, &expressions, options.progress).and_then(|outputs| {
         let (models, gates, skipped) = report::build(program, &outputs);
-        let files = report::write_artifacts(program, plan, &outputs, &run_dir.partial)?;
+        let mut files = report::write_artifacts(program, plan, &outputs, &run_dir.partial)?;
         let passed = gates.iter().all(|g| g.passed);
+        let mut models = models;
+        // The export step: a model ships only when every gate passed.
+        if passed {
+            let spec_text = std::fs::read_to_string(&options.spec).unwrap_or_default();
+            let provenance =
+                record::bundle::Provenance { run_id: &run_dir.id, created: &run_dir.started, spec_text: &spec_text };
+            let (written, ids, not_bundled) =
+                record::bundle::write_bundles(program, plan, &outputs, &run_dir.partial, &provenance)?;
+            files.extend(written);
+            for (model, id) in ids {
+                if let Some(report) = models.get_mut(&model) {
+                    report.bundle = Some(id);
+                }
+            }
+            for skipped in not_bundled {
+                options.progress.note(&format!("model `{}` has no bundle: {}", skipped.model, skipped.reason));
+            }
+        }
         let mut report = RunReport {
             run_id: run_dir.id.clone(),
             pipeline: program.pipeline.name.clone(),

@@ -1,10 +1,13 @@
 //! One module per subcommand. Each `run` returns the process exit status.
 
 pub mod check;
+pub mod deploy;
+pub mod deployed;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod lsp;
+pub mod predict;
 pub mod run;
 pub mod runs;
 

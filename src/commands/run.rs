@@ -1,7 +1,8 @@
 //! `mlpc run`: check a spec, execute its plan, print the results table and record the run.
+//! When every gate passed, the spec's batch and bundle targets run from the run's bundles.
 //! Exit status: 0 every gate passed, 1 the spec has errors, 2 usage or I/O error, 3 a gate
 //! failed (the run completed), 4 the run failed (bad data, divergence, records that cannot be
-//! written).
+//! written) or a batch or bundle target failed after it.
 
 use crate::out::{err, errln, out, outln};
 use crate::progress::Bars;
@@ -82,7 +83,27 @@ pub fn run(
             } else {
                 out!("{text}");
             }
-            status
+            if status != 0 {
+                return status;
+            }
+            // The gates passed: batch and bundle targets run from the run's bundles.
+            match super::deploy::after_run(program, &absolute, Path::new(&report.artifacts.dir)) {
+                Ok(done) => {
+                    for target in done {
+                        errln!("{}", target.line);
+                    }
+                    status
+                }
+                Err(error) => {
+                    crate::out::set_status(4);
+                    errln!("{}", render::run_error(&error, color));
+                    errln!(
+                        "run {} passed and is recorded; a deploy target failed (rerun it with `mlpc deploy`)",
+                        report.run_id
+                    );
+                    4
+                }
+            }
         }
         Err(mut failure) => {
             crate::out::set_status(4);

@@ -66,6 +66,10 @@ pub struct ModelReport {
     /// gate passed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exported: Option<bool>,
+    /// The id of the model's bundle (`bundles/<model>/` in the run directory), written when every
+    /// gate passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -149,6 +153,7 @@ pub fn build(
                         Some(Artifact::Export { shipped }) => Some(*shipped),
                         _ => None,
                     },
+                    bundle: None,
                 },
             );
         }
@@ -165,6 +170,7 @@ pub fn build(
                     training: None,
                     search: None,
                     exported: None,
+                    bundle: None,
                 },
             );
         }
@@ -284,7 +290,8 @@ pub fn write_artifacts(program: &Program, plan: &Plan, outputs: &Outputs, dir: &
 }
 
 /// Test-split predictions of every model and baseline of a dataset: the row's line in its data
-/// file, the truth, and each predictor's class (and positive-class probability) or value.
+/// file, the truth, and each predictor's class and probabilities (the positive class's for a
+/// binary label, every class's otherwise) or value.
 fn predictions_csv(program: &Program, outputs: &Outputs, prepared: &Prepared) -> String {
     let test = &prepared.splits[2];
     let mut columns: Vec<(String, Prediction)> = Vec::new();
@@ -307,7 +314,13 @@ fn predictions_csv(program: &Program, outputs: &Outputs, prepared: &Prepared) ->
             Task::Binary => {
                 let _ = write!(out, ",{name},{name}_p_{}", prepared.classes.get(1).map_or("1", String::as_str));
             }
-            _ => {
+            Task::Multiclass => {
+                let _ = write!(out, ",{name}");
+                for class in &prepared.classes {
+                    let _ = write!(out, ",{}", quote(&format!("{name}_p_{class}")));
+                }
+            }
+            Task::Regression => {
                 let _ = write!(out, ",{name}");
             }
         }
@@ -332,8 +345,14 @@ fn predictions_csv(program: &Program, outputs: &Outputs, prepared: &Prepared) ->
             match (p, classes_of) {
                 (Prediction::Classes(m), Some(c)) => {
                     let _ = write!(out, ",{}", quote(&prepared.classes[c[i]]));
+                    // Probabilities as the shortest text that reads back to the same f64, so
+                    // a bundle's predictions can be compared with these bit for bit.
                     if prepared.task == Task::Binary {
-                        let _ = write!(out, ",{:.6}", m.get(i, 1));
+                        let _ = write!(out, ",{}", m.get(i, 1));
+                    } else {
+                        for p in m.row(i) {
+                            let _ = write!(out, ",{p}");
+                        }
                     }
                 }
                 (Prediction::Values(v), _) => {
