@@ -12,6 +12,10 @@
 //! It prints nothing: [`Server::bind`] returns the bound address for the CLI to print, and what
 //! happens later (reloads, shutdown) reaches the CLI as [`Event`]s.
 
+// `RunError` carries a location and help text; failures are rare, so returning it by value costs
+// nothing that matters.
+#![allow(clippy::result_large_err)]
+
 mod app;
 mod auth;
 mod batching;
