@@ -2,6 +2,10 @@
 //! the exit codes in docs/running.md: 0 success, 1 the spec has errors, 2 usage or I/O error, 3 a gate
 //! failed (the run completed), 4 the run failed.
 
+// The runtime's `RunError` carries a location and help text (about 220 bytes); commands return
+// it rarely, once, so boxing it would only add noise (as in the library crates).
+#![allow(clippy::result_large_err)]
+
 mod commands;
 mod out;
 mod progress;
@@ -37,6 +41,7 @@ enum GraphFormat {
 enum PredictFormat {
     Csv,
     Jsonl,
+    Parquet,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,6 +216,7 @@ fn main() -> ExitCode {
                 format: match format {
                     PredictFormat::Csv => mlp_infer::batch::OutputFormat::Csv,
                     PredictFormat::Jsonl => mlp_infer::batch::OutputFormat::Jsonl,
+                    PredictFormat::Parquet => mlp_infer::batch::OutputFormat::Parquet,
                 },
                 on_error: match on_error {
                     OnErrorArg::Fail => mlp_infer::batch::OnError::Fail,

@@ -136,6 +136,16 @@ fn bundles_equal_the_run(dir: &Path, spec: &str, data: &Path) -> usize {
             }
             compared += 1;
         }
+        // A row predicted alone (a one-row request) gets the numbers it gets in a batch.
+        let body = std::fs::read_to_string(&inputs).unwrap();
+        let lines: Vec<&str> = body.lines().collect();
+        for (i, row) in lines.iter().enumerate().skip(1).take(3) {
+            std::fs::write(dir.join("one-row.csv"), format!("{}\n{row}\n", lines[0])).unwrap();
+            let out = mlpc(dir, &["predict", bundle.to_str().unwrap(), "one-row.csv"]);
+            let alone = text(&out.stdout);
+            let alone = split(alone.lines().nth(1).unwrap_or_else(|| panic!("{model}: {alone}")));
+            assert_eq!(alone[1..], predicted[i - 1][1..], "{model}: row {i} alone and in a batch");
+        }
     }
     compared
 }
@@ -313,6 +323,27 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     assert_eq!(text(&out.stdout).lines().count(), 1);
     assert!(text(&out.stderr).contains("E0833"), "{}", text(&out.stderr));
 
+    // A device is written in place, never renamed over (as root that would replace /dev/null).
+    let null = Path::new("/dev/null");
+    if null.exists() {
+        let out = mlpc(&dir, &["predict", "iris.mlp", "rows.csv", "--on-error", "skip", "-o", "/dev/null"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(null).unwrap().file_type().is_char_device(), "/dev/null is still a device");
+    }
+
+    // Parquet: one file with the id, class and probability columns; it needs `-o`.
+    let out = mlpc(
+        &dir,
+        &["predict", "iris.mlp", "rows.csv", "--on-error", "skip", "--format", "parquet", "-o", "out.parquet"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(dir.join("out.parquet")).unwrap();
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"), "a Parquet file");
+    assert!(bytes.windows(b"p_versicolor".len()).any(|w| w == b"p_versicolor"));
+    let out = mlpc(&dir, &["predict", "iris.mlp", "rows.csv", "--format", "parquet"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
     // The bundle target wrote a copy next to the spec; a changed file is refused (E0831).
     let bundle = dir.join("bundle");
     let good = std::fs::read_to_string(dir.join("rows.jsonl")).unwrap();
@@ -336,6 +367,7 @@ fn bad_rows_get_coded_errors_or_a_rejects_file_and_bad_bundles_are_refused() {
     let out = mlpc(&fresh, &["predict", "iris.mlp", &dir.join("rows.csv").display().to_string()]);
     assert_eq!(out.status.code(), Some(4));
     assert!(text(&out.stderr).contains("E0835"), "{}", text(&out.stderr));
+    std::fs::rename(dir.join("moved-away"), dir.join("data")).unwrap();
     let out = mlpc(&dir, &["predict", "iris.mlp", "rows.jsonl", "-o", "no/such/dir/out.csv"]);
     assert_eq!(out.status.code(), Some(4));
     assert!(text(&out.stderr).contains("E0836"), "{}", text(&out.stderr));

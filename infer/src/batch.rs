@@ -14,6 +14,7 @@ use mlp_compiler::codes::Code;
 use mlp_compiler::types::{Column, ColumnType};
 use mlp_data::Table;
 use mlp_data::column_view::{cell_text, view};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -27,6 +28,8 @@ pub const CHUNK_ROWS: usize = 8192;
 pub enum OutputFormat {
     Csv,
     Jsonl,
+    /// Through `parquet_out::ParquetSink` (the `parquet` feature).
+    Parquet,
 }
 
 impl OutputFormat {
@@ -34,6 +37,7 @@ impl OutputFormat {
         match self {
             OutputFormat::Csv => "csv",
             OutputFormat::Jsonl => "jsonl",
+            OutputFormat::Parquet => "parquet",
         }
     }
 }
@@ -92,12 +96,42 @@ struct Chunk {
     rejects: Vec<(String, FieldError)>,
 }
 
-/// Streams `input` through `bundle`: predictions to `out` (a header first), rows that cannot be
-/// predicted to `rejects` (with `OnError::Skip`). `progress` hears the bytes read so far.
+/// Where predictions go, a chunk of rows at a time.
+pub trait RowSink {
+    fn rows(&mut self, predictions: &Predictions, ids: &[&str]) -> std::io::Result<()>;
+    /// Completes the output (a Parquet footer); text needs only a flush.
+    fn finish(&mut self) -> std::io::Result<()>;
+}
+
+/// CSV or JSON lines into a writer; the CSV header is written when the sink is made.
+pub struct TextSink<'a> {
+    out: &'a mut dyn Write,
+    options: PredictOptions,
+}
+
+impl<'a> TextSink<'a> {
+    pub fn new(out: &'a mut dyn Write, bundle: &Bundle, options: &PredictOptions) -> std::io::Result<TextSink<'a>> {
+        out.write_all(header_line(bundle, options).as_bytes())?;
+        Ok(TextSink { out, options: options.clone() })
+    }
+}
+
+impl RowSink for TextSink<'_> {
+    fn rows(&mut self, predictions: &Predictions, ids: &[&str]) -> std::io::Result<()> {
+        self.out.write_all(format_rows(predictions, ids, &self.options).as_bytes())
+    }
+
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Streams `input` through `bundle`: predictions to `sink`, rows that cannot be predicted to
+/// `rejects` (with `OnError::Skip`; a header first). `progress` hears the bytes read so far.
 pub fn predict_file(
     bundle: &Bundle,
     input: &Path,
-    out: &mut dyn Write,
+    sink: &mut dyn RowSink,
     rejects: &mut dyn Write,
     options: &PredictOptions,
     progress: &dyn Fn(u64),
@@ -106,71 +140,113 @@ pub fn predict_file(
     let counted = CountingReader { inner: file, read: 0 };
     let reader = BufReader::with_capacity(1 << 20, counted);
     let mut summary = FileSummary::default();
-    let header = header_line(bundle, options);
-    out.write_all(header.as_bytes()).map_err(|e| write_error(Path::new("output"), e))?;
     rejects.write_all(b"id,column,code,message\n").map_err(|e| write_error(Path::new("rejects"), e))?;
-    let mut source: Box<dyn ChunkSource> = if is_jsonl(input) {
-        Box::new(JsonlChunks { reader, line: 0, done: false })
+    let mut source = if is_jsonl(input) {
+        Source::Jsonl(JsonlChunks { reader, line: 0, done: false })
     } else {
-        Box::new(CsvChunks { reader: RecordReader::new(reader).map_err(|e| read_error(input, e))? })
+        Source::Csv(RecordReader::new(reader).map_err(|e| read_error(input, e))?)
     };
+    // CSV chunks are parsed and predicted on every core at once, then written in order.
+    let parallel = rayon::current_num_threads().max(1);
     loop {
-        let Some(chunk) = source.next(bundle, input, options)? else { break };
-        let (chunk, read) = chunk;
-        let unreadable: std::collections::BTreeSet<&str> = chunk.rejects.iter().map(|(id, _)| id.as_str()).collect();
-        summary.rows += chunk.table.rows + unreadable.len();
-        let mut bad = chunk.rejects;
-        let (predictions, rows, errors) = if chunk.table.rows == 0 {
-            (None, Vec::new(), Vec::new())
-        } else {
-            let (p, rows, errors) = bundle.predict_valid(&chunk.table)?;
-            (Some(p), rows, errors)
+        let (processed, read): (Vec<RunResult<Processed>>, u64) = match &mut source {
+            Source::Csv(reader) => {
+                let mut raws = Vec::with_capacity(parallel);
+                while raws.len() < parallel {
+                    let records = reader.next_chunk(options.chunk_rows).map_err(|e| read_error(input, e))?;
+                    if records.is_empty() {
+                        break;
+                    }
+                    raws.push(records);
+                }
+                if raws.is_empty() {
+                    break;
+                }
+                let header = &reader.header;
+                let processed = raws
+                    .par_iter()
+                    .map(|records| csv_chunk(header, records, bundle, input, options).and_then(|c| process(bundle, c)))
+                    .collect();
+                (processed, reader.inner().get_ref().read)
+            }
+            Source::Jsonl(chunks) => {
+                let Some(chunk) = chunks.next(bundle, input, options)? else { break };
+                (vec![process(bundle, chunk)], chunks.reader.get_ref().read)
+            }
         };
-        for error in errors {
-            let Some(row) = error.row else { continue };
-            bad.push((chunk.ids[row].clone(), error));
-        }
-        if !bad.is_empty() && options.on_error == OnError::Fail {
-            let (id, error) = &bad[0];
-            let mut failure = RunError::new(error.code, error.message.clone()).in_file(
-                input,
-                id.parse().ok().filter(|_| options.id_column.is_none()),
-                error.column.as_deref(),
-            );
-            failure.help = Some(format!(
-                "{}; or pass `--on-error skip` to predict the other rows and list the bad ones in a rejects file",
-                error.help.clone().unwrap_or_else(|| "fix the row".into())
-            ));
-            return Err(failure);
-        }
-        summary.rejected += bad.iter().map(|(id, _)| id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
-        let mut text = String::new();
-        for (id, error) in &bad {
-            let _ = writeln!(
-                text,
-                "{},{},{},{}",
-                quote(id),
-                quote(error.column.as_deref().unwrap_or("")),
-                error.code,
-                quote(&error.message)
-            );
-        }
-        rejects.write_all(text.as_bytes()).map_err(|e| write_error(Path::new("rejects"), e))?;
-        if let Some(predictions) = predictions {
-            let ids: Vec<&str> = rows.iter().map(|&r| chunk.ids[r].as_str()).collect();
-            let text = format_rows(&predictions, &ids, options);
-            out.write_all(text.as_bytes()).map_err(|e| write_error(Path::new("output"), e))?;
-            summary.predicted += predictions.len();
+        for one in processed {
+            let Processed { chunk, predictions, rows, errors } = one?;
+            let unreadable: std::collections::BTreeSet<&str> =
+                chunk.rejects.iter().map(|(id, _)| id.as_str()).collect();
+            summary.rows += chunk.table.rows + unreadable.len();
+            let mut bad = chunk.rejects;
+            for error in errors {
+                let Some(row) = error.row else { continue };
+                bad.push((chunk.ids[row].clone(), error));
+            }
+            if !bad.is_empty() && options.on_error == OnError::Fail {
+                let (id, error) = &bad[0];
+                let mut failure = RunError::new(error.code, error.message.clone()).in_file(
+                    input,
+                    id.parse().ok().filter(|_| options.id_column.is_none()),
+                    error.column.as_deref(),
+                );
+                failure.help = Some(format!(
+                    "{}; or pass `--on-error skip` to predict the other rows and list the bad ones in a rejects file",
+                    error.help.clone().unwrap_or_else(|| "fix the row".into())
+                ));
+                return Err(failure);
+            }
+            summary.rejected += bad.iter().map(|(id, _)| id.as_str()).collect::<std::collections::BTreeSet<_>>().len();
+            let mut text = String::new();
+            for (id, error) in &bad {
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{}",
+                    quote(id),
+                    quote(error.column.as_deref().unwrap_or("")),
+                    error.code,
+                    quote(&error.message)
+                );
+            }
+            rejects.write_all(text.as_bytes()).map_err(|e| write_error(Path::new("rejects"), e))?;
+            if let Some(predictions) = predictions {
+                let ids: Vec<&str> = rows.iter().map(|&r| chunk.ids[r].as_str()).collect();
+                sink.rows(&predictions, &ids).map_err(|e| write_error(Path::new("output"), e))?;
+                summary.predicted += predictions.len();
+            }
         }
         progress(read);
     }
     Ok(summary)
 }
 
+/// A chunk of rows with its predictions: of the rows `rows` (those that could be predicted), and
+/// an error for each row that could not.
+struct Processed {
+    chunk: Chunk,
+    predictions: Option<Predictions>,
+    rows: Vec<usize>,
+    errors: Vec<FieldError>,
+}
+
+fn process(bundle: &Bundle, chunk: Chunk) -> RunResult<Processed> {
+    if chunk.table.rows == 0 {
+        return Ok(Processed { chunk, predictions: None, rows: Vec::new(), errors: Vec::new() });
+    }
+    let (predictions, rows, errors) = bundle.predict_valid(&chunk.table)?;
+    Ok(Processed { chunk, predictions: Some(predictions), rows, errors })
+}
+
+enum Source {
+    Csv(RecordReader<Reader>),
+    Jsonl(JsonlChunks),
+}
+
 /// The output's first line: the id column, then the class and each class's probability, or the
 /// value (CSV only; JSON lines have none).
 pub fn header_line(bundle: &Bundle, options: &PredictOptions) -> String {
-    if options.format == OutputFormat::Jsonl {
+    if options.format != OutputFormat::Csv {
         return String::new();
     }
     let id = options.id_column.clone().unwrap_or_else(|| "line".into());
@@ -210,7 +286,7 @@ pub fn format_rows(predictions: &Predictions, ids: &[&str], options: &PredictOpt
                     }
                 }
             }
-            OutputFormat::Jsonl => {
+            OutputFormat::Jsonl | OutputFormat::Parquet => {
                 let mut row = predictions.row_json(i);
                 if let Some(object) = row.as_object_mut() {
                     object.insert(id_key.to_string(), serde_json::Value::String((*id).to_string()));
@@ -243,66 +319,50 @@ impl<R: std::io::Read> std::io::Read for CountingReader<R> {
 
 type Reader = BufReader<CountingReader<std::fs::File>>;
 
-trait ChunkSource {
-    /// The next chunk and the bytes read so far; `None` at the end.
-    fn next(&mut self, bundle: &Bundle, input: &Path, options: &PredictOptions) -> RunResult<Option<(Chunk, u64)>>;
-}
-
-struct CsvChunks {
-    reader: RecordReader<Reader>,
-}
-
-impl ChunkSource for CsvChunks {
-    fn next(&mut self, bundle: &Bundle, input: &Path, options: &PredictOptions) -> RunResult<Option<(Chunk, u64)>> {
-        let records = self.reader.next_chunk(options.chunk_rows).map_err(|e| read_error(input, e))?;
-        if records.is_empty() {
-            return Ok(None);
+/// Parses one chunk of CSV records (see [`parse_records`]): the table of those that parse, each
+/// row's id, and each record set aside with why.
+fn csv_chunk(
+    header: &[u8],
+    records: &[crate::input::Record],
+    bundle: &Bundle,
+    input: &Path,
+    options: &PredictOptions,
+) -> RunResult<Chunk> {
+    let mut schema = bundle.input_schema();
+    if let Some(id) = &options.id_column {
+        if !schema.columns.iter().any(|c| c.name == *id) {
+            schema.columns.push(Column { name: id.clone(), ty: ColumnType::Text, nullable: true });
         }
-        let mut schema = bundle.input_schema();
-        if let Some(id) = &options.id_column {
-            if !schema.columns.iter().any(|c| c.name == *id) {
-                schema.columns.push(Column { name: id.clone(), ty: ColumnType::Text, nullable: true });
-            }
+    }
+    let delimiter = if input.extension().is_some_and(|e| e == "tsv") { b'\t' } else { b',' };
+    let max_rejects = match options.on_error {
+        OnError::Fail => 0,
+        OnError::Skip => usize::MAX,
+    };
+    let parsed = parse_records(header, records, delimiter, &schema, input, max_rejects)
+        .map_err(|e| with_skip_help(e, options))?;
+    let ids = match &options.id_column {
+        Some(id) => {
+            let column = view(&parsed.table, id)?;
+            (0..parsed.table.rows).map(|r| cell_text(&column, r).unwrap_or_default()).collect()
         }
-        let delimiter = if input.extension().is_some_and(|e| e == "tsv") { b'\t' } else { b',' };
-        let max_rejects = match options.on_error {
-            OnError::Fail => 0,
-            OnError::Skip => usize::MAX,
-        };
-        let parsed = parse_records(&self.reader.header, &records, delimiter, &schema, input, max_rejects)
-            .map_err(|e| with_skip_help(e, options))?;
-        let ids = match &options.id_column {
-            Some(id) => {
-                let column = view(&parsed.table, id)?;
-                (0..parsed.table.rows).map(|r| cell_text(&column, r).unwrap_or_default()).collect()
-            }
-            None => parsed.kept.iter().map(|&k| records[k].line.to_string()).collect(),
-        };
-        // A record that did not parse keeps its id when the id cell itself can be read.
-        let id_at = options
-            .id_column
-            .as_ref()
-            .and_then(|id| cells(&self.reader.header, delimiter).iter().position(|h| h.trim() == id.as_str()));
-        let rejects = parsed
-            .rejected
-            .iter()
-            .map(|(k, e)| {
-                let id = match id_at {
-                    Some(at) => cells(&records[*k].bytes, delimiter).get(at).cloned().unwrap_or_default(),
-                    None => records[*k].line.to_string(),
-                };
-                (id, FieldError::from_run_error(Some(*k), e))
-            })
-            .collect();
-        let read = self.reader_bytes();
-        Ok(Some((Chunk { table: parsed.table, ids, rejects }, read)))
-    }
-}
-
-impl CsvChunks {
-    fn reader_bytes(&self) -> u64 {
-        self.reader.inner().get_ref().read
-    }
+        None => parsed.kept.iter().map(|&k| records[k].line.to_string()).collect(),
+    };
+    // A record that did not parse keeps its id when the id cell itself can be read.
+    let id_at =
+        options.id_column.as_ref().and_then(|id| cells(header, delimiter).iter().position(|h| h.trim() == id.as_str()));
+    let rejects = parsed
+        .rejected
+        .iter()
+        .map(|(k, e)| {
+            let id = match id_at {
+                Some(at) => cells(&records[*k].bytes, delimiter).get(at).cloned().unwrap_or_default(),
+                None => records[*k].line.to_string(),
+            };
+            (id, FieldError::from_run_error(Some(*k), e))
+        })
+        .collect();
+    Ok(Chunk { table: parsed.table, ids, rejects })
 }
 
 /// The cells of one CSV record (quotes removed, `""` read as `"`), for the id of a record the
@@ -344,8 +404,9 @@ struct JsonlChunks {
     done: bool,
 }
 
-impl ChunkSource for JsonlChunks {
-    fn next(&mut self, bundle: &Bundle, input: &Path, options: &PredictOptions) -> RunResult<Option<(Chunk, u64)>> {
+impl JsonlChunks {
+    /// The next chunk of rows; `None` at the end.
+    fn next(&mut self, bundle: &Bundle, input: &Path, options: &PredictOptions) -> RunResult<Option<Chunk>> {
         if self.done {
             return Ok(None);
         }
@@ -418,8 +479,7 @@ impl ChunkSource for JsonlChunks {
         let table = from_json(&kept_values, &manifest.inputs, &ignored).map_err(|errors| {
             RunError::new(errors[0].code, errors[0].message.clone()).in_file(input, None, errors[0].column.as_deref())
         })?;
-        let read = self.reader.get_ref().read;
-        Ok(Some((Chunk { table, ids, rejects }, read)))
+        Ok(Some(Chunk { table, ids, rejects }))
     }
 }
 
@@ -525,7 +585,9 @@ pub fn run_batch(
             );
             let total = meta.len();
             let result =
-                predict_file(bundle, input, &mut out, &mut rejects, options, &|read| progress(input, read, total));
+                TextSink::new(&mut out, bundle, options).map_err(|e| write_error(&temp, e)).and_then(|mut sink| {
+                    predict_file(bundle, input, &mut sink, &mut rejects, options, &|read| progress(input, read, total))
+                });
             let result = result.and_then(|summary| {
                 out.flush().map_err(|e| write_error(&temp, e))?;
                 rejects.flush().map_err(|e| write_error(&temp_rejects, e))?;

@@ -229,7 +229,15 @@ impl Bundle {
             .filter_map(|c| c.tensor.as_ref().map(|t| (c.column.clone(), t.shape.first().copied().unwrap_or(0))))
             .collect();
         let (expressions, _) = Expressions::for_run();
-        Ok(Bundle { dir: dir.to_path_buf(), manifest, preprocessing, net, card, expressions, lengths })
+        let bundle = Bundle { dir: dir.to_path_buf(), manifest, preprocessing, net, card, expressions, lengths };
+        // The features are compiled now (on no rows), not by the first request.
+        if !bundle.manifest.features.is_empty() {
+            let empty = rows::from_json(&[], &bundle.manifest.inputs, &[]).map_err(|errors| {
+                unreadable(dir, format!("the input columns cannot be typed: {}", errors[0].message))
+            })?;
+            derive(&bundle.manifest.features, &empty, &bundle.expressions)?;
+        }
+        Ok(bundle)
     }
 
     pub fn dir(&self) -> &Path {

@@ -23,6 +23,8 @@ pub mod derive;
 pub mod expressions;
 pub mod input;
 pub mod manifest;
+#[cfg(feature = "parquet")]
+pub mod parquet_out;
 pub mod predict;
 pub mod preprocess;
 pub mod reference;

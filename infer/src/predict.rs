@@ -80,10 +80,29 @@ pub fn forward_chunked(net: &Net, x: &Tensor) -> Result<Tensor> {
     if parts.len() == 1 { Ok(parts.remove(0)) } else { Tensor::cat(&parts, 0) }
 }
 
+/// Rows of every forward pass that predicts: a split's rows, a file's chunk or a request's rows
+/// go through the network this many at a time, the last pass padded with rows of zeros. The
+/// matrix products pick their kernels and blocking by shape (a single row takes a matrix-vector
+/// product; some hundreds of rows another blocking), each summing in its own order, so a row
+/// predicted alone would otherwise get other last bits than the same row in `mlpc run`'s
+/// evaluation of a whole split. With one shape for every pass, a row's prediction is the same
+/// whatever it is predicted with (tests/predict.rs predicts rows alone and in batches).
+pub const FORWARD_ROWS: usize = 64;
+
 /// The network's logits for every row of `x` (only the columns `input` reads), computed on
-/// `device`; `[rows, outputs]` f32.
+/// `device` in passes of [`FORWARD_ROWS`] rows; `[rows, outputs]` f32.
 pub fn network_logits(net: &Net, input: &NetworkInput, device: &Device, x: &Matrix) -> Result<Tensor> {
-    forward_chunked(net, &to_tensor(&input.select(x), device)?)
+    let selected = input.select(x);
+    let (rows, cols) = (selected.rows, selected.cols);
+    let mut parts = Vec::with_capacity(rows.div_ceil(FORWARD_ROWS));
+    let mut block = Matrix::zeros(FORWARD_ROWS, cols);
+    for start in (0..rows).step_by(FORWARD_ROWS) {
+        let n = (rows - start).min(FORWARD_ROWS);
+        block.data.fill(0.0);
+        block.data[..n * cols].copy_from_slice(&selected.data[start * cols..(start + n) * cols]);
+        parts.push(net.forward(&to_tensor(&block, device)?)?.narrow(0, 0, n)?);
+    }
+    if parts.len() == 1 { Ok(parts.remove(0)) } else { Tensor::cat(&parts, 0) }
 }
 
 /// The network's predictions for `x`: probabilities through a sigmoid (one logit) or softmax,

@@ -128,7 +128,7 @@ fn is_known(key: &str, inputs: &[InputColumn]) -> bool {
                 && key
                     .strip_prefix(c.name.as_str())
                     .and_then(|rest| rest.strip_prefix('_'))
-                    .is_some_and(|i| i.parse::<usize>().is_ok_and(|i| Some(i) < c.ty.tensor_width().map(|w| w))))
+                    .is_some_and(|i| i.parse::<usize>().is_ok_and(|i| Some(i) < c.ty.tensor_width())))
     })
 }
 

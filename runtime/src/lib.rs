@@ -116,15 +116,14 @@ pub fn run(program: &Program, options: &RunOptions<'_>) -> Result<RunReport, Run
             let spec_text = std::fs::read_to_string(&options.spec).unwrap_or_default();
             let provenance =
                 record::bundle::Provenance { run_id: &run_dir.id, created: &run_dir.started, spec_text: &spec_text };
-            let (written, ids, not_bundled) =
-                record::bundle::write_bundles(program, plan, &outputs, &run_dir.partial, &provenance)?;
-            files.extend(written);
-            for (model, id) in ids {
+            let exported = record::bundle::write_bundles(program, plan, &outputs, &run_dir.partial, &provenance)?;
+            files.extend(exported.files);
+            for (model, id) in exported.ids {
                 if let Some(report) = models.get_mut(&model) {
                     report.bundle = Some(id);
                 }
             }
-            for skipped in not_bundled {
+            for skipped in exported.not_bundled {
                 options.progress.note(&format!("model `{}` has no bundle: {}", skipped.model, skipped.reason));
             }
         }

@@ -69,7 +69,7 @@ pub fn target(program: &Program, spec: &Path, target: Option<&str>, kind: &str) 
             [only] => Ok((*only).clone()),
             [] => Err(no_bundle(
                 format!("`{}` has no {what}", spec.display()),
-                &format!("declare one, e.g. `deploy api = http(MODEL)`, or give a bundle directory"),
+                "declare one, e.g. `deploy api = http(MODEL)`, or give a bundle directory",
             )),
             several => Err(no_bundle(
                 format!("`{}` has {} {what}s; name the one to use", spec.display(), several.len()),

@@ -8,7 +8,9 @@
 use super::deployed;
 use crate::out::errln;
 use crate::render;
-use mlp_infer::batch::{self, FileSummary, OnError, OutputFormat, PredictOptions};
+use mlp_compiler::codes::Code;
+use mlp_infer::batch::{self, FileSummary, OnError, OutputFormat, PredictOptions, RowSink, TextSink};
+use mlp_infer::error::{RunError, RunResult};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -63,11 +65,34 @@ pub fn run(args: &Args<'_>) -> u8 {
         .rejects
         .map(Path::to_path_buf)
         .or_else(|| (args.on_error == OnError::Skip).then_some(args.output?).map(|o| o.with_extension("rejects.csv")));
-    let result = match args.output {
-        Some(out) => write_atomically(out, |w| predict_all(&bundle, &inputs, w, rejects_path.as_deref(), &options)),
-        None => {
+    let result = match (args.output, args.format) {
+        (None, OutputFormat::Parquet) => {
+            return super::usage_error("`--format parquet` writes a file: give it with `-o OUT`");
+        }
+        (Some(out), OutputFormat::Parquet) => write_atomically(out, |file| {
+            let id = options.id_column.as_deref().unwrap_or("line");
+            let mut sink =
+                mlp_infer::parquet_out::ParquetSink::new(file, &bundle, id).map_err(|e| unwritable(out, e))?;
+            let summary = predict_all(&bundle, &inputs, &mut sink, rejects_path.as_deref(), &options)?;
+            sink.finish().map_err(|e| unwritable(out, e))?;
+            Ok(summary)
+        }),
+        (Some(out), _) => write_atomically(out, |file| {
+            let mut file = file;
+            let mut sink = TextSink::new(&mut file, &bundle, &options).map_err(|e| unwritable(out, e))?;
+            let summary = predict_all(&bundle, &inputs, &mut sink, rejects_path.as_deref(), &options)?;
+            sink.finish().map_err(|e| unwritable(out, e))?;
+            Ok(summary)
+        }),
+        (None, _) => {
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, crate::out::Stdout);
-            let result = predict_all(&bundle, &inputs, &mut stdout, rejects_path.as_deref(), &options);
+            let result = TextSink::new(&mut stdout, &bundle, &options)
+                .map_err(|e| unwritable(Path::new("standard output"), e))
+                .and_then(|mut sink| {
+                    let summary = predict_all(&bundle, &inputs, &mut sink, rejects_path.as_deref(), &options)?;
+                    let _ = sink.finish();
+                    Ok(summary)
+                });
             let _ = stdout.flush();
             result
         }
@@ -96,26 +121,34 @@ pub fn run(args: &Args<'_>) -> u8 {
     }
 }
 
-/// Writes through a temporary file beside `path`, renamed over it once complete.
+fn unwritable(path: &Path, e: impl std::fmt::Display) -> RunError {
+    RunError::new(Code::E0836, format!("cannot write `{}`: {e}", path.display()))
+        .with_help("write to a folder you can write to, with room for the output")
+}
+
+/// Writes through a temporary file beside `path`, renamed over it once complete (and removed
+/// on failure, so nothing partial is ever under `path`).
 fn write_atomically(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> mlp_infer::error::RunResult<FileSummary>,
-) -> mlp_infer::error::RunResult<FileSummary> {
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> RunResult<FileSummary>,
+) -> RunResult<FileSummary> {
+    // A device, pipe or socket (`-o /dev/null`, `-o /dev/stdout`) is written as it is: renaming
+    // a file over it would replace the device.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| unwritable(path, e))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let summary = write(&mut out)?;
+        out.flush().map_err(|e| unwritable(path, e))?;
+        return Ok(summary);
+    }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.partial"));
-    let failed = |p: &Path, e: std::io::Error| {
-        mlp_infer::error::RunError::new(
-            mlp_compiler::codes::Code::E0836,
-            format!("cannot write `{}`: {e}", p.display()),
-        )
-        .with_help("write to a folder you can write to, with room for the output")
-    };
-    let file = std::fs::File::create(&temp).map_err(|e| failed(path, e))?;
+    let file = std::fs::File::create(&temp).map_err(|e| unwritable(path, e))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let result = write(&mut out).and_then(|summary| {
-        out.flush().map_err(|e| failed(&temp, e))?;
-        out.get_ref().sync_all().map_err(|e| failed(&temp, e))?;
-        std::fs::rename(&temp, path).map_err(|e| failed(path, e))?;
+        out.flush().map_err(|e| unwritable(&temp, e))?;
+        out.get_ref().sync_all().map_err(|e| unwritable(&temp, e))?;
+        std::fs::rename(&temp, path).map_err(|e| unwritable(path, e))?;
         Ok(summary)
     });
     if result.is_err() {
@@ -124,27 +157,24 @@ fn write_atomically(
     result
 }
 
-/// Every input in turn into `out` (one header); rejects to `rejects_path` or stderr.
+/// Every input in turn into `sink`; rejects to `rejects_path` or stderr.
 fn predict_all(
     bundle: &mlp_infer::Bundle,
     inputs: &[PathBuf],
-    out: &mut dyn Write,
+    sink: &mut dyn RowSink,
     rejects_path: Option<&Path>,
     options: &PredictOptions,
-) -> mlp_infer::error::RunResult<FileSummary> {
+) -> RunResult<FileSummary> {
     let mut total = FileSummary::default();
     let mut rejects_text: Vec<u8> = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
+    for input in inputs {
         let size = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
         let bar = crate::progress::bytes_bar(size, &render::display_path(input));
         let mut rejects: Vec<u8> = Vec::new();
-        // The header once, for the first file; the others skip theirs.
-        let mut sink = HeaderOnce { out: &mut *out, skip: if i == 0 { 0 } else { header_len(bundle, options) } };
-        let summary =
-            batch::predict_file(bundle, input, &mut sink, &mut rejects, options, &|read| bar.set_position(read));
+        let summary = batch::predict_file(bundle, input, sink, &mut rejects, options, &|read| bar.set_position(read));
         bar.finish_and_clear();
         let summary = summary?;
-        // Rejects keep their header once too.
+        // The rejects' header once.
         let skip =
             if rejects_text.is_empty() { 0 } else { rejects.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1) };
         rejects_text.extend_from_slice(&rejects[skip..]);
@@ -154,39 +184,9 @@ fn predict_all(
     }
     if total.rejected > 0 {
         match rejects_path {
-            Some(path) => {
-                std::fs::write(path, &rejects_text).map_err(|e| {
-                    mlp_infer::error::RunError::new(
-                        mlp_compiler::codes::Code::E0836,
-                        format!("cannot write `{}`: {e}", path.display()),
-                    )
-                })?;
-            }
+            Some(path) => std::fs::write(path, &rejects_text).map_err(|e| unwritable(path, e))?,
             None => errln!("rejected rows (id,column,code,message):\n{}", String::from_utf8_lossy(&rejects_text)),
         }
     }
     Ok(total)
-}
-
-fn header_len(bundle: &mlp_infer::Bundle, options: &PredictOptions) -> usize {
-    batch::header_line(bundle, options).len()
-}
-
-/// Drops the first `skip` bytes written through it (a repeated header).
-struct HeaderOnce<'a> {
-    out: &'a mut dyn Write,
-    skip: usize,
-}
-
-impl Write for HeaderOnce<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let dropped = self.skip.min(buf.len());
-        self.skip -= dropped;
-        self.out.write_all(&buf[dropped..])?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
 }

@@ -24,6 +24,15 @@ pub struct Provenance<'a> {
     pub spec_text: &'a str,
 }
 
+/// What the export step wrote: the files (relative to the run directory), each model's bundle
+/// id, and the models it could not bundle with why.
+#[derive(Default)]
+pub struct Exported {
+    pub files: Vec<String>,
+    pub ids: BTreeMap<String, String>,
+    pub not_bundled: Vec<NotBundled>,
+}
+
 /// Why a model was not bundled, for the run's notes.
 pub struct NotBundled {
     pub model: String,
@@ -38,15 +47,14 @@ fn scores_of(outputs: &Outputs, name: &str) -> SplitMetrics {
 }
 
 /// Writes `dir/bundles/<model>/` for every network model of `program` (call it only when every
-/// gate passed); returns the files written (relative to `dir`), each model's bundle id, and the
-/// models it could not bundle with why.
+/// gate passed).
 pub fn write_bundles(
     program: &Program,
     plan: &Plan,
     outputs: &Outputs,
     dir: &Path,
     provenance: &Provenance<'_>,
-) -> RunResult<(Vec<String>, BTreeMap<String, String>, Vec<NotBundled>)> {
+) -> RunResult<Exported> {
     let mut files = Vec::new();
     let mut ids = BTreeMap::new();
     let mut skipped = Vec::new();
@@ -144,7 +152,7 @@ pub fn write_bundles(
         );
         ids.insert(model.name.clone(), written.id);
     }
-    Ok((files, ids, skipped))
+    Ok(Exported { files, ids, not_bundled: skipped })
 }
 
 fn card_text(manifest: &Manifest, model: &Model, spec_text: &str) -> String {
