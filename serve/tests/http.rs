@@ -4,6 +4,9 @@
 //! swaps through `/admin/reload`, and a stop that lets the requests in flight finish. The real
 //! binary and a real bundle are tested in the workspace's tests/serve.rs.
 
+// A `Loader` returns `RunError`, large and rare, as the library crates allow.
+#![allow(clippy::result_large_err)]
+
 use mlp_compiler::codes::Code;
 use mlp_serve::{Event, FieldError, Loader, Prediction, Predictor, Served, Server, Settings};
 use serde_json::{Value, json};
