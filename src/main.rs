@@ -155,6 +155,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a bundle over HTTP: a spec's `http` target (the bundle of its latest passing run)
+    /// or `--bundle DIR`. Prints `serving MODEL (bundle ID) on http://HOST:PORT` once bound;
+    /// SIGHUP reloads the bundle, SIGTERM or SIGINT stops after the requests in flight.
+    Serve {
+        #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+        spec: Option<PathBuf>,
+        /// The `http` target to serve (needed when the spec has several).
+        target: Option<String>,
+        /// Serve this bundle directory (with the default deploy settings) instead of a spec's.
+        #[arg(long, value_name = "DIR")]
+        bundle: Option<PathBuf>,
+        /// With a spec: the runs directory given to `mlpc run --runs-dir`.
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
+        /// Listen on this address instead of the target's `host` (default 127.0.0.1).
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        /// Listen on this port instead of the target's `port` (0: any free port).
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `mlpc explain E0102`.
     Explain { code: String },
     /// Run the language server on stdin/stdout (for editors).
@@ -211,6 +232,14 @@ fn main() -> ExitCode {
         Command::Deploy { spec, target, runs_dir, json } => {
             commands::deploy::run(&spec, target.as_deref(), runs_dir.as_deref(), json)
         }
+        Command::Serve { spec, target, bundle, runs_dir, host, port } => commands::serve::run(&commands::serve::Args {
+            spec: spec.as_deref(),
+            target: target.as_deref(),
+            bundle: bundle.as_deref(),
+            runs_dir: runs_dir.as_deref(),
+            host,
+            port,
+        }),
         Command::Explain { code } => commands::explain::run(&code),
         Command::Lsp => commands::lsp::run(),
         Command::StdlibDocs => {

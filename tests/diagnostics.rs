@@ -213,6 +213,9 @@ const RUNTIME_CODES_WITHOUT_CASE: &[(&str, &str)] = &[
     ),
     ("E0724", "the checker lists the class folders first (E0312): runtime/tests/tensors.rs"),
     ("E0811", "needs a CUDA build on a machine whose GPU is missing or busy: runtime/src/device.rs"),
+    ("E0840", "a serving-time code (`mlpc serve`, not `mlpc run`): tests/serve.rs binds a port already taken"),
+    ("E0841", "a serving-time code (`mlpc serve`, not `mlpc run`): tests/serve.rs serves without the token variable"),
+    ("E0842", "the operating system refusing threads or signal handlers, or a reload that panics: no test provokes it"),
     ("E0830", "raised by `mlpc predict`, `deploy` and `serve` loading a bundle: tests/predict.rs"),
     ("E0831", "raised by loading a bundle changed after it was written: tests/predict.rs"),
     ("E0832", "raised by rows given for prediction: tests/predict.rs and tests/serve.rs"),
@@ -358,7 +361,17 @@ fn codes_are_typed_and_every_code_is_raised() {
     // outside compiler/src/codes.rs. A string literal would slip past both.
     let mut literals = BTreeSet::new();
     let mut typed = BTreeSet::new();
-    for dir in ["compiler/src", "lsp/src", "src", "data/src", "runtime/src", "stdlib/src", "expr/src"] {
+    for dir in [
+        "compiler/src",
+        "lsp/src",
+        "src",
+        "data/src",
+        "runtime/src",
+        "stdlib/src",
+        "expr/src",
+        "infer/src",
+        "serve/src",
+    ] {
         codes_in_source(&root().join(dir), &mut literals, &mut typed);
     }
     let literals: Vec<String> = literals.iter().map(|(code, at)| format!("{code} at {at}")).collect();

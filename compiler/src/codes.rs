@@ -110,6 +110,7 @@ codes! {
     E0503 => "search too large",
     E0601 => "unknown split",
     E0602 => "compared with itself",
+    E0603 => "not an environment variable name",
     W0001 => "unused definition",
     W0002 => "unused import",
     W0003 => "positive class not set",
@@ -161,6 +162,9 @@ codes! {
     E0834 => "input column missing",
     E0835 => "no bundle to use",
     E0836 => "predictions cannot be written",
+    E0840 => "address cannot be bound",
+    E0841 => "token variable not set",
+    E0842 => "the server cannot run",
 }
 
 impl Code {

@@ -330,6 +330,7 @@ fn heading(kind: &str) -> &str {
         "refinement" => "Search refinement",
         "distribution" => "Search distributions",
         "target" => "Deploy targets",
+        "auth" => "Deploy authentication",
         "statistic" => "Drift statistics",
         "action" => "Monitor actions",
         "function" => "Expression functions",

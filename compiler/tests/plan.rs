@@ -5,7 +5,7 @@ use mlp_compiler::Span;
 use mlp_compiler::ast::{BinOp, Direction, Expr, ExprKind};
 use mlp_compiler::plan::{Edge, NodeConfig, NodeKind, Plan, lower};
 use mlp_compiler::program::{
-    Action, Activation, Architecture, Baseline, BaselineKind, BaselineSettings, Bound, BoundOp, BoundedMetric,
+    Action, Activation, Architecture, Auth, Baseline, BaselineKind, BaselineSettings, Bound, BoundOp, BoundedMetric,
     Comparison, Dataset, DatasetSettings, Delimiter, Deploy, DeploySettings, Device, Distribution, Encoding,
     Expression, Feature, Format, Gate, GateCheck, Init, InputKind, Loss, Metric, MetricKind, Missing, Model,
     ModelSettings, Monitor, MonitorRule, NetworkSpec, Normalizer, Objective, Optimizer, Pipeline, PipelineSettings,
@@ -68,8 +68,19 @@ fn breast_cancer() -> Program {
     dataset_columns.push(column("area_ratio", ColumnType::Float));
     let architecture = Architecture::Mlp { hidden: vec![64], activation: Activation::Relu, init: Init::Auto };
     let network = NetworkSpec::of(&architecture, None, 0.1, false, &[4], 1).expect("an mlp always shapes");
-    let deploy_settings =
-        DeploySettings { port: 8080, host: "127.0.0.1".into(), input: None, output: None, path: None };
+    let deploy_settings = DeploySettings {
+        port: 8080,
+        host: "127.0.0.1".into(),
+        max_batch: 64,
+        max_wait: 1,
+        timeout: 10_000,
+        max_body: 10_485_760,
+        max_rows: 10_000,
+        auth: Some(Auth::Token { env: "MLPC_TOKEN".into() }),
+        input: None,
+        output: None,
+        path: None,
+    };
     Program {
         pipeline: Pipeline {
             name: "breast_cancer".into(),

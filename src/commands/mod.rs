@@ -10,6 +10,7 @@ pub mod lsp;
 pub mod predict;
 pub mod run;
 pub mod runs;
+pub mod serve;
 
 use crate::out::errln;
 use std::io::IsTerminal;

@@ -8,7 +8,7 @@ use super::values::Settings;
 use crate::ast::{DefKind, Expr};
 use crate::codes::Code;
 use crate::diagnostic::Diagnostic;
-use crate::program::{Deploy, DeploySettings};
+use crate::program::{Auth, Deploy, DeploySettings};
 use crate::stdlib::Builtin;
 
 /// Checks every deploy.
@@ -56,6 +56,21 @@ fn deploy<'a>(p: &mut Pass<'a>, def: Def<'a>) -> Option<Deploy> {
                     .with_help("choose a port from 1 to 65535, e.g. 8080"),
             );
         }
+        if let Some(Auth::Token { env }) = &typed.auth
+            && !is_variable_name(env)
+        {
+            let span = settings.spans.get("auth").copied().unwrap_or(value.span);
+            p.report(
+                Diagnostic::error(
+                    Code::E0603,
+                    def.file,
+                    span,
+                    format!("`{}` is not the name of an environment variable", env.escape_debug()),
+                )
+                .with_primary("expected a name such as `MLPC_TOKEN`")
+                .with_help("name the variable that holds the token, e.g. `auth = token(env: \"MLPC_TOKEN\")`, never the token itself"),
+            );
+        }
     }
     let target = p.typed(def.file, value.span, "this deploy target", &target)?;
     Some(Deploy { name, target, settings: typed })
@@ -65,7 +80,7 @@ fn deploy<'a>(p: &mut Pass<'a>, def: Def<'a>) -> Option<Deploy> {
 /// setting is misplaced.
 fn misplaced_settings(p: &mut Pass<'_>, def: Def<'_>, builtin: &Builtin, settings: &Settings<'_>) -> bool {
     let allowed: &[&str] = match builtin.name.as_str() {
-        "http" => &["port", "host"],
+        "http" => &["port", "host", "max_batch", "max_wait", "timeout", "max_body", "max_rows", "auth"],
         "batch" => &["input", "output"],
         _ => &["path"],
     };
@@ -117,4 +132,13 @@ fn required_settings(p: &mut Pass<'_>, def: Def<'_>, builtin: &Builtin, settings
             );
         }
     }
+}
+
+/// A name `export NAME=...` accepts: letters, digits and `_`, not starting with a digit, at
+/// most 255 bytes (a token written in place of the name usually fails this).
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= 255
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

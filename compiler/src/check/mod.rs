@@ -187,6 +187,17 @@ pub fn compile_text(world: &dyn World, path: &Path, text: &str) -> Compilation {
     compile_root(&Overlay { inner: world, path, text }, path, false).expect("the overlay always has the root text")
 }
 
+/// The declared defaults of `extern settings <block>` (the settings without a default left out),
+/// or `None` for a block that declares no settings.
+pub fn settings_defaults(block: &str) -> Option<crate::value::Config> {
+    let declaration = crate::stdlib::Stdlib::get().settings(block)?;
+    let defaults = declaration.params.iter().filter_map(|param| {
+        let value = values::default_value(param, param.default.as_ref()?)?;
+        Some((param.name.clone(), value))
+    });
+    Some(defaults.collect())
+}
+
 /// Checks every default in the standard library against its own declared type, returning one
 /// message per default that does not fit (a test keeps this empty).
 pub fn invalid_stdlib_defaults() -> Vec<String> {

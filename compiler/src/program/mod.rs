@@ -27,7 +27,7 @@ pub use network::{
     Activation, Footprint, Layer, MAX_LAYERS, NetworkSpec, ShapeError, ShapedLayer, WeightInit, bytes_text, count_text,
     infer_shapes, shape_text,
 };
-pub use release::{Action, Comparison, DeploySettings, GateCheck, Statistic, Target, Watch, Window};
+pub use release::{Action, Auth, Comparison, DeploySettings, GateCheck, Statistic, Target, Watch, Window};
 pub use search::{Distribution, Refinement, SearchSettings, Strategy};
 pub use training::{
     Architecture, Device, Init, Loss, ModelSettings, Optimizer, PipelineSettings, Precision, Seed, Stopping,
@@ -71,6 +71,7 @@ pub fn declared_types() -> Vec<(&'static str, crate::value::TypeShape)> {
         ("target", shape_of::<Target>()),
         ("statistic", shape_of::<Statistic>()),
         ("action", shape_of::<Action>()),
+        ("auth", shape_of::<Auth>()),
         ("settings.pipeline", shape_of::<PipelineSettings>()),
         ("settings.source", shape_of::<SourceSettings>()),
         ("settings.dataset", shape_of::<DatasetSettings>()),

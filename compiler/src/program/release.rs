@@ -113,14 +113,37 @@ impl Target {
     }
 }
 
-/// `extern settings deploy`.
+/// `extern settings deploy`. `max_wait` and `timeout` are milliseconds, `max_body` bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeploySettings {
     pub port: i64,
     pub host: String,
+    pub max_batch: i64,
+    pub max_wait: i64,
+    pub timeout: i64,
+    pub max_body: i64,
+    pub max_rows: i64,
+    pub auth: Option<Auth>,
     pub input: Option<Format>,
     pub output: Option<String>,
     pub path: Option<String>,
+}
+
+impl DeploySettings {
+    /// The declared defaults (`mlpc serve --bundle DIR`, which has no deploy block to read).
+    pub fn declared_defaults() -> DeploySettings {
+        crate::check::settings_defaults("deploy")
+            .and_then(|values| crate::value::Value::Call { call: "deploy".into(), args: values }.to_typed().ok())
+            .expect("stdlib/settings.mlp declares a default for every required deploy setting")
+    }
+}
+
+/// How an HTTP target checks its callers (`extern auth`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Auth {
+    /// A bearer token, read from the environment variable `env` when the server starts.
+    Token { env: String },
 }
 
 /// A drift statistic (`extern statistic`); `column` is `all` for the largest over every column.

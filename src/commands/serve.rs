@@ -1,0 +1,114 @@
+//! `mlpc serve SPEC [TARGET] | --bundle DIR`: serves a bundle over HTTP (mlp-serve) — a spec's
+//! `http` target with the bundle of its latest passing run, or a bundle directory with the
+//! declared default settings. Prints one line on stdout once bound, `serving MODEL (bundle ID) on
+//! http://HOST:PORT`; reloads and shutdown are reported on stderr. Exit status: 0 after a
+//! graceful stop, 1 the spec has errors, 2 usage or I/O error (the address cannot be bound, the
+//! token variable is unset), 4 no bundle to serve or it cannot be loaded.
+
+use super::deployed;
+use crate::out::{errln, outln};
+use crate::render;
+use mlp_compiler::codes::Code;
+use mlp_compiler::program::DeploySettings;
+use mlp_runtime::RunError;
+use mlp_serve::{Event, Loader, Served, Server, Settings, Trigger};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What to serve and where.
+pub struct Args<'a> {
+    pub spec: Option<&'a Path>,
+    pub target: Option<&'a str>,
+    pub bundle: Option<&'a Path>,
+    pub runs_dir: Option<&'a Path>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+pub fn run(args: &Args<'_>) -> u8 {
+    let (deploy, dir, loader): (DeploySettings, PathBuf, Loader) = match (args.spec, args.bundle) {
+        (Some(spec), None) => {
+            let deployed = match deployed::from_spec(spec, args.target, "http", args.runs_dir) {
+                Ok(d) => d,
+                Err(status) => return status,
+            };
+            let settings = deployed.deploy.map(|d| d.settings).unwrap_or_else(DeploySettings::declared_defaults);
+            (settings, deployed.bundle, spec_loader(spec, args.target, args.runs_dir))
+        }
+        (None, Some(bundle)) => (DeploySettings::declared_defaults(), bundle.to_path_buf(), bundle_loader(bundle)),
+        _ => return super::usage_error("give a spec (and optionally its `http` target) or `--bundle DIR`, not both"),
+    };
+    let mut settings = match Settings::of(&deploy) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, 2),
+    };
+    if let Some(host) = &args.host {
+        settings.host.clone_from(host);
+    }
+    if let Some(port) = args.port {
+        settings.port = port;
+    }
+    let bundle: Served = match deployed::load(&dir) {
+        Ok(b) => Arc::new(b),
+        Err(status) => return status,
+    };
+    let (model, id) = (bundle.model().to_string(), bundle.id().to_string());
+    let server = match Server::bind(settings, Some(bundle), Some(loader), Arc::new(report)) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, 2),
+    };
+    outln!("serving {model} (bundle {id}) on http://{}", server.local_addr());
+    match server.run() {
+        Ok(()) => 0,
+        Err(e) => fail(&e, 4),
+    }
+}
+
+fn fail(error: &RunError, status: u8) -> u8 {
+    errln!("{}", render::run_error(error, super::stderr_color()));
+    status
+}
+
+/// Reloads the bundle of the spec's latest passing run (a newer run's, after `mlpc run`).
+fn spec_loader(spec: &Path, target: Option<&str>, runs_dir: Option<&Path>) -> Loader {
+    let (spec, target, runs_dir) = (spec.to_path_buf(), target.map(str::to_string), runs_dir.map(Path::to_path_buf));
+    Arc::new(move || {
+        // `from_spec` prints its own diagnostics (the spec's errors, E0835) on stderr.
+        let deployed = deployed::from_spec(&spec, target.as_deref(), "http", runs_dir.as_deref()).map_err(|_| {
+            RunError::new(Code::E0835, format!("`{}` gives no bundle to serve now", spec.display()))
+                .with_help("see the diagnostics above; the bundle served before keeps serving")
+        })?;
+        let bundle: Served = Arc::new(mlp_infer::Bundle::load(&deployed.bundle)?);
+        Ok(bundle)
+    })
+}
+
+/// Reloads the same directory (a `bundle` target's `path` is replaced atomically).
+fn bundle_loader(dir: &Path) -> Loader {
+    let dir = dir.to_path_buf();
+    Arc::new(move || {
+        let bundle: Served = Arc::new(mlp_infer::Bundle::load(&dir)?);
+        Ok(bundle)
+    })
+}
+
+/// What the server tells, on stderr.
+fn report(event: Event) {
+    let by = |trigger: Trigger| match trigger {
+        Trigger::Hangup => "on SIGHUP",
+        Trigger::Admin => "on POST /admin/reload",
+    };
+    match event {
+        Event::Reloaded { trigger, from, to } => match from {
+            Some(from) if from == to => errln!("mlpc serve: reloaded {}: the same bundle {to}", by(trigger)),
+            Some(from) => errln!("mlpc serve: serving bundle {to} (was {from}), reloaded {}", by(trigger)),
+            None => errln!("mlpc serve: serving bundle {to}, loaded {}", by(trigger)),
+        },
+        Event::ReloadFailed { trigger, error } => {
+            errln!("mlpc serve: reload {} failed; the bundle served before keeps serving", by(trigger));
+            errln!("{}", render::run_error(&error, super::stderr_color()));
+        }
+        Event::Stopping { signal } => errln!("mlpc serve: {signal}: finishing the requests in flight"),
+        Event::Abandoned { reason } => errln!("mlpc serve: stopping now: {reason}"),
+    }
+}
