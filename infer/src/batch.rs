@@ -320,7 +320,13 @@ type Reader = BufReader<CountingReader<std::fs::File>>;
 
 /// Parses one chunk of CSV records (see [`parse_records`]): the table of those that parse, each
 /// row's id, and each record set aside with why.
-fn csv_chunk(header: &[u8], raw: &RawChunk, bundle: &Bundle, input: &Path, options: &PredictOptions) -> RunResult<Chunk> {
+fn csv_chunk(
+    header: &[u8],
+    raw: &RawChunk,
+    bundle: &Bundle,
+    input: &Path,
+    options: &PredictOptions,
+) -> RunResult<Chunk> {
     let mut schema = bundle.input_schema();
     if let Some(id) = &options.id_column {
         if !schema.columns.iter().any(|c| c.name == *id) {

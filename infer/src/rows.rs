@@ -378,23 +378,23 @@ mod tests {
             json!(["not", "an", "object"]),
         ];
         let errors = from_json(&rows, &inputs(), &[]).unwrap_err();
-        let codes: Vec<(Option<usize>, Option<&str>, String)> =
-            errors.iter().map(|e| (e.row, e.column.as_deref(), e.code.to_string())).collect();
-        assert!(codes.contains(&(Some(0), Some("colour"), "E0833".into())), "{codes:?}");
-        assert!(codes.contains(&(Some(1), None, "E0832".into())), "{codes:?}");
+        let codes: Vec<(Option<usize>, Option<&str>, Code)> =
+            errors.iter().map(|e| (e.row, e.column.as_deref(), e.code)).collect();
+        assert!(codes.contains(&(Some(0), Some("colour"), Code::E0833)), "{codes:?}");
+        assert!(codes.contains(&(Some(1), None, Code::E0832)), "{codes:?}");
         let rows = [json!({"age": "old", "rooms": 2.5, "city": "a", "px": [1, 2, 3]}), json!({})];
         let errors = from_json(&rows, &inputs(), &[]).unwrap_err();
-        let codes: Vec<(Option<usize>, Option<&str>, String)> =
-            errors.iter().map(|e| (e.row, e.column.as_deref(), e.code.to_string())).collect();
+        let codes: Vec<(Option<usize>, Option<&str>, Code)> =
+            errors.iter().map(|e| (e.row, e.column.as_deref(), e.code)).collect();
         for expected in [
-            (Some(0), Some("age"), "E0832"),
-            (Some(0), Some("rooms"), "E0832"),
-            (Some(0), Some("px"), "E0832"),
-            (Some(1), Some("rooms"), "E0834"),
-            (Some(1), Some("city"), "E0834"),
-            (Some(1), Some("px"), "E0834"),
+            (Some(0), Some("age"), Code::E0832),
+            (Some(0), Some("rooms"), Code::E0832),
+            (Some(0), Some("px"), Code::E0832),
+            (Some(1), Some("rooms"), Code::E0834),
+            (Some(1), Some("city"), Code::E0834),
+            (Some(1), Some("px"), Code::E0834),
         ] {
-            assert!(codes.contains(&(expected.0, expected.1, expected.2.to_string())), "{expected:?} in {codes:?}");
+            assert!(codes.contains(&expected), "{expected:?} in {codes:?}");
         }
         assert!(!codes.iter().any(|c| c.1 == Some("age") && c.0 == Some(1)), "an optional column may be absent");
     }

@@ -6,8 +6,9 @@
 use mlp_stdlib::implemented_by;
 use mlp_stdlib::registry::{Entry, Implementation};
 
-/// Deploy targets and monitors run a served model; `mlpc run` trains, evaluates and gates.
-const SERVING: &str = "deploy targets and monitors run a served model; `mlpc run` trains, evaluates and gates";
+/// Deploy targets run from a bundle, outside the runtime; monitors watch a served model.
+const SERVING: &str = "deploy targets run from a model bundle (batch and bundle targets in mlp-infer and the CLI, \
+     http in mlp-serve), which the runtime does not link; monitors watch a served model";
 
 const fn entry(declared: &'static str, implementation: Implementation) -> Entry {
     Entry { declared, implementation }
@@ -39,6 +40,10 @@ pub const RUNTIME: &[Entry] = &[
     entry("statistic", Implementation::Deferred(SERVING)),
     entry("action", Implementation::Deferred(SERVING)),
     entry("settings.deploy", Implementation::Deferred(SERVING)),
+    entry(
+        "auth",
+        Implementation::Deferred("read by mlp-serve (`mlp_serve::Settings::of`), which the runtime does not link"),
+    ),
 ];
 
 /// Every entry of the workspace.

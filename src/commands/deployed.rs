@@ -17,10 +17,6 @@ pub struct Deployed {
     pub bundle: PathBuf,
     /// The deploy target, when a spec named one.
     pub deploy: Option<Deploy>,
-    /// The run that wrote the bundle (empty for a bundle directory given directly).
-    pub run_id: String,
-    /// The spec's directory, which the target's paths are relative to.
-    pub spec_dir: PathBuf,
 }
 
 fn no_bundle(message: String, help: &str) -> u8 {
@@ -100,7 +96,18 @@ pub fn latest_bundle(
             return Err(2);
         }
     };
-    for row in rows.iter().filter(|r| r.status == "passed" && r.pipeline == program.pipeline.name) {
+    // The history orders runs by their start, to the second; runs started in the same second
+    // are ordered by when they finished writing (their run.json), newest first.
+    let finished = |dir: &Option<String>| {
+        dir.as_deref()
+            .and_then(|d| std::fs::metadata(Path::new(d).join("run.json")).ok())
+            .and_then(|m| m.modified().ok())
+            .unwrap_or(std::time::UNIX_EPOCH)
+    };
+    let mut passing: Vec<_> =
+        rows.iter().filter(|r| r.status == "passed" && r.pipeline == program.pipeline.name).collect();
+    passing.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| finished(&b.dir).cmp(&finished(&a.dir))));
+    for row in passing {
         let Some(dir) = row.dir.as_deref().map(PathBuf::from) else { continue };
         let chosen = match model {
             Some(m) => Some(m.to_string()),
@@ -125,8 +132,8 @@ pub fn latest_bundle(
 pub fn from_spec(spec: &Path, target_name: Option<&str>, kind: &str, runs_dir: Option<&Path>) -> Result<Deployed, u8> {
     let program = program(spec)?;
     let deploy = target(&program, spec, target_name, kind)?;
-    let (bundle, run_id) = latest_bundle(&program, spec, Some(deploy.target.model()), runs_dir)?;
-    Ok(Deployed { bundle, deploy: Some(deploy), run_id, spec_dir: spec_dir(spec) })
+    let (bundle, _) = latest_bundle(&program, spec, Some(deploy.target.model()), runs_dir)?;
+    Ok(Deployed { bundle, deploy: Some(deploy) })
 }
 
 /// The directory a spec's paths are relative to.
