@@ -148,7 +148,7 @@ fn sequences_are_normalized_per_feature() {
     let prepared = prepared(&program(&dir, &spec));
     assert_eq!(prepared.tensor.as_ref().unwrap().shape, [2, 2]);
     let fitted = prepared.state.columns[0].tensor.as_ref().unwrap();
-    assert_eq!(fitted.per, "feature");
+    assert_eq!(fitted.per, mlp_runtime::prepare::fit::Per::Feature);
     let train = &prepared.splits[0].x;
     for c in 0..4 {
         let column: Vec<f64> = (0..train.rows).map(|r| train.data[r * train.cols + c]).collect();
