@@ -200,6 +200,9 @@ fn unchunk(mut body: &str) -> String {
     out
 }
 
+/// A request of the malformed corpus: method, path, headers, body.
+type Request<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, Vec<u8>);
+
 fn post(addr: SocketAddr, headers: &[(&str, &str)], body: &[u8]) -> (u16, Value) {
     let (status, body) = send(addr, "POST", "/predict", headers, body);
     (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
@@ -348,7 +351,7 @@ fn malformed_requests_are_answered_and_the_server_goes_on() {
     let csv_post = |body: Vec<u8>| ("POST", "/predict".to_string(), vec![CSV, AUTH], body);
     let good_body = serde_json::to_vec(&good).unwrap();
     #[rustfmt::skip]
-    let cases: Vec<(&str, (&str, String, Vec<(&str, &str)>, Vec<u8>), u16)> = vec![
+    let cases: Vec<(&str, Request<'_>, u16)> = vec![
         ("unterminated object", json_post(b"{".to_vec()), 400),
         ("unterminated value", json_post(b"{\"mean_radius\":".to_vec()), 400),
         ("empty body", json_post(Vec::new()), 400),
@@ -398,7 +401,7 @@ fn malformed_requests_are_answered_and_the_server_goes_on() {
         ("an empty CSV", csv_post(Vec::new()), 400),
         ("a CSV header alone", csv_post(format!("{header}\n").into_bytes()), 400),
         ("a CSV cell not a number", csv_post(format!("{header}\n{}\n", csv_row.replacen("17.99", "abc", 1)).into_bytes()), 400),
-        ("a CSV without a column", csv_post(format!("mean_radius\n17.99\n").into_bytes()), 400),
+        ("a CSV without a column", csv_post(b"mean_radius\n17.99\n".to_vec()), 400),
         ("a CSV ragged row", csv_post(format!("{header}\n1,2,3\n").into_bytes()), 400),
         ("a CSV not UTF-8", csv_post(format!("{header}\n").into_bytes().into_iter().chain(b"\xff\xfe,1\n".iter().copied()).collect()), 400),
         ("a CSV over the row limit", csv_post(csv_101.into_bytes()), 413),
