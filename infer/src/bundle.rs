@@ -232,7 +232,7 @@ impl Bundle {
         let bundle = Bundle { dir: dir.to_path_buf(), manifest, preprocessing, net, card, expressions, lengths };
         // The features are compiled now (on no rows), not by the first request.
         if !bundle.manifest.features.is_empty() {
-            let empty = rows::from_json(&[], &bundle.manifest.inputs, &[]).map_err(|errors| {
+            let empty = rows::from_json::<serde_json::Value>(&[], &bundle.manifest.inputs, &[]).map_err(|errors| {
                 unreadable(dir, format!("the input columns cannot be typed: {}", errors[0].message))
             })?;
             derive(&bundle.manifest.features, &empty, &bundle.expressions)?;
@@ -285,7 +285,10 @@ impl Bundle {
     }
 
     /// Predictions for JSON objects, one per row; every field error when any row is bad.
-    pub fn predict_json(&self, rows: &[serde_json::Value]) -> Result<Predictions, Vec<FieldError>> {
+    pub fn predict_json<R: std::borrow::Borrow<serde_json::Value>>(
+        &self,
+        rows: &[R],
+    ) -> Result<Predictions, Vec<FieldError>> {
         let table = rows::from_json(rows, &self.manifest.inputs, &[self.manifest.label.as_str()])?;
         self.predict_all_or_errors(&table)
     }

@@ -70,14 +70,21 @@ impl std::fmt::Display for FieldError {
 /// Builds a table from JSON objects, one per row, typed by `inputs`. Fields named in `ignored`
 /// (the label) are allowed and skipped; any other unknown field is an error, so a misspelt
 /// column is never silently treated as missing.
-pub fn from_json(rows: &[Value], inputs: &[InputColumn], ignored: &[&str]) -> Result<Table, Vec<FieldError>> {
+pub fn from_json<R: std::borrow::Borrow<Value>>(
+    rows: &[R],
+    inputs: &[InputColumn],
+    ignored: &[&str],
+) -> Result<Table, Vec<FieldError>> {
     let mut errors = Vec::new();
+    let names: std::collections::HashSet<&str> = inputs.iter().map(|c| c.name.as_str()).collect();
+    let has_tensors = inputs.iter().any(|c| c.ty.tensor_width().is_some());
     let mut objects: Vec<&Map<String, Value>> = Vec::with_capacity(rows.len());
     for (r, row) in rows.iter().enumerate() {
-        match row {
+        match row.borrow() {
             Value::Object(map) => {
                 for key in map.keys() {
-                    if !is_known(key, inputs) && !ignored.contains(&key.as_str()) {
+                    let known = names.contains(key.as_str()) || (has_tensors && is_known(key, inputs));
+                    if !known && !ignored.contains(&key.as_str()) {
                         let mut error = FieldError::new(
                             r,
                             Some(key),

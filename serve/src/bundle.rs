@@ -21,7 +21,7 @@ impl Predictor for Bundle {
         Bundle::card(self)
     }
 
-    fn predict_rows(&self, rows: &[Value]) -> Result<Vec<Prediction>, Vec<FieldError>> {
+    fn predict_rows(&self, rows: &[&Value]) -> Result<Vec<Prediction>, Vec<FieldError>> {
         self.predict_json(rows).map(each)
     }
 

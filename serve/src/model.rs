@@ -26,7 +26,7 @@ pub trait Predictor: Send + Sync + 'static {
     /// The model card (markdown).
     fn card(&self) -> &str;
     /// One prediction per row (each a JSON object of column values), in order, or every field error.
-    fn predict_rows(&self, rows: &[Value]) -> Result<Vec<Prediction>, Vec<FieldError>>;
+    fn predict_rows(&self, rows: &[&Value]) -> Result<Vec<Prediction>, Vec<FieldError>>;
     /// One prediction per record of a CSV text with a header, or every field error.
     fn predict_csv(&self, body: &[u8]) -> Result<Vec<Prediction>, Vec<FieldError>>;
 }

@@ -41,7 +41,7 @@ impl Predictor for Doubler {
     fn card(&self) -> &str {
         "# doubler\n\nDoubles `x`.\n"
     }
-    fn predict_rows(&self, rows: &[Value]) -> Result<Vec<Prediction>, Vec<FieldError>> {
+    fn predict_rows(&self, rows: &[&Value]) -> Result<Vec<Prediction>, Vec<FieldError>> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let mut errors = Vec::new();
         let mut out = Vec::new();
@@ -73,6 +73,7 @@ impl Predictor for Doubler {
                 Err(_) => json!({ "x": l }),
             })
             .collect();
+        let rows: Vec<&Value> = rows.iter().collect();
         self.predict_rows(&rows)
     }
 }
