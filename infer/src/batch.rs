@@ -298,7 +298,8 @@ pub fn format_rows(predictions: &Predictions, ids: &[&str], options: &PredictOpt
     text
 }
 
-fn quote(text: &str) -> String {
+/// A CSV field: quoted when it holds a comma, quote or line break.
+pub fn quote(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
@@ -478,32 +479,28 @@ impl JsonlChunks {
         if values.is_empty() && rejects.is_empty() {
             return Ok(None);
         }
-        // Rows with a wrong field are set aside one by one; the others form the table.
-        let mut kept_values = Vec::with_capacity(values.len());
-        let mut ids = Vec::with_capacity(values.len());
+        // The rows with a wrong field are set aside (every error of each), and the others read
+        // again; each pass removes at least one row, so this ends.
         let ignored = [manifest.label.as_str()];
-        for (value, id) in values.into_iter().zip(lines) {
-            match from_json(std::slice::from_ref(&value), &manifest.inputs, &ignored) {
-                Ok(_) => {
-                    kept_values.push(value);
-                    ids.push(id);
-                }
-                Err(errors) => {
-                    if options.on_error == OnError::Fail {
-                        let e = &errors[0];
-                        return Err(RunError::new(e.code, e.message.clone()).in_file(
-                            input,
-                            id.parse().ok(),
-                            e.column.as_deref(),
-                        ));
-                    }
-                    rejects.extend(errors.into_iter().map(|e| (id.clone(), e)));
-                }
+        let mut ids = lines;
+        let table = loop {
+            let errors = match from_json(&values, &manifest.inputs, &ignored) {
+                Ok(table) => break table,
+                Err(errors) => errors,
+            };
+            if options.on_error == OnError::Fail {
+                let e = &errors[0];
+                let line = e.row.and_then(|r| ids[r].parse().ok());
+                return Err(RunError::new(e.code, e.message.clone()).in_file(input, line, e.column.as_deref()));
             }
-        }
-        let table = from_json(&kept_values, &manifest.inputs, &ignored).map_err(|errors| {
-            RunError::new(errors[0].code, errors[0].message.clone()).in_file(input, None, errors[0].column.as_deref())
-        })?;
+            let mut bad: Vec<usize> = errors.iter().filter_map(|e| e.row).collect();
+            bad.sort_unstable();
+            bad.dedup();
+            rejects.extend(errors.into_iter().filter_map(|e| Some((ids[e.row?].clone(), e))));
+            let kept = |i: &usize| bad.binary_search(i).is_err();
+            values = values.into_iter().enumerate().filter(|(i, _)| kept(i)).map(|(_, v)| v).collect();
+            ids = ids.into_iter().enumerate().filter(|(i, _)| kept(i)).map(|(_, id)| id).collect();
+        };
         Ok(Some(Chunk { table, ids, rejects }))
     }
 }

@@ -98,37 +98,6 @@ impl<R: BufRead> RecordReader<R> {
         }
         Ok(Some(RawChunk { first_line, bytes }))
     }
-
-    /// Up to `max` records; fewer only at the end of the input. Blank lines are skipped.
-    pub fn next_chunk(&mut self, max: usize) -> std::io::Result<Vec<Record>> {
-        let mut records = Vec::with_capacity(max.min(65_536));
-        while records.len() < max {
-            let start = self.line;
-            let mut bytes = Vec::new();
-            loop {
-                let mut part = Vec::new();
-                if self.reader.read_until(b'\n', &mut part)? == 0 {
-                    break;
-                }
-                bytes.extend_from_slice(&part);
-                self.line += 1;
-                if !open_quote(&bytes) {
-                    break;
-                }
-            }
-            if bytes.is_empty() {
-                break;
-            }
-            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
-            }
-            if bytes.last() != Some(&b'\n') {
-                bytes.push(b'\n');
-            }
-            records.push(Record { line: start, bytes });
-        }
-        Ok(records)
-    }
 }
 
 /// Consecutive records of a CSV input as read, before they are cut apart.
@@ -246,7 +215,8 @@ pub fn parse_csv_rows(body: &[u8], inputs: &[InputColumn]) -> Result<Table, Vec<
             RunError::new(Code::E0832, "the CSV body is empty").with_help("send a header line and one row per line"),
         ));
     }
-    let records = reader.next_chunk(usize::MAX).map_err(|e| whole(RunError::new(Code::E0832, e.to_string())))?;
+    let raw = reader.next_raw(usize::MAX).map_err(|e| whole(RunError::new(Code::E0832, e.to_string())))?;
+    let records = raw.map(|raw| raw.records()).unwrap_or_default();
     let parsed =
         parse_records(&reader.header, &records, b',', &input_schema(inputs), Path::new("<request>"), MAX_REJECTS)
             .map_err(whole)?;

@@ -66,20 +66,6 @@ pub struct Head {
     pub target: Option<Scaler>,
 }
 
-/// Rows per evaluation forward pass.
-const PREDICTION_CHUNK: usize = 4096;
-
-/// Evaluation pass over many rows, `PREDICTION_CHUNK` at a time: bounds the activations a CNN
-/// holds at once.
-pub fn forward_chunked(net: &Net, x: &Tensor) -> Result<Tensor> {
-    let rows = x.dim(0)?;
-    let mut parts = Vec::with_capacity(rows.div_ceil(PREDICTION_CHUNK));
-    for start in (0..rows).step_by(PREDICTION_CHUNK) {
-        parts.push(net.forward(&x.narrow(0, start, (rows - start).min(PREDICTION_CHUNK))?)?);
-    }
-    if parts.len() == 1 { Ok(parts.remove(0)) } else { Tensor::cat(&parts, 0) }
-}
-
 /// Rows of every forward pass that predicts: a split's rows, a file's chunk or a request's rows
 /// go through the network this many at a time, the last pass padded with rows of zeros. The
 /// matrix products pick their kernels and blocking by shape (a single row takes a matrix-vector

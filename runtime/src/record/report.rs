@@ -14,6 +14,7 @@ use mlp_compiler::codes::Code;
 use mlp_compiler::plan::{NodeKind, Plan};
 use mlp_compiler::program::Program;
 use mlp_compiler::types::Task;
+use mlp_infer::batch::quote;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -364,10 +365,6 @@ fn predictions_csv(program: &Program, outputs: &Outputs, prepared: &Prepared) ->
         out.push('\n');
     }
     out
-}
-
-fn quote(text: &str) -> String {
-    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
 /// Writes `run.json` (the whole report) and `metrics.json`: the part of the report that depends

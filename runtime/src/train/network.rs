@@ -6,7 +6,23 @@ use crate::prepare::fit::Prepared;
 use mlp_compiler::codes::Code;
 use mlp_compiler::program::{InputKind, Model};
 
-pub use mlp_infer::predict::{NetworkInput, forward_chunked};
+use candle_core::Tensor;
+pub use mlp_infer::predict::NetworkInput;
+use mlp_stdlib::network::Net;
+
+/// Rows per evaluation forward pass.
+const PREDICTION_CHUNK: usize = 4096;
+
+/// Validation's evaluation pass during training over many rows, `PREDICTION_CHUNK` at a time: bounds the activations a CNN
+/// holds at once.
+pub fn forward_chunked(net: &Net, x: &Tensor) -> candle_core::Result<Tensor> {
+    let rows = x.dim(0)?;
+    let mut parts = Vec::with_capacity(rows.div_ceil(PREDICTION_CHUNK));
+    for start in (0..rows).step_by(PREDICTION_CHUNK) {
+        parts.push(net.forward(&x.narrow(0, start, (rows - start).min(PREDICTION_CHUNK))?)?);
+    }
+    if parts.len() == 1 { Ok(parts.remove(0)) } else { Tensor::cat(&parts, 0) }
+}
 
 /// The columns `model` reads of `prepared`'s matrix.
 pub fn network_input(model: &Model, prepared: &Prepared) -> RunResult<NetworkInput> {
