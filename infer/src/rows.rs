@@ -174,69 +174,19 @@ fn column(rows: &[&Map<String, Value>], input: &InputColumn, errors: &mut Vec<Fi
         }
     };
     let array: ArrayRef = match &input.ty {
-        ColumnType::Float => {
-            let mut values = Vec::with_capacity(rows.len());
-            for (r, row) in rows.iter().enumerate() {
-                values.push(match row.get(name) {
-                    None | Some(Value::Null) => None,
-                    Some(Value::Number(n)) => n.as_f64(),
-                    Some(other) => {
-                        wrong(errors, r, "a number", other);
-                        None
-                    }
-                });
-            }
-            Arc::new(Float64Array::from(values))
-        }
-        ColumnType::Int => {
-            let mut values = Vec::with_capacity(rows.len());
-            for (r, row) in rows.iter().enumerate() {
-                values.push(match row.get(name) {
-                    None | Some(Value::Null) => None,
-                    Some(Value::Number(n)) => match n.as_i64() {
-                        Some(i) => Some(i),
-                        None => {
-                            wrong(errors, r, "an integer", &Value::Number(n.clone()));
-                            None
-                        }
-                    },
-                    Some(other) => {
-                        wrong(errors, r, "an integer", other);
-                        None
-                    }
-                });
-            }
-            Arc::new(Int64Array::from(values))
-        }
+        ColumnType::Float => Arc::new(Float64Array::from(scalars(rows, name, errors, "a number", |v| v.as_f64()))),
+        ColumnType::Int => Arc::new(Int64Array::from(scalars(rows, name, errors, "an integer", Value::as_i64))),
         ColumnType::Bool => {
-            let mut values = Vec::with_capacity(rows.len());
-            for (r, row) in rows.iter().enumerate() {
-                values.push(match row.get(name) {
-                    None | Some(Value::Null) => None,
-                    Some(Value::Bool(b)) => Some(*b),
-                    Some(other) => {
-                        wrong(errors, r, "`true` or `false`", other);
-                        None
-                    }
-                });
-            }
-            Arc::new(BooleanArray::from(values))
+            Arc::new(BooleanArray::from(scalars(rows, name, errors, "`true` or `false`", Value::as_bool)))
         }
         ColumnType::Category { .. } | ColumnType::Text => {
-            let mut values = Vec::with_capacity(rows.len());
-            for (r, row) in rows.iter().enumerate() {
-                values.push(match row.get(name) {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(s)) => Some(s.clone()),
-                    Some(Value::Number(n)) => Some(n.to_string()),
-                    Some(Value::Bool(b)) if matches!(input.ty, ColumnType::Category { .. }) => Some(b.to_string()),
-                    Some(other) => {
-                        wrong(errors, r, "a string", other);
-                        None
-                    }
-                });
-            }
-            Arc::new(StringArray::from(values))
+            let category = matches!(input.ty, ColumnType::Category { .. });
+            Arc::new(StringArray::from(scalars(rows, name, errors, "a string", |v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Bool(b) if category => Some(b.to_string()),
+                _ => None,
+            })))
         }
         ColumnType::Image { .. } | ColumnType::Sequence { .. } => {
             let width = input.ty.tensor_width().unwrap_or(0);
@@ -315,6 +265,36 @@ fn column(rows: &[&Map<String, Value>], input: &InputColumn, errors: &mut Vec<Fi
         }
     }
     (errors.len() == before).then_some(array)
+}
+
+/// One scalar column's values: an absent or null field is missing, a value `read` takes is kept,
+/// any other value is an E0832 that says what the column wants (`want`).
+fn scalars<T>(
+    rows: &[&Map<String, Value>],
+    name: &str,
+    errors: &mut Vec<FieldError>,
+    want: &str,
+    read: impl Fn(&Value) -> Option<T>,
+) -> Vec<Option<T>> {
+    let mut values = Vec::with_capacity(rows.len());
+    for (r, row) in rows.iter().enumerate() {
+        values.push(match row.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => {
+                let read = read(value);
+                if read.is_none() {
+                    errors.push(FieldError::new(
+                        r,
+                        Some(name),
+                        Code::E0832,
+                        format!("`{name}` must be {want}, not {}", kind(value)),
+                    ));
+                }
+                read
+            }
+        });
+    }
+    values
 }
 
 /// Appends the numbers of a (nested) JSON array; `false` when something is not a number or the
