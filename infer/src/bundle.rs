@@ -113,7 +113,7 @@ fn content_id(manifest: &Manifest) -> String {
 
 /// Copies the bundle at `from` to `to` atomically: into a temporary directory beside `to`,
 /// synced, then renamed over it, so a reader of `to` sees the old bundle or the new one, never
-/// a mixture. Returns what `to` held before, removed.
+/// a mixture. What `to` held before is removed once the new bundle is in place.
 pub fn place(from: &Path, to: &Path) -> std::io::Result<()> {
     let parent = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
