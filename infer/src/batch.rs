@@ -347,7 +347,7 @@ fn csv_chunk(
         // Lines of the body are lines of the input from the chunk's first on.
         for file in &mut table.files {
             for line in &mut file.lines {
-                *line = raw.first_line + (*line - 1 - header_lines);
+                *line = raw.first_line + line.saturating_sub(1 + header_lines);
             }
         }
         let ids = match &options.id_column {
