@@ -1,0 +1,11 @@
+//! `mlp-monitor`: what a deployed model's monitors compute, shared by `mlpc monitor` (offline,
+//! over files) and `mlpc serve` (live, over windows of requests):
+//!
+//! - `stats.rs` the drift statistics, each equal to scipy's;
+//! - `profile.rs` current rows summarized per input column;
+//! - `drift.rs` each column against the bundle's training reference, the statistic chosen as
+//!   Evidently chooses it, and the dataset's verdict;
+//! - `labelled.rs` predictions with their true labels, scored by the spec's metrics;
+//! - `conditions.rs` the outcome of each monitor condition.
+
+pub mod stats;
