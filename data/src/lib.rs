@@ -20,7 +20,7 @@ mod folder;
 mod idx;
 mod jsonl;
 mod load;
-mod missing;
+pub mod missing;
 #[cfg(feature = "parquet")]
 mod parquet;
 pub mod paths;

@@ -1,7 +1,9 @@
 //! The training reference: per input column, what the training rows looked like, which
 //! monitoring compares live inputs against (PSI, KS, Jensen–Shannon). Numbers keep ten quantile
-//! bins (edges and the fraction of rows in each), categories their level frequencies, image and
-//! sequence columns the mean and standard deviation of their numbers. `reference.json`.
+//! bins (edges and the fraction of rows in each) and a sample of their values (every value up to
+//! [`SAMPLE`], else that many evenly spaced order statistics: what KS and Wasserstein compare
+//! against), categories their level frequencies, image and sequence columns the mean and standard
+//! deviation of their numbers. `reference.json`.
 
 use arrow_array::Array;
 use mlp_data::Table;
@@ -11,6 +13,9 @@ use std::collections::BTreeMap;
 
 /// Quantile bins per numeric column.
 pub const BINS: usize = 10;
+
+/// The most values a numeric column's sample keeps.
+pub const SAMPLE: usize = 5000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
@@ -32,11 +37,21 @@ pub enum ColumnReference {
         missing: f64,
         mean: f64,
         std: f64,
+        /// The present values sorted, or [`SAMPLE`] evenly spaced order statistics of them
+        /// (bundles written before monitoring have none).
+        #[serde(default)]
+        sample: Vec<f64>,
+        /// How many values were present.
+        #[serde(default)]
+        present: usize,
     },
     Category {
         /// Fraction of the present values at each level.
         levels: BTreeMap<String, f64>,
         missing: f64,
+        /// How many values were present.
+        #[serde(default)]
+        present: usize,
     },
     Tensor {
         mean: f64,
@@ -71,6 +86,7 @@ impl Reference {
                     ColumnReference::Category {
                         levels: counts.into_iter().map(|(l, c)| (l, c as f64 / total)).collect(),
                         missing: (rows.len() - present) as f64 / n,
+                        present,
                     }
                 }
                 ColumnView::Tensor(t) => {
@@ -99,7 +115,15 @@ fn moments(values: &[f64]) -> (f64, f64) {
 fn number(sorted: &[f64], missing: f64) -> ColumnReference {
     let (mean, std) = moments(sorted);
     if sorted.is_empty() {
-        return ColumnReference::Number { edges: Vec::new(), fractions: Vec::new(), missing, mean, std };
+        return ColumnReference::Number {
+            edges: Vec::new(),
+            fractions: Vec::new(),
+            missing,
+            mean,
+            std,
+            sample: Vec::new(),
+            present: 0,
+        };
     }
     let mut edges: Vec<f64> = (0..=BINS)
         .map(|i| {
@@ -115,7 +139,18 @@ fn number(sorted: &[f64], missing: f64) -> ColumnReference {
         counts[bin] += 1;
     }
     let n = sorted.len() as f64;
-    ColumnReference::Number { edges, fractions: counts.iter().map(|&c| c as f64 / n).collect(), missing, mean, std }
+    let fractions = counts.iter().map(|&c| c as f64 / n).collect();
+    ColumnReference::Number { edges, fractions, missing, mean, std, sample: sample(sorted), present: sorted.len() }
+}
+
+/// Every value of a sorted column up to [`SAMPLE`], else `SAMPLE` order statistics spread evenly
+/// from the minimum to the maximum: the empirical distribution function at `SAMPLE` points.
+pub fn sample(sorted: &[f64]) -> Vec<f64> {
+    if sorted.len() <= SAMPLE {
+        return sorted.to_vec();
+    }
+    let last = (sorted.len() - 1) as f64;
+    (0..SAMPLE).map(|i| sorted[(i as f64 * last / (SAMPLE - 1) as f64).round() as usize]).collect()
 }
 
 #[cfg(test)]

@@ -8,4 +8,8 @@
 //! - `labelled.rs` predictions with their true labels, scored by the spec's metrics;
 //! - `conditions.rs` the outcome of each monitor condition.
 
+pub mod conditions;
+pub mod drift;
+pub mod labelled;
+pub mod profile;
 pub mod stats;

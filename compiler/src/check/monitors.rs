@@ -9,8 +9,11 @@ use super::pass::{Checked, Pass};
 use crate::ast::{BlockItem, DefKind, Expr, ExprKind, Ident, Rule};
 use crate::codes::Code;
 use crate::diagnostic::{Diagnostic, FileId};
-use crate::program::{Comparison, Dataset, Deploy, Metric, Model, Monitor, MonitorRule, Value, Watch, Window};
+use crate::program::{
+    Comparison, Dataset, Deploy, Metric, Model, Monitor, MonitorRule, MonitorSettings, Value, Watch, Window,
+};
 use crate::span::Span;
+use crate::types::ColumnType;
 use std::collections::HashMap;
 
 /// What monitors read of earlier passes: the datasets, the deploys and the models they serve,
@@ -56,15 +59,18 @@ impl<'a> Monitors<'a, '_> {
         let deploy = def.def.name.name.clone();
         self.p.resolve(def.file, &deploy, def.def.name.span, &[DefKind::Deploy])?;
         let dataset = self.served.get(deploy.as_str()).copied();
+        let settings = self.p.settings(def.file, "monitor", def.def.body.as_ref(), false, true);
         let mut rules = Vec::new();
-        for item in def.def.body.iter().flat_map(|b| &b.items) {
+        for item in settings.other.iter().copied() {
             let BlockItem::Rule(rule) = item else {
                 self.p.report(shape_error(def.file, item.span()));
                 continue;
             };
             rules.extend(self.rule(def.file, rule, dataset));
         }
-        Some(Monitor { deploy, rules })
+        let settings =
+            self.p.typed_settings::<MonitorSettings>(def.file, def.def.name.span, "monitor", &settings.values)?;
+        Some(Monitor { deploy, settings, rules })
     }
 
     /// `[drift] watched OP threshold [over N unit] -> action`.
@@ -107,11 +113,30 @@ impl<'a> Monitors<'a, '_> {
     /// `drift statistic(column: ...)`: the column must be one of the served dataset's.
     fn drift(&mut self, file: FileId, lhs: &Expr, dataset: Option<&Dataset>) -> Option<Watch> {
         let (_, stat) = self.p.builtin_call(file, "statistic", lhs)?;
-        if let (Some((_, args)), Some(ds)) = (stat.as_call(), dataset) {
+        if let (Some((name, args)), Some(ds)) = (stat.as_call(), dataset) {
             if let Some(column) = args.get("column").and_then(Value::as_str).filter(|c| *c != "all") {
-                if ds.schema.get(column).is_none() {
+                let Some(ty) = ds.schema.get(column).map(|c| &c.ty) else {
                     let described = format!("dataset `{}`", ds.name);
                     self.p.unknown_column(file, lhs.span, column, ds.schema.names(), &described);
+                    return None;
+                };
+                let categorical = matches!(ty, ColumnType::Category { .. } | ColumnType::Text);
+                let wants = match name {
+                    "ks" | "wasserstein" if categorical => Some(("numeric", "`chi2`, `psi` or `js`")),
+                    "chi2" if !categorical => Some(("categorical", "`ks`, `wasserstein`, `psi` or `js`")),
+                    _ => None,
+                };
+                if let Some((kind, instead)) = wants {
+                    self.p.report(
+                        Diagnostic::error(
+                            Code::E0307,
+                            file,
+                            lhs.span,
+                            format!("`{name}` compares {kind} columns and `{column}` is not one"),
+                        )
+                        .with_primary(format!("`{column}` is {ty}"))
+                        .with_help(format!("for this column use {instead}")),
+                    );
                     return None;
                 }
             }

@@ -27,7 +27,9 @@ pub use network::{
     Activation, Footprint, Layer, MAX_LAYERS, NetworkSpec, ShapeError, ShapedLayer, WeightInit, bytes_text, count_text,
     infer_shapes, shape_text,
 };
-pub use release::{Action, Auth, Comparison, DeploySettings, GateCheck, Statistic, Target, Watch, Window};
+pub use release::{
+    Action, Auth, Comparison, DeploySettings, GateCheck, MonitorSettings, Statistic, Target, Watch, Window,
+};
 pub use search::{Distribution, Refinement, SearchSettings, Strategy};
 pub use training::{
     Architecture, Device, Init, Loss, ModelSettings, Optimizer, PipelineSettings, Precision, Seed, Stopping,
@@ -285,6 +287,7 @@ pub struct Deploy {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Monitor {
     pub deploy: String,
+    pub settings: MonitorSettings,
     pub rules: Vec<MonitorRule>,
 }
 

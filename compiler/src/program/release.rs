@@ -146,23 +146,98 @@ pub enum Auth {
     Token { env: String },
 }
 
-/// A drift statistic (`extern statistic`); `column` is `all` for the largest over every column.
+/// A drift statistic (`extern statistic`); `column` is `all` for the worst over every column
+/// (the largest, or for `chi2`'s p-value the smallest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Statistic {
     Psi { column: String },
     Ks { column: String },
     Js { column: String },
+    Wasserstein { column: String },
+    Chi2 { column: String },
+    Share,
+}
+
+impl Statistic {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Statistic::Psi { .. } => "psi",
+            Statistic::Ks { .. } => "ks",
+            Statistic::Js { .. } => "js",
+            Statistic::Wasserstein { .. } => "wasserstein",
+            Statistic::Chi2 { .. } => "chi2",
+            Statistic::Share => "share",
+        }
+    }
+
+    /// The column it reads; `None` for every column (`all`) and for `share`.
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Statistic::Psi { column }
+            | Statistic::Ks { column }
+            | Statistic::Js { column }
+            | Statistic::Wasserstein { column }
+            | Statistic::Chi2 { column } => Some(column.as_str()).filter(|c| *c != "all"),
+            Statistic::Share => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Statistic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.column() {
+            Some(column) => write!(f, "{}({column})", self.name()),
+            None => f.write_str(self.name()),
+        }
+    }
 }
 
 /// What a monitor does when a rule fires (`extern action`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Warn,
-    Alert,
-    Retrain,
+    /// POST an event to `url`, or to the URL in the environment variable `env`.
+    Alert {
+        url: String,
+        env: String,
+    },
+    /// Run the pipeline again; first append the labelled feedback rows to the CSV file `append`
+    /// (relative to the spec) when it is not empty.
+    Retrain {
+        append: String,
+    },
     Rollback,
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Warn => "warn",
+            Action::Alert { .. } => "alert",
+            Action::Retrain { .. } => "retrain",
+            Action::Rollback => "rollback",
+        }
+    }
+}
+
+/// `extern settings monitor`: `window_seconds` 0 keeps the drift window by count alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MonitorSettings {
+    pub window: i64,
+    pub window_seconds: i64,
+    pub drift_share: f64,
+    pub labelled: i64,
+}
+
+impl MonitorSettings {
+    /// The declared defaults (a bundle served without a spec has no monitor block to read).
+    pub fn declared_defaults() -> MonitorSettings {
+        crate::check::settings_defaults("monitor")
+            .and_then(|values| crate::value::Value::Call { call: "monitor".into(), args: values }.to_typed().ok())
+            .expect("stdlib/settings.mlp declares a default for every monitor setting")
+    }
 }
 
 /// What a monitor rule watches.

@@ -1,0 +1,246 @@
+//! Data drift: each monitored column of a [`Profile`] against the bundle's training
+//! [`Reference`]. Every statistic is computed for every column (so any condition can name any of
+//! them), and each column also gets a verdict from the default test, chosen as a user of Evidently
+//! expects: up to [`SMALL`] current values, the two-sample Kolmogorov–Smirnov test for numbers and
+//! Pearson's chi-square for categories (drifted when p < [`P_VALUE`]); above, the Wasserstein
+//! distance normalized by the reference's standard deviation for numbers and the Jensen–Shannon
+//! distance for categories (drifted when above [`DISTANCE`]). The dataset drifts when at least
+//! the declared share of its columns drift.
+
+use crate::profile::{Current, Profile};
+use crate::stats;
+use mlp_infer::reference::{ColumnReference, Reference};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Current values up to which a column is judged by a test (KS, chi-square), above by a distance.
+pub const SMALL: usize = 1000;
+/// A test's p-value below this says the column drifted.
+pub const P_VALUE: f64 = 0.05;
+/// A distance (normalized Wasserstein, Jensen–Shannon) above this says the column drifted.
+pub const DISTANCE: f64 = 0.1;
+/// Evidently's floor for the reference's spread in the normalized Wasserstein distance, so a
+/// constant column does not divide by zero.
+const MIN_SPREAD: f64 = 0.001;
+
+/// The statistic a column's verdict comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Ks,
+    Chi2,
+    Wasserstein,
+    Js,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Ks => "ks",
+            Method::Chi2 => "chi2",
+            Method::Wasserstein => "wasserstein",
+            Method::Js => "js",
+        }
+    }
+
+    /// Whether the verdict reads a p-value (drifted below the threshold) rather than a distance.
+    pub fn is_test(self) -> bool {
+        matches!(self, Method::Ks | Method::Chi2)
+    }
+}
+
+/// Every statistic of one column; `None` where it does not apply to the column's kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Statistics {
+    pub psi: f64,
+    pub js: f64,
+    /// KS statistic and p-value (numbers).
+    pub ks: Option<f64>,
+    pub ks_p_value: Option<f64>,
+    /// Wasserstein distance over the reference's standard deviation (numbers).
+    pub wasserstein: Option<f64>,
+    /// Chi-square statistic and p-value (categories).
+    pub chi2: Option<f64>,
+    pub chi2_p_value: Option<f64>,
+}
+
+/// One column's drift.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ColumnDrift {
+    pub column: String,
+    /// `number` or `category`.
+    pub kind: &'static str,
+    /// Present current values.
+    pub rows: usize,
+    /// Share of current rows missing the column, and of training rows.
+    pub missing: f64,
+    pub reference_missing: f64,
+    /// The default test and its figure: a p-value for tests, a distance otherwise.
+    pub method: Method,
+    pub value: f64,
+    pub threshold: f64,
+    pub drifted: bool,
+    pub statistics: Statistics,
+}
+
+/// Every column's drift and the dataset's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DriftReport {
+    /// Current rows compared.
+    pub rows: usize,
+    /// Training rows the reference summarizes.
+    pub reference_rows: usize,
+    pub columns: Vec<ColumnDrift>,
+    /// Columns the reference has that no current row had (every value missing).
+    pub absent: Vec<String>,
+    /// Share of the compared columns that drifted.
+    pub share: f64,
+    /// The share at which the dataset drifts (`drift_share`).
+    pub share_threshold: f64,
+    pub drifted: bool,
+}
+
+impl DriftReport {
+    pub fn column(&self, name: &str) -> Option<&ColumnDrift> {
+        self.columns.iter().find(|c| c.column == name)
+    }
+}
+
+/// Compares `profile` with `reference`; the dataset drifts when at least `share_threshold` of the
+/// compared columns drift. Columns are compared in parallel.
+pub fn compare(reference: &Reference, profile: &Profile, share_threshold: f64) -> DriftReport {
+    let pairs: Vec<(&String, &ColumnReference, &Current)> =
+        reference.columns.iter().filter_map(|(name, r)| Some((name, r, profile.columns.get(name)?))).collect();
+    let results: Vec<Result<ColumnDrift, String>> =
+        pairs.par_iter().map(|&(name, r, c)| column(name, r, c, profile.rows).ok_or_else(|| name.clone())).collect();
+    let mut columns = Vec::new();
+    let mut absent = Vec::new();
+    for result in results {
+        match result {
+            Ok(c) => columns.push(c),
+            Err(name) => absent.push(name),
+        }
+    }
+    let drifted = columns.iter().filter(|c| c.drifted).count();
+    let share = if columns.is_empty() { 0.0 } else { drifted as f64 / columns.len() as f64 };
+    DriftReport {
+        rows: profile.rows,
+        reference_rows: reference.rows,
+        share,
+        share_threshold,
+        drifted: !columns.is_empty() && share >= share_threshold,
+        columns,
+        absent,
+    }
+}
+
+/// One column; `None` when no current value is present (or the reference has none).
+fn column(name: &str, reference: &ColumnReference, current: &Current, rows: usize) -> Option<ColumnDrift> {
+    let present = current.present();
+    if present == 0 {
+        return None;
+    }
+    let missing = current.missing() as f64 / rows.max(1) as f64;
+    match (reference, current) {
+        (
+            ColumnReference::Number { edges, fractions, missing: ref_missing, std, sample, .. },
+            Current::Numbers { values, .. },
+        ) => {
+            if sample.is_empty() {
+                return None;
+            }
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let current_fractions = binned(edges, fractions.len(), &sorted);
+            let ks = stats::ks_2samp(sample, &sorted);
+            let wasserstein = stats::wasserstein(sample, &sorted) / std.max(MIN_SPREAD);
+            let statistics = Statistics {
+                psi: stats::psi(fractions, &current_fractions),
+                js: stats::jensenshannon(fractions, &current_fractions),
+                ks: Some(ks.statistic),
+                ks_p_value: Some(ks.p_value),
+                wasserstein: Some(wasserstein),
+                chi2: None,
+                chi2_p_value: None,
+            };
+            let (method, value) =
+                if present <= SMALL { (Method::Ks, ks.p_value) } else { (Method::Wasserstein, wasserstein) };
+            Some(verdict(name, "number", present, missing, *ref_missing, method, value, statistics))
+        }
+        (ColumnReference::Category { levels, missing: ref_missing, .. }, Current::Categories { counts, .. }) => {
+            // The reference's levels, then levels training never saw (an unseen level is drift:
+            // its expected count is zero).
+            let mut reference_fractions: Vec<f64> = levels.values().copied().collect();
+            let mut observed: Vec<f64> = levels.keys().map(|l| counts.get(l).copied().unwrap_or(0) as f64).collect();
+            for (level, &c) in counts {
+                if !levels.contains_key(level) {
+                    reference_fractions.push(0.0);
+                    observed.push(c as f64);
+                }
+            }
+            let n = present as f64;
+            let current_fractions: Vec<f64> = observed.iter().map(|c| c / n).collect();
+            let expected: Vec<f64> = reference_fractions.iter().map(|f| f * n).collect();
+            let chi2 = stats::chisquare(&observed, &expected);
+            let js = stats::jensenshannon(&reference_fractions, &current_fractions);
+            let statistics = Statistics {
+                psi: stats::psi(&reference_fractions, &current_fractions),
+                js,
+                ks: None,
+                ks_p_value: None,
+                wasserstein: None,
+                chi2: Some(chi2.statistic),
+                chi2_p_value: Some(chi2.p_value),
+            };
+            let (method, value) = if present <= SMALL { (Method::Chi2, chi2.p_value) } else { (Method::Js, js) };
+            Some(verdict(name, "category", present, missing, *ref_missing, method, value, statistics))
+        }
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn verdict(
+    name: &str,
+    kind: &'static str,
+    rows: usize,
+    missing: f64,
+    reference_missing: f64,
+    method: Method,
+    value: f64,
+    statistics: Statistics,
+) -> ColumnDrift {
+    let (threshold, drifted) = if method.is_test() { (P_VALUE, value < P_VALUE) } else { (DISTANCE, value > DISTANCE) };
+    ColumnDrift {
+        column: name.to_string(),
+        kind,
+        rows,
+        missing,
+        reference_missing,
+        method,
+        value,
+        threshold,
+        drifted,
+        statistics,
+    }
+}
+
+/// The fraction of sorted `values` in each reference bin (values below the first edge count in
+/// the first bin, above the last in the last; a value on an inner edge counts in the bin above,
+/// as the reference counted it).
+fn binned(edges: &[f64], bins: usize, sorted: &[f64]) -> Vec<f64> {
+    let bins = bins.max(1);
+    let mut counts = vec![0usize; bins];
+    for &v in sorted {
+        let bin = edges.partition_point(|&e| e <= v).saturating_sub(1).min(bins - 1);
+        counts[bin] += 1;
+    }
+    let n = sorted.len().max(1) as f64;
+    counts.into_iter().map(|c| c as f64 / n).collect()
+}
+
+/// The columns of a report keyed by name (for lookups by conditions).
+pub fn by_name(report: &DriftReport) -> BTreeMap<&str, &ColumnDrift> {
+    report.columns.iter().map(|c| (c.column.as_str(), c)).collect()
+}
