@@ -175,9 +175,25 @@ fn column(name: &str, reference: &ColumnReference, current: &Current, rows: usiz
                 chi2: None,
                 chi2_p_value: None,
             };
-            let (method, value) =
-                if present <= SMALL { (Method::Ks, ks.p_value) } else { (Method::Wasserstein, wasserstein) };
-            Some(verdict(name, "number", present, missing, *ref_missing, method, value, statistics))
+            let bins: Vec<String> = edges.windows(2).map(|w| format!("[{}, {})", w[0], w[1])).collect();
+            let bins = if bins.is_empty() { vec![edges.first().map(f64::to_string).unwrap_or_default()] } else { bins };
+            let mut histogram = Histogram { bins, reference: fractions.clone(), current: current_fractions };
+            // A number with few distinct values is a category in disguise (a count, a flag):
+            // Evidently judges it by its levels, and so do we.
+            let (method, value) = match few_levels(sample, &sorted) {
+                Some((levels, reference_fractions, observed)) => {
+                    let (chi2, js) = levels_test(&reference_fractions, &observed);
+                    histogram = Histogram {
+                        bins: levels,
+                        reference: reference_fractions,
+                        current: observed.iter().map(|c| c / present as f64).collect(),
+                    };
+                    if present <= SMALL { (Method::Chi2, chi2.p_value) } else { (Method::Js, js) }
+                }
+                None if present <= SMALL => (Method::Ks, ks.p_value),
+                None => (Method::Wasserstein, wasserstein),
+            };
+            Some(verdict(name, "number", present, missing, *ref_missing, (method, value), statistics, histogram))
         }
         (ColumnReference::Category { levels, missing: ref_missing, .. }, Current::Categories { counts, .. }) => {
             // The reference's levels, then levels training never saw (an unseen level is drift:
@@ -194,9 +210,7 @@ fn column(name: &str, reference: &ColumnReference, current: &Current, rows: usiz
             let mut bins: Vec<String> = levels.keys().cloned().collect();
             bins.extend(counts.keys().filter(|l| !levels.contains_key(*l)).cloned());
             let current_fractions: Vec<f64> = observed.iter().map(|c| c / n).collect();
-            let expected: Vec<f64> = reference_fractions.iter().map(|f| f * n).collect();
-            let chi2 = stats::chisquare(&observed, &expected);
-            let js = stats::jensenshannon(&reference_fractions, &current_fractions);
+            let (chi2, js) = levels_test(&reference_fractions, &observed);
             let statistics = Statistics {
                 psi: stats::psi(&reference_fractions, &current_fractions),
                 js,
@@ -239,6 +253,49 @@ fn verdict(
         statistics,
         histogram,
     }
+}
+
+/// Most distinct values a numeric reference column may have to be judged by its levels.
+const FEW_LEVELS: usize = 5;
+
+/// When the reference sample has at most [`FEW_LEVELS`] distinct values: the levels (the
+/// reference's, then values it never had), the reference's share of each, and the current counts.
+fn few_levels(sample: &[f64], sorted: &[f64]) -> Option<(Vec<String>, Vec<f64>, Vec<f64>)> {
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    for &v in sample {
+        let full = distinct.len() == FEW_LEVELS;
+        match distinct.last_mut() {
+            Some((last, count)) if *last == v => *count += 1,
+            _ if full => return None,
+            _ => distinct.push((v, 1)),
+        }
+    }
+    let mut levels: Vec<f64> = distinct.iter().map(|(v, _)| *v).collect();
+    let mut reference: Vec<f64> = distinct.iter().map(|(_, c)| *c as f64 / sample.len() as f64).collect();
+    let mut observed = vec![0.0; levels.len()];
+    let mut i = 0;
+    while i < sorted.len() {
+        let v = sorted[i];
+        let run = sorted[i..].partition_point(|&x| x == v);
+        match levels.iter().position(|&l| l == v) {
+            Some(k) => observed[k] += run as f64,
+            None => {
+                levels.push(v);
+                reference.push(0.0);
+                observed.push(run as f64);
+            }
+        }
+        i += run;
+    }
+    Some((levels.iter().map(f64::to_string).collect(), reference, observed))
+}
+
+/// Chi-square of `observed` counts against the reference's shares, and the Jensen–Shannon
+/// distance of the two distributions.
+fn levels_test(reference: &[f64], observed: &[f64]) -> (stats::Test, f64) {
+    let n: f64 = observed.iter().sum();
+    let expected: Vec<f64> = reference.iter().map(|f| f * n).collect();
+    (stats::chisquare(observed, &expected), stats::jensenshannon(reference, observed))
 }
 
 /// The fraction of sorted `values` in each reference bin (values below the first edge count in

@@ -9,8 +9,8 @@
 //! - `conditions.rs` the outcome of each monitor condition.
 
 pub mod conditions;
+pub mod current;
 pub mod drift;
 pub mod labelled;
 pub mod profile;
 pub mod stats;
-pub mod current;

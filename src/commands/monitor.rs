@@ -18,7 +18,7 @@ use mlp_monitor::current;
 use mlp_monitor::drift::{self, DriftReport};
 use mlp_monitor::profile::Profile;
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod html;
 
@@ -193,11 +193,12 @@ fn figure(v: f64) -> String {
 fn table(describe: &str, report: &DriftReport, outcomes: &[Outcome], labelled: usize) -> String {
     use std::fmt::Write;
     let mut text = format!(
-        "{} current rows against {describe}'s {} training rows\n\n",
+        "{} current rows compared with the {} training rows of {describe}\n\n",
         report.rows, report.reference_rows
     );
     let width = report.columns.iter().map(|c| c.column.len()).max().unwrap_or(6).max(6);
-    let _ = writeln!(text, "{:width$}  {:8}  {:11}  {:>10}  {:>10}  drift", "column", "kind", "test", "value", "threshold");
+    let _ =
+        writeln!(text, "{:width$}  {:8}  {:11}  {:>10}  {:>10}  drift", "column", "kind", "test", "value", "threshold");
     for c in &report.columns {
         let (value, threshold) = if c.method.is_test() {
             (format!("p={}", figure(c.value)), format!("p<{}", c.threshold))
@@ -242,4 +243,3 @@ fn table(describe: &str, report: &DriftReport, outcomes: &[Outcome], labelled: u
     }
     text.trim_end().to_string()
 }
-

@@ -41,7 +41,9 @@ pub fn page(describe: &str, reference: &Reference, report: &DriftReport, outcome
         if report.drifted { "dataset drift" } else { "no dataset drift" }
     );
     if !outcomes.is_empty() {
-        html.push_str("<h2>Conditions</h2>\n<table id=\"conditions\"><tr><th>condition</th><th>value</th><th>outcome</th></tr>\n");
+        html.push_str(
+            "<h2>Conditions</h2>\n<table id=\"conditions\"><tr><th>condition</th><th>value</th><th>outcome</th></tr>\n",
+        );
         for o in outcomes {
             let value = match (o.value, &o.column) {
                 (Some(v), Some(c)) => format!("{v:.4} ({})", escape(c)),
@@ -96,7 +98,9 @@ fn chart(column: &ColumnDrift) -> String {
     );
     for i in 0..h.bins.len() {
         let x = 10 + 24 * i;
-        for (k, (value, colour)) in [(h.reference.get(i), "#9e9e9e"), (h.current.get(i), "#1e88e5")].into_iter().enumerate() {
+        for (k, (value, colour)) in
+            [(h.reference.get(i), "#9e9e9e"), (h.current.get(i), "#1e88e5")].into_iter().enumerate()
+        {
             let v = value.copied().unwrap_or(0.0);
             let tall = (v / top) * (height - 10.0);
             let _ = write!(
