@@ -13,7 +13,8 @@ use super::deployed;
 use crate::out::{errln, outln};
 use crate::render;
 use mlp_compiler::codes::Code;
-use mlp_compiler::program::DeploySettings;
+use mlp_compiler::ast::Direction;
+use mlp_compiler::program::{DeploySettings, Metric, MetricKind, Monitor, Watch};
 use mlp_runtime::RunError;
 use mlp_serve::{Event, Loaded, Loader, Monitoring, Retrainer, Retry, Served, Server, Settings, Trigger};
 use std::path::{Path, PathBuf};
@@ -45,9 +46,10 @@ pub fn run(args: &Args<'_>) -> u8 {
             };
             let name = deployed.deploy.as_ref().map_or_else(|| "api".to_string(), |d| d.name.clone());
             let (_, runs_db) = super::run::record_paths(&super::absolute(spec), args.runs_dir);
+            let monitor = program.monitors.iter().find(|m| m.deploy == name).cloned();
             let monitoring = Monitoring {
-                monitor: program.monitors.iter().find(|m| m.deploy == name).cloned(),
-                metrics: program.metrics.clone(),
+                metrics: metrics_of(&program, monitor.as_ref()),
+                monitor,
                 state: Some(runs_db.with_file_name("monitor.db")),
                 base: deployed::spec_dir(spec),
                 retrainer: Some(retrainer(spec, args.runs_dir)),
@@ -119,6 +121,24 @@ fn spec_loader(spec: &Path, target: Option<&str>, runs_dir: Option<&Path>) -> Lo
         })?;
         Loaded::load(&deployed.bundle)
     })
+}
+
+/// The program's metrics, and the built-ins a monitor condition names directly (`accuracy`).
+fn metrics_of(program: &mlp_compiler::program::Program, monitor: Option<&Monitor>) -> Vec<Metric> {
+    let mut metrics = program.metrics.clone();
+    for rule in monitor.map(|m| m.rules.as_slice()).unwrap_or_default() {
+        if let Watch::Metric { metric } = &rule.watch
+            && !metrics.iter().any(|m| &m.name == metric)
+            && let Ok(kind) = serde_json::from_value::<MetricKind>(serde_json::Value::String(metric.clone()))
+        {
+            let direction = match kind {
+                MetricKind::Mse | MetricKind::Rmse | MetricKind::Mae | MetricKind::LogLoss => Direction::Minimize,
+                _ => Direction::Maximize,
+            };
+            metrics.push(Metric { name: metric.clone(), kind, direction });
+        }
+    }
+    metrics
 }
 
 /// `mlpc run SPEC [--runs-dir DIR]` as a child process of this executable: its exit status.
