@@ -236,15 +236,17 @@ fn main() -> ExitCode {
         Command::Deploy { spec, target, runs_dir, json } => {
             commands::deploy::run(&spec, target.as_deref(), runs_dir.as_deref(), json)
         }
-        Command::Serve { spec, target, bundle, runs_dir, host, port, state } => commands::serve::run(&commands::serve::Args {
-            spec: spec.as_deref(),
-            target: target.as_deref(),
-            bundle: bundle.as_deref(),
-            runs_dir: runs_dir.as_deref(),
-            host,
-            port,
-            state: state.as_deref(),
-        }),
+        Command::Serve { spec, target, bundle, runs_dir, host, port, state } => {
+            commands::serve::run(&commands::serve::Args {
+                spec: spec.as_deref(),
+                target: target.as_deref(),
+                bundle: bundle.as_deref(),
+                runs_dir: runs_dir.as_deref(),
+                host,
+                port,
+                state: state.as_deref(),
+            })
+        }
         Command::Explain { code } => commands::explain::run(&code),
         Command::Lsp => commands::lsp::run(),
         Command::StdlibDocs => {

@@ -7,10 +7,10 @@
 //!   failed, keeps the bundle served); one retrain at a time;
 //! - `rollback`: the bundle served before the last swap serves again.
 
+use crate::Event;
 use crate::app::Shared;
 use crate::live::{Firing, Label, Labels, label_text, now};
 use crate::swap::Trigger;
-use crate::Event;
 use mlp_compiler::program::Action;
 use mlp_monitor::conditions::Outcome;
 use std::io::Write as _;
@@ -90,7 +90,9 @@ async fn retrain(shared: &Arc<Shared>, append: &str) -> (&'static str, String) {
     let ran = tokio::task::spawn_blocking(move || retrainer()).await;
     match ran {
         Ok(Ok(0)) => match crate::app::reload_with(shared, &loader, Trigger::Retrain).await {
-            Ok((from, to)) if from.as_deref() == Some(to.as_str()) => ("ok", format!("retrained; the same bundle {to}")),
+            Ok((from, to)) if from.as_deref() == Some(to.as_str()) => {
+                ("ok", format!("retrained; the same bundle {to}"))
+            }
             Ok((_, to)) => ("ok", format!("retrained; serving bundle {to}")),
             Err(e) => ("failed", format!("failed: {e}")),
         },
@@ -111,7 +113,8 @@ pub fn append_rows(path: &Path, labels: &Labels, rows: &[Label]) -> Result<(), S
     let mut text = String::new();
     match &existing {
         Some(bytes) => {
-            let first = String::from_utf8_lossy(bytes).lines().next().unwrap_or_default().trim_end_matches('\r').to_string();
+            let first =
+                String::from_utf8_lossy(bytes).lines().next().unwrap_or_default().trim_end_matches('\r').to_string();
             if first != header {
                 return Err(format!(
                     "`{}` has the header `{first}`, not the bundle's columns `{header}`: nothing appended",

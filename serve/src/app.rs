@@ -110,7 +110,10 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    refuse(StatusCode::METHOD_NOT_ALLOWED, "this route does not take this method: POST /predict and /feedback, GET the others")
+    refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not take this method: POST /predict and /feedback, GET the others",
+    )
 }
 
 async fn health() -> Response {
@@ -219,7 +222,12 @@ async fn feedback(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: B
     }
     match limits::kind(&headers) {
         Ok(Kind::Json) => {}
-        Ok(Kind::Csv) => return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "feedback is JSON: send `Content-Type: application/json`"),
+        Ok(Kind::Csv) => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "feedback is JSON: send `Content-Type: application/json`",
+            );
+        }
         Err(refusal) => return refusal.into_response(),
     }
     let bytes = match limits::read_body(&headers, body, shared.settings.max_body).await {

@@ -59,7 +59,11 @@ pub async fn apply(shared: &Arc<Shared>, model: &Served, body: Value) -> Result<
             Some(l) if labels.classes.is_empty() => {
                 let ok = l.as_f64().is_some_and(f64::is_finite);
                 if !ok {
-                    errors.push(error(i, "label", format!("the label must be a number (the model predicts values), not {l}")));
+                    errors.push(error(
+                        i,
+                        "label",
+                        format!("the label must be a number (the model predicts values), not {l}"),
+                    ));
                 }
                 ok
             }

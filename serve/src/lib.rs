@@ -34,9 +34,9 @@ mod webhook;
 pub use bundle::Loaded;
 pub use live::{Firing, Monitoring, Retrainer};
 pub use model::{FieldError, Prediction, Predictor, Served};
-pub use webhook::Retry;
 pub use shutdown::Stopper;
 pub use swap::{Loader, Trigger};
+pub use webhook::Retry;
 
 use mlp_compiler::codes::Code;
 use mlp_compiler::program::{Auth, DeploySettings};

@@ -180,10 +180,12 @@ impl Live {
             if let mlp_compiler::program::Action::Alert { url, env } = &rule.action {
                 let condition = conditions::describe(rule);
                 let from_env = (!env.is_empty()).then(|| std::env::var(env).ok()).flatten();
-                let resolved = Some(url.clone()).filter(|u| !u.is_empty()).or(from_env.filter(|u| !u.trim().is_empty()));
+                let resolved =
+                    Some(url.clone()).filter(|u| !u.is_empty()).or(from_env.filter(|u| !u.trim().is_empty()));
                 match resolved {
                     Some(u) => {
-                        let parsed = crate::webhook::parse(&u).map_err(|e| format!("the alert of `{condition}`: {e}"))?;
+                        let parsed =
+                            crate::webhook::parse(&u).map_err(|e| format!("the alert of `{condition}`: {e}"))?;
                         webhooks.insert(condition, Some(parsed));
                     }
                     None => {
@@ -413,7 +415,8 @@ impl Live {
         }
         let (mut probabilities, mut truth) = (Vec::new(), Vec::new());
         for l in &state.labels {
-            let Some(t) = labels.classes.iter().position(|c| Some(c.as_str()) == label_text(&l.label).as_deref()) else {
+            let Some(t) = labels.classes.iter().position(|c| Some(c.as_str()) == label_text(&l.label).as_deref())
+            else {
                 continue;
             };
             let p: Vec<f64> =
@@ -476,7 +479,8 @@ impl Live {
                     outcome.note = Some("the bundle has no training reference".into());
                 } else if !full && outcome.note.is_none() {
                     outcome.fired = false;
-                    outcome.note = Some(format!("waiting for the window to fill ({} of {} rows)", rows.len(), self.capacity));
+                    outcome.note =
+                        Some(format!("waiting for the window to fill ({} of {} rows)", rows.len(), self.capacity));
                 }
             }
         }
@@ -573,7 +577,8 @@ impl Live {
         out.push_str("# HELP mlpc_monitor_condition 1 while a monitor condition holds, else 0.\n");
         out.push_str("# TYPE mlpc_monitor_condition gauge\n");
         for o in &state.outcomes {
-            let _ = writeln!(out, "mlpc_monitor_condition{{condition=\"{}\"}} {}", esc(&o.condition), u8::from(o.fired));
+            let _ =
+                writeln!(out, "mlpc_monitor_condition{{condition=\"{}\"}} {}", esc(&o.condition), u8::from(o.fired));
         }
         out.push_str("# HELP mlpc_monitor_actions_total Monitor actions run, by action and outcome.\n");
         out.push_str("# TYPE mlpc_monitor_actions_total counter\n");
@@ -592,7 +597,9 @@ impl Live {
             .map(|(_, o)| o)
             .collect();
         if !scored.is_empty() {
-            out.push_str("# HELP mlpc_labelled_metric A metric over the labelled predictions of its condition's window.\n");
+            out.push_str(
+                "# HELP mlpc_labelled_metric A metric over the labelled predictions of its condition's window.\n",
+            );
             out.push_str("# TYPE mlpc_labelled_metric gauge\n");
             let mut seen = BTreeSet::new();
             for (rule, o) in self.monitor.rules.iter().zip(&state.outcomes) {

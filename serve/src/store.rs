@@ -55,7 +55,10 @@ enum Write {
     Predictions(Vec<StoredPrediction>),
     Feedback(Vec<StoredFeedback>),
     Firing(StoredFiring),
-    Fired { condition: String, on: bool },
+    Fired {
+        condition: String,
+        on: bool,
+    },
     /// Feedback rows appended to a retrain source (by prediction id).
     Appended(Vec<String>),
 }
@@ -198,7 +201,9 @@ impl Store {
             )
             .map_err(fail)?;
         let rows = q
-            .query_map(params![self.deploy, bundle, limit(window)], |r| Ok((r.get::<_, f64>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params![self.deploy, bundle, limit(window)], |r| {
+                Ok((r.get::<_, f64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(fail)?;
         for row in rows {
             let (time, text) = row.map_err(fail)?;
@@ -338,7 +343,10 @@ fn write_group(conn: &mut Connection, deploy: &str, group: &[Op], since_trim: &m
             }
             Write::Fired { condition, on } => {
                 if *on {
-                    tx.execute("INSERT OR IGNORE INTO fired (deploy, condition) VALUES (?1, ?2)", params![deploy, condition])?;
+                    tx.execute(
+                        "INSERT OR IGNORE INTO fired (deploy, condition) VALUES (?1, ?2)",
+                        params![deploy, condition],
+                    )?;
                 } else {
                     tx.execute("DELETE FROM fired WHERE deploy = ?1 AND condition = ?2", params![deploy, condition])?;
                 }

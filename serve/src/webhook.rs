@@ -106,7 +106,10 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(parse("http://127.0.0.1:9000/hook").unwrap(), Url { host: "127.0.0.1".into(), port: 9000, path: "/hook".into() });
+        assert_eq!(
+            parse("http://127.0.0.1:9000/hook").unwrap(),
+            Url { host: "127.0.0.1".into(), port: 9000, path: "/hook".into() }
+        );
         assert_eq!(parse("http://example").unwrap(), Url { host: "example".into(), port: 80, path: "/".into() });
         assert!(parse("https://x/y").unwrap_err().contains("no TLS"));
         assert!(parse("ftp://x").is_err());

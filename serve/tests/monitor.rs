@@ -70,12 +70,9 @@ impl Predictor for Sign {
                         class: Some(class.into()),
                     });
                 }
-                None => errors.push(FieldError::new(
-                    i,
-                    Some("x"),
-                    mlp_compiler::codes::Code::E0832,
-                    "`x` must be a number",
-                )),
+                None => {
+                    errors.push(FieldError::new(i, Some("x"), mlp_compiler::codes::Code::E0832, "`x` must be a number"))
+                }
             }
         }
         if errors.is_empty() { Ok(out) } else { Err(errors) }
@@ -263,11 +260,13 @@ fn feedback_errors_are_all_listed_and_nothing_is_applied() {
     let items: Vec<u64> = reply["errors"].as_array().unwrap().iter().map(|e| e["item"].as_u64().unwrap()).collect();
     assert_eq!(items, vec![1, 2, 3, 4, 5, 6], "{reply}");
     // A row the model cannot take is refused with the row's field error.
-    let (status, reply) = post(server.addr, "/feedback", &json!([{"id": id, "label": "pos"}, {"row": {"x": "a"}, "label": "pos"}]));
+    let (status, reply) =
+        post(server.addr, "/feedback", &json!([{"id": id, "label": "pos"}, {"row": {"x": "a"}, "label": "pos"}]));
     assert_eq!(status, 400, "{reply}");
     assert_eq!(reply["errors"][0]["item"], 1, "{reply}");
     assert_eq!(monitor(server.addr)["labelled"], 0, "nothing half-applied");
-    let (status, reply) = post(server.addr, "/feedback", &json!([{"id": id, "label": "pos"}, {"row": {"x": -1}, "label": "pos"}]));
+    let (status, reply) =
+        post(server.addr, "/feedback", &json!([{"id": id, "label": "pos"}, {"row": {"x": -1}, "label": "pos"}]));
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["labelled"], 2);
     assert_eq!(monitor(server.addr)["labelled"], 2);
@@ -277,13 +276,7 @@ fn feedback_errors_are_all_listed_and_nothing_is_applied() {
 
 #[test]
 fn flipped_labels_fire_the_metric_condition_and_rollback_serves_the_previous_bundle() {
-    let accuracy = rule(
-        Watch::Metric { metric: "accuracy".into() },
-        Comparison::Lt,
-        0.9,
-        Some(10),
-        Action::Rollback,
-    );
+    let accuracy = rule(Watch::Metric { metric: "accuracy".into() }, Comparison::Lt, 0.9, Some(10), Action::Rollback);
     let loader: Loader = Arc::new(|| Ok(sign("b2")));
     let server =
         start(settings(Some("tok")), sign("b1"), Some(loader), monitoring("rollback", 100, vec![accuracy.clone()]));
@@ -352,7 +345,11 @@ fn alerts_are_retried_until_the_webhook_answers() {
                 }
             }
             got.lock().unwrap().push(String::from_utf8_lossy(&request).to_string());
-            let reply = if i < 2 { "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n" } else { "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" };
+            let reply = if i < 2 {
+                "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+            };
             let _ = stream.write_all(reply.as_bytes());
         }
     });

@@ -12,8 +12,8 @@
 use super::deployed;
 use crate::out::{errln, outln};
 use crate::render;
-use mlp_compiler::codes::Code;
 use mlp_compiler::ast::Direction;
+use mlp_compiler::codes::Code;
 use mlp_compiler::program::{DeploySettings, Metric, MetricKind, Monitor, Watch};
 use mlp_runtime::RunError;
 use mlp_serve::{Event, Loaded, Loader, Monitoring, Retrainer, Retry, Served, Server, Settings, Trigger};
@@ -33,45 +33,49 @@ pub struct Args<'a> {
 }
 
 pub fn run(args: &Args<'_>) -> u8 {
-    let (deploy, dir, loader, monitoring): (DeploySettings, PathBuf, Loader, Monitoring) = match (args.spec, args.bundle)
-    {
-        (Some(spec), None) => {
-            let deployed = match deployed::from_spec(spec, args.target, "http", args.runs_dir) {
-                Ok(d) => d,
-                Err(status) => return status,
-            };
-            let program = match deployed::program(spec) {
-                Ok(p) => p,
-                Err(status) => return status,
-            };
-            let name = deployed.deploy.as_ref().map_or_else(|| "api".to_string(), |d| d.name.clone());
-            let (_, runs_db) = super::run::record_paths(&super::absolute(spec), args.runs_dir);
-            let monitor = program.monitors.iter().find(|m| m.deploy == name).cloned();
-            let monitoring = Monitoring {
-                metrics: metrics_of(&program, monitor.as_ref()),
-                monitor,
-                state: Some(runs_db.with_file_name("monitor.db")),
-                base: deployed::spec_dir(spec),
-                retrainer: Some(retrainer(spec, args.runs_dir)),
-                deploy: name,
-            };
-            let settings = deployed.deploy.map(|d| d.settings).unwrap_or_else(DeploySettings::declared_defaults);
-            (settings, deployed.bundle, spec_loader(spec, args.target, args.runs_dir), monitoring)
-        }
-        (None, Some(bundle)) => {
-            let state = args.state.map_or_else(|| PathBuf::from(".mlp"), Path::to_path_buf);
-            let monitoring = Monitoring {
-                deploy: "bundle".into(),
-                monitor: None,
-                metrics: Vec::new(),
-                state: Some(state.join("monitor.db")),
-                base: std::env::current_dir().unwrap_or_default(),
-                retrainer: None,
-            };
-            (DeploySettings::declared_defaults(), bundle.to_path_buf(), bundle_loader(bundle), monitoring)
-        }
-        _ => return super::usage_error("give a spec (and optionally its `http` target) or `--bundle DIR`, not both"),
-    };
+    let (deploy, dir, loader, monitoring): (DeploySettings, PathBuf, Loader, Monitoring) =
+        match (args.spec, args.bundle) {
+            (Some(spec), None) => {
+                let deployed = match deployed::from_spec(spec, args.target, "http", args.runs_dir) {
+                    Ok(d) => d,
+                    Err(status) => return status,
+                };
+                let program = match deployed::program(spec) {
+                    Ok(p) => p,
+                    Err(status) => return status,
+                };
+                let name = deployed.deploy.as_ref().map_or_else(|| "api".to_string(), |d| d.name.clone());
+                let (_, runs_db) = super::run::record_paths(&super::absolute(spec), args.runs_dir);
+                let monitor = program.monitors.iter().find(|m| m.deploy == name).cloned();
+                let monitoring = Monitoring {
+                    metrics: metrics_of(&program, monitor.as_ref()),
+                    monitor,
+                    state: Some(runs_db.with_file_name("monitor.db")),
+                    base: deployed::spec_dir(spec),
+                    retrainer: Some(retrainer(spec, args.runs_dir)),
+                    deploy: name,
+                };
+                let settings = deployed.deploy.map(|d| d.settings).unwrap_or_else(DeploySettings::declared_defaults);
+                (settings, deployed.bundle, spec_loader(spec, args.target, args.runs_dir), monitoring)
+            }
+            (None, Some(bundle)) => {
+                let state = args.state.map_or_else(|| PathBuf::from(".mlp"), Path::to_path_buf);
+                let monitoring = Monitoring {
+                    deploy: "bundle".into(),
+                    monitor: None,
+                    metrics: Vec::new(),
+                    state: Some(state.join("monitor.db")),
+                    base: std::env::current_dir().unwrap_or_default(),
+                    retrainer: None,
+                };
+                (DeploySettings::declared_defaults(), bundle.to_path_buf(), bundle_loader(bundle), monitoring)
+            }
+            _ => {
+                return super::usage_error(
+                    "give a spec (and optionally its `http` target) or `--bundle DIR`, not both",
+                );
+            }
+        };
     let mut settings = match Settings::of(&deploy) {
         Ok(s) => s,
         Err(e) => return fail(&e, 2),
@@ -154,10 +158,8 @@ fn retrainer(spec: &Path, runs_dir: Option<&Path>) -> Retrainer {
         if let Some(dir) = spec.parent() {
             command.current_dir(dir);
         }
-        let output = command
-            .stdin(std::process::Stdio::null())
-            .output()
-            .map_err(|e| format!("`mlpc run` cannot start: {e}"))?;
+        let output =
+            command.stdin(std::process::Stdio::null()).output().map_err(|e| format!("`mlpc run` cannot start: {e}"))?;
         match output.status.code() {
             Some(code) if code == 0 || code == 3 => Ok(code),
             Some(code) => {
@@ -174,9 +176,7 @@ fn retrainer(spec: &Path, runs_dir: Option<&Path>) -> Retrainer {
 /// Reloads the same directory (a `bundle` target's `path` is replaced atomically).
 fn bundle_loader(dir: &Path) -> Loader {
     let dir = dir.to_path_buf();
-    Arc::new(move || {
-        Loaded::load(&dir)
-    })
+    Arc::new(move || Loaded::load(&dir))
 }
 
 /// What the server tells, on stderr.
