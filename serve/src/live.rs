@@ -368,8 +368,14 @@ impl Live {
         let mut state = self.lock();
         state.feedback_total += labels.len() as u64;
         state.labels.extend(labels);
-        // Labels not yet appended to a retrain source are kept until they are.
-        while state.labels.len() > keep && state.labels.front().is_some_and(|l| l.appended) {
+        // Labels not yet appended to a retrain source are kept until they are (when a `retrain`
+        // appends them).
+        let appends = self
+            .monitor
+            .rules
+            .iter()
+            .any(|r| matches!(&r.action, mlp_compiler::program::Action::Retrain { append } if !append.is_empty()));
+        while state.labels.len() > keep && state.labels.front().is_some_and(|l| l.appended || !appends) {
             state.labels.pop_front();
         }
         state.fresh = state.fresh.max(1);
