@@ -180,6 +180,31 @@ enum Command {
         #[arg(long, value_name = "DIR", requires = "bundle")]
         state: Option<PathBuf>,
     },
+    /// Compare current data with a deployed model's training reference: each column's drift, the
+    /// dataset's verdict and the spec's monitor conditions (exit 3 when one fires).
+    Monitor {
+        /// A spec (the bundle its monitored deploy serves, from the latest passing run) or a bundle
+        /// directory.
+        #[arg(value_name = "SPEC|BUNDLE", required_unless_present = "reference", conflicts_with = "reference")]
+        model: Option<PathBuf>,
+        /// The deploy target whose `monitor` block to judge (needed when the spec has several).
+        target: Option<String>,
+        /// Current data: CSV files with a header or `.jsonl` files (globs allowed).
+        #[arg(long, required = true, num_args = 1.., value_name = "FILES")]
+        current: Vec<String>,
+        /// Compare with this data file instead of a model's training reference.
+        #[arg(long, value_name = "FILE")]
+        reference: Option<String>,
+        /// With a spec: the runs directory given to `mlpc run --runs-dir`.
+        #[arg(long, value_name = "DIR")]
+        runs_dir: Option<PathBuf>,
+        /// Print one JSON document on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write the report as a self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `mlpc explain E0102`.
     Explain { code: String },
     /// Run the language server on stdin/stdout (for editors).
@@ -245,6 +270,17 @@ fn main() -> ExitCode {
                 host,
                 port,
                 state: state.as_deref(),
+            })
+        }
+        Command::Monitor { model, target, current, reference, runs_dir, json, html } => {
+            commands::monitor::run(&commands::monitor::Args {
+                model: model.as_deref(),
+                target: target.as_deref(),
+                reference: reference.as_deref(),
+                current: &current,
+                runs_dir: runs_dir.as_deref(),
+                json,
+                html: html.as_deref(),
             })
         }
         Command::Explain { code } => commands::explain::run(&code),

@@ -154,6 +154,8 @@ pub struct Bundle {
     preprocessing: Preprocessing,
     net: Net,
     card: String,
+    /// What the training rows looked like, for monitoring (`reference.json`).
+    reference: Reference,
     expressions: Expressions,
     /// Word ids per row of each tokenized column.
     lengths: BTreeMap<String, usize>,
@@ -217,6 +219,8 @@ impl Bundle {
         let preprocessing: Preprocessing = serde_json::from_slice(take(PREPROCESSING)?)
             .map_err(|e| unreadable(dir, format!("`{PREPROCESSING}` cannot be read: {e}")))?;
         let card = String::from_utf8_lossy(take(CARD)?).into_owned();
+        let reference: Reference = serde_json::from_slice(take(REFERENCE)?)
+            .map_err(|e| unreadable(dir, format!("`{REFERENCE}` cannot be read: {e}")))?;
         let net = load_network(&manifest, take(WEIGHTS)?).map_err(|e| {
             RunError::new(Code::E0831, format!("the network of the bundle cannot be rebuilt: {e}"))
                 .in_file(dir.join(WEIGHTS), None, None)
@@ -229,7 +233,8 @@ impl Bundle {
             .filter_map(|c| c.tensor.as_ref().map(|t| (c.column.clone(), t.shape.first().copied().unwrap_or(0))))
             .collect();
         let (expressions, _) = Expressions::for_run();
-        let bundle = Bundle { dir: dir.to_path_buf(), manifest, preprocessing, net, card, expressions, lengths };
+        let bundle =
+            Bundle { dir: dir.to_path_buf(), manifest, preprocessing, net, card, reference, expressions, lengths };
         // The features are compiled now (on no rows), not by the first request.
         if !bundle.manifest.features.is_empty() {
             let empty = rows::from_json::<serde_json::Value>(&[], &bundle.manifest.inputs, &[]).map_err(|errors| {
@@ -254,6 +259,11 @@ impl Bundle {
 
     pub fn card(&self) -> &str {
         &self.card
+    }
+
+    /// The training reference that monitoring compares current rows with.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
     }
 
     pub fn preprocessing(&self) -> &Preprocessing {

@@ -17,7 +17,7 @@ pub const BINS: usize = 10;
 /// The most values a numeric column's sample keeps.
 pub const SAMPLE: usize = 5000;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
     /// Training rows the statistics were computed on.
     pub rows: usize,
@@ -71,23 +71,17 @@ impl Reference {
                     let mut present: Vec<f64> = rows.iter().filter_map(|&r| values[r]).collect();
                     present.sort_by(f64::total_cmp);
                     let missing = (rows.len() - present.len()) as f64 / n;
-                    number(&present, missing)
+                    ColumnReference::of_numbers(&present, missing)
                 }
                 ColumnView::Text(texts) => {
                     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-                    let mut present = 0usize;
                     for &r in rows {
                         if !texts.is_null(r) {
                             *counts.entry(texts.value(r).to_string()).or_default() += 1;
-                            present += 1;
                         }
                     }
-                    let total = present.max(1) as f64;
-                    ColumnReference::Category {
-                        levels: counts.into_iter().map(|(l, c)| (l, c as f64 / total)).collect(),
-                        missing: (rows.len() - present) as f64 / n,
-                        present,
-                    }
+                    let present: usize = counts.values().sum();
+                    ColumnReference::of_levels(&counts, (rows.len() - present) as f64 / n)
                 }
                 ColumnView::Tensor(t) => {
                     let values: Vec<f64> = rows.iter().flat_map(|&r| t.row(r).iter().map(|&v| f64::from(v))).collect();
@@ -109,6 +103,24 @@ fn moments(values: &[f64]) -> (f64, f64) {
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
     (mean, var.sqrt())
+}
+
+impl ColumnReference {
+    /// A numeric column from its present values sorted ascending and the share of rows missing it.
+    pub fn of_numbers(sorted: &[f64], missing: f64) -> ColumnReference {
+        number(sorted, missing)
+    }
+
+    /// A categorical column from its level counts and the share of rows missing it.
+    pub fn of_levels(counts: &BTreeMap<String, usize>, missing: f64) -> ColumnReference {
+        let present: usize = counts.values().sum();
+        let total = present.max(1) as f64;
+        ColumnReference::Category {
+            levels: counts.iter().map(|(l, &c)| (l.clone(), c as f64 / total)).collect(),
+            missing,
+            present,
+        }
+    }
 }
 
 /// Quantile bins of sorted values.

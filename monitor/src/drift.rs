@@ -82,6 +82,17 @@ pub struct ColumnDrift {
     pub threshold: f64,
     pub drifted: bool,
     pub statistics: Statistics,
+    /// The bins (numbers: the reference's quantile bins) or levels PSI and JS compare.
+    pub histogram: Histogram,
+}
+
+/// The share of reference and current values in each bin or level.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Histogram {
+    /// `[low, high)` for number bins, the level for categories.
+    pub bins: Vec<String>,
+    pub reference: Vec<f64>,
+    pub current: Vec<f64>,
 }
 
 /// Every column's drift and the dataset's verdict.
@@ -180,6 +191,8 @@ fn column(name: &str, reference: &ColumnReference, current: &Current, rows: usiz
                 }
             }
             let n = present as f64;
+            let mut bins: Vec<String> = levels.keys().cloned().collect();
+            bins.extend(counts.keys().filter(|l| !levels.contains_key(*l)).cloned());
             let current_fractions: Vec<f64> = observed.iter().map(|c| c / n).collect();
             let expected: Vec<f64> = reference_fractions.iter().map(|f| f * n).collect();
             let chi2 = stats::chisquare(&observed, &expected);
@@ -194,7 +207,8 @@ fn column(name: &str, reference: &ColumnReference, current: &Current, rows: usiz
                 chi2_p_value: Some(chi2.p_value),
             };
             let (method, value) = if present <= SMALL { (Method::Chi2, chi2.p_value) } else { (Method::Js, js) };
-            Some(verdict(name, "category", present, missing, *ref_missing, method, value, statistics))
+            let histogram = Histogram { bins, reference: reference_fractions, current: current_fractions };
+            Some(verdict(name, "category", present, missing, *ref_missing, (method, value), statistics, histogram))
         }
         _ => None,
     }
@@ -207,9 +221,9 @@ fn verdict(
     rows: usize,
     missing: f64,
     reference_missing: f64,
-    method: Method,
-    value: f64,
+    (method, value): (Method, f64),
     statistics: Statistics,
+    histogram: Histogram,
 ) -> ColumnDrift {
     let (threshold, drifted) = if method.is_test() { (P_VALUE, value < P_VALUE) } else { (DISTANCE, value > DISTANCE) };
     ColumnDrift {
@@ -223,6 +237,7 @@ fn verdict(
         threshold,
         drifted,
         statistics,
+        histogram,
     }
 }
 

@@ -48,6 +48,22 @@ impl Labelled {
         }
     }
 
+    /// Appends `more` (of the same bundle).
+    pub fn extend(&mut self, more: Labelled) {
+        match (self, more) {
+            (Labelled::Classes { probabilities, truth, .. }, Labelled::Classes { probabilities: p, truth: t, .. }) => {
+                probabilities.extend(p);
+                truth.extend(t);
+            }
+            (Labelled::Values { predicted, truth }, Labelled::Values { predicted: p, truth: t }) => {
+                predicted.extend(p);
+                truth.extend(t);
+            }
+            // One bundle predicts one kind.
+            _ => {}
+        }
+    }
+
     /// `metric` over these rows, with the bundle's decision `threshold` for two classes.
     pub fn score(&self, metric: &Metric, threshold: f64) -> Result<f64, MetricError> {
         match self {

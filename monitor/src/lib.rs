@@ -13,3 +13,4 @@ pub mod drift;
 pub mod labelled;
 pub mod profile;
 pub mod stats;
+pub mod current;

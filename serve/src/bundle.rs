@@ -1,5 +1,5 @@
-//! A bundle (`mlp_infer::Bundle`) is what the server serves; [`Loaded`] is a bundle with its
-//! training reference (`reference.json`), read once at load, for the live drift window.
+//! A bundle (`mlp_infer::Bundle`) is what the server serves, with its training reference for the
+//! live drift window; [`Loaded`] wraps one for the CLI.
 
 use crate::model::{FieldError, Prediction, Predictor, Served};
 use mlp_data::RunError;
@@ -33,26 +33,23 @@ impl Predictor for Bundle {
     fn predict_csv(&self, body: &[u8]) -> Result<Vec<Prediction>, Vec<FieldError>> {
         Bundle::predict_csv(self, body).map(each)
     }
+
+    fn reference(&self) -> Option<&Reference> {
+        Some(Bundle::reference(self))
+    }
 }
 
-/// A bundle and its training reference (none when the bundle lists no `reference.json`).
+/// A loaded bundle, served (its training reference, `Bundle::reference`, feeds the drift window).
 pub struct Loaded {
     bundle: Bundle,
-    reference: Option<Reference>,
 }
 
 impl Loaded {
-    /// Reads the reference of a loaded bundle (its hash was checked when the bundle loaded).
     pub fn new(bundle: Bundle) -> Loaded {
-        let listed = Bundle::manifest(&bundle).files.contains_key(mlp_infer::bundle::REFERENCE);
-        let reference = listed
-            .then(|| std::fs::read(bundle.dir().join(mlp_infer::bundle::REFERENCE)).ok())
-            .flatten()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        Loaded { bundle, reference }
+        Loaded { bundle }
     }
 
-    /// Loads the bundle in `dir` with its reference, ready to serve.
+    /// Loads the bundle in `dir`, ready to serve.
     pub fn load(dir: &Path) -> Result<Served, RunError> {
         Ok(Arc::new(Loaded::new(Bundle::load(dir)?)))
     }
@@ -78,7 +75,7 @@ impl Predictor for Loaded {
         Predictor::predict_csv(&self.bundle, body)
     }
     fn reference(&self) -> Option<&Reference> {
-        self.reference.as_ref()
+        Some(Bundle::reference(&self.bundle))
     }
 }
 

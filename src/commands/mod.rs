@@ -7,6 +7,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod lsp;
+pub mod monitor;
 pub mod predict;
 pub mod run;
 pub mod runs;
