@@ -175,6 +175,10 @@ enum Command {
         /// Listen on this port instead of the target's `port` (0: any free port).
         #[arg(long, value_name = "PORT")]
         port: Option<u16>,
+        /// With `--bundle`: keep the monitor's state (`monitor.db`) in this directory
+        /// (default `./.mlp`); a spec's is kept beside its run history.
+        #[arg(long, value_name = "DIR", requires = "bundle")]
+        state: Option<PathBuf>,
     },
     /// Compare current data with a deployed model's training reference: each column's drift, the
     /// dataset's verdict and the spec's monitor conditions (exit 3 when one fires).
@@ -257,14 +261,17 @@ fn main() -> ExitCode {
         Command::Deploy { spec, target, runs_dir, json } => {
             commands::deploy::run(&spec, target.as_deref(), runs_dir.as_deref(), json)
         }
-        Command::Serve { spec, target, bundle, runs_dir, host, port } => commands::serve::run(&commands::serve::Args {
-            spec: spec.as_deref(),
-            target: target.as_deref(),
-            bundle: bundle.as_deref(),
-            runs_dir: runs_dir.as_deref(),
-            host,
-            port,
-        }),
+        Command::Serve { spec, target, bundle, runs_dir, host, port, state } => {
+            commands::serve::run(&commands::serve::Args {
+                spec: spec.as_deref(),
+                target: target.as_deref(),
+                bundle: bundle.as_deref(),
+                runs_dir: runs_dir.as_deref(),
+                host,
+                port,
+                state: state.as_deref(),
+            })
+        }
         Command::Monitor { model, target, current, reference, runs_dir, json, html } => {
             commands::monitor::run(&commands::monitor::Args {
                 model: model.as_deref(),

@@ -30,10 +30,17 @@ pub struct Shared {
     /// Set once shutdown began: `/ready` answers 503 while in-flight requests drain.
     pub draining: AtomicBool,
     pub events: Events,
+    /// Every prediction's id.
+    pub ids: crate::live::Ids,
+    /// The live monitor (`None`: no windows, no feedback).
+    pub live: Option<crate::live::Live>,
+    /// How alerts are retried.
+    pub retry: crate::webhook::Retry,
 }
 
 /// The routes a label in `/metrics` may name; any other path counts as `unmatched`.
-const ROUTES: &[&str] = &["/predict", "/health", "/ready", "/metadata", "/metrics", "/admin/reload"];
+const ROUTES: &[&str] =
+    &["/predict", "/feedback", "/monitor", "/health", "/ready", "/metadata", "/metrics", "/admin/reload"];
 
 /// Routes open without the token: probes call them.
 const OPEN: &[&str] = &["/health", "/ready"];
@@ -46,6 +53,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/ready", get(ready))
         .route("/metadata", get(metadata))
         .route("/metrics", get(metrics))
+        .route("/monitor", get(monitor))
+        .route("/feedback", post(feedback))
         .route("/admin/reload", post(reload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -96,12 +105,15 @@ fn json_reply(status: StatusCode, value: &Value) -> Response {
 async fn not_found() -> Response {
     refuse(
         StatusCode::NOT_FOUND,
-        "no such route: the routes are POST /predict, GET /health, /ready, /metadata, /metrics",
+        "no such route: the routes are POST /predict, /feedback, GET /health, /ready, /metadata, /metrics, /monitor",
     )
 }
 
 async fn method_not_allowed() -> Response {
-    refuse(StatusCode::METHOD_NOT_ALLOWED, "this route does not take this method: POST /predict, GET the others")
+    refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not take this method: POST /predict and /feedback, GET the others",
+    )
 }
 
 async fn health() -> Response {
@@ -135,7 +147,10 @@ async fn metadata(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let served = shared.slot.get();
-    let text = shared.metrics.render(served.as_ref().map(|m| (m.id(), m.model())));
+    let mut text = shared.metrics.render(served.as_ref().map(|m| (m.id(), m.model())));
+    if let Some(live) = &shared.live {
+        live.render(&mut text);
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
@@ -168,6 +183,9 @@ pub async fn reload_with(
     match shared.slot.reload(loader).await {
         Ok(swapped) => {
             shared.metrics.reload(true);
+            if let (Some(live), Some(model)) = (&shared.live, shared.slot.get()) {
+                live.swapped(&model);
+            }
             (shared.events)(Event::Reloaded { trigger, from: swapped.from.clone(), to: swapped.to.clone() });
             Ok((swapped.from, swapped.to))
         }
@@ -184,6 +202,51 @@ pub async fn reload_with(
     }
 }
 
+/// `GET /monitor`: the window, its drift, every condition's outcome, labels and recent firings
+/// (recomputed first when rows or labels arrived since the last figures).
+async fn monitor(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(live) = &shared.live else {
+        return refuse(StatusCode::NOT_FOUND, "this server does not monitor (no spec's deploy, no state)");
+    };
+    if live.stale() {
+        crate::live::recompute_now(&shared).await;
+    }
+    json_reply(StatusCode::OK, &live.report())
+}
+
+/// `POST /feedback` (`feedback.rs`).
+async fn feedback(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    let Some(model) = shared.slot.get() else { return not_ready() };
+    if shared.live.is_none() {
+        return refuse(StatusCode::NOT_FOUND, "this server does not monitor: feedback has nowhere to go");
+    }
+    match limits::kind(&headers) {
+        Ok(Kind::Json) => {}
+        Ok(Kind::Csv) => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "feedback is JSON: send `Content-Type: application/json`",
+            );
+        }
+        Err(refusal) => return refusal.into_response(),
+    }
+    let bytes = match limits::read_body(&headers, body, shared.settings.max_body).await {
+        Ok(bytes) => bytes,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &format!("the body is not JSON: {e}")),
+    };
+    match crate::feedback::apply(&shared, &model, value).await {
+        Ok(reply) => {
+            crate::live::spawn_recompute(&shared);
+            json_reply(StatusCode::OK, &reply)
+        }
+        Err(errors) => json_reply(StatusCode::BAD_REQUEST, &json!({ "errors": errors })),
+    }
+}
+
 async fn predict(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
     let timeout = shared.settings.timeout;
     match tokio::time::timeout(timeout, answer(&shared, &headers, body)).await {
@@ -195,7 +258,7 @@ async fn predict(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bo
     }
 }
 
-async fn answer(shared: &Shared, headers: &HeaderMap, body: Body) -> Response {
+async fn answer(shared: &Arc<Shared>, headers: &HeaderMap, body: Body) -> Response {
     let Some(model) = shared.slot.get() else { return not_ready() };
     let kind = match limits::kind(headers) {
         Ok(kind) => kind,
@@ -205,7 +268,7 @@ async fn answer(shared: &Shared, headers: &HeaderMap, body: Body) -> Response {
         Ok(bytes) => bytes,
         Err(refusal) => return refusal.into_response(),
     };
-    let outcome = match kind {
+    let (outcome, rows) = match kind {
         Kind::Json => match limits::json_rows(&bytes, shared.settings.max_rows) {
             Ok(rows) => shared.batcher.predict(model.clone(), rows).await,
             Err(refusal) => return refusal.into_response(),
@@ -214,13 +277,22 @@ async fn answer(shared: &Shared, headers: &HeaderMap, body: Body) -> Response {
             if let Err(refusal) = limits::csv_rows(&bytes, shared.settings.max_rows) {
                 return refusal.into_response();
             }
-            csv(model.clone(), bytes).await
+            let rows = if shared.live.is_some() { crate::limits::csv_objects(&bytes) } else { Vec::new() };
+            (csv(model.clone(), bytes).await, rows)
         }
     };
     match outcome {
         Outcome::Predicted(predictions) => {
             shared.metrics.predictions(predictions.iter().map(|p| p.class.as_deref()));
-            reply(&model, predictions)
+            let ids = shared.ids.take(predictions.len());
+            if let Some(live) = &shared.live {
+                match live.record(&model, rows, &predictions, ids.clone(), true).await {
+                    Ok(true) => crate::live::spawn_recompute(shared),
+                    Ok(false) => {}
+                    Err(message) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &message),
+                }
+            }
+            reply(&model, predictions, ids)
         }
         Outcome::Rejected(errors) => json_reply(StatusCode::BAD_REQUEST, &json!({ "errors": errors })),
         Outcome::Failed(message) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &message),
@@ -237,7 +309,20 @@ async fn csv(model: Served, bytes: Vec<u8>) -> Outcome {
     }
 }
 
-fn reply(model: &Served, predictions: Vec<Prediction>) -> Response {
-    let predictions: Vec<Value> = predictions.into_iter().map(|p| p.json).collect();
+/// Each prediction with its id first: `{"id", "class", "probabilities"}` or `{"id", "value"}`.
+fn reply(model: &Served, predictions: Vec<Prediction>, ids: Vec<String>) -> Response {
+    let predictions: Vec<Value> = predictions
+        .into_iter()
+        .zip(ids)
+        .map(|(p, id)| match p.json {
+            Value::Object(fields) => {
+                let mut with_id = serde_json::Map::with_capacity(fields.len() + 1);
+                with_id.insert("id".into(), Value::String(id));
+                with_id.extend(fields);
+                Value::Object(with_id)
+            }
+            other => json!({ "id": id, "prediction": other }),
+        })
+        .collect();
     json_reply(StatusCode::OK, &json!({ "bundle": model.id(), "model": model.model(), "predictions": predictions }))
 }

@@ -30,7 +30,8 @@ pub enum Outcome {
 struct Job {
     model: Served,
     rows: Vec<Value>,
-    reply: oneshot::Sender<Outcome>,
+    /// The outcome, and the rows given back (the monitor's window takes them without a copy).
+    reply: oneshot::Sender<(Outcome, Vec<Value>)>,
 }
 
 /// The sending side: cheap to clone, one per server.
@@ -58,13 +59,14 @@ impl Batcher {
     }
 
     /// Predicts `rows` with `model` in the next batch. The outcome is `Failed` when the batcher
-    /// is gone (only while the server stops).
-    pub async fn predict(&self, model: Served, rows: Vec<Value>) -> Outcome {
+    /// is gone (only while the server stops). The rows come back with it (empty when the model
+    /// panicked).
+    pub async fn predict(&self, model: Served, rows: Vec<Value>) -> (Outcome, Vec<Value>) {
         let (reply, outcome) = oneshot::channel();
         if self.jobs.send(Job { model, rows, reply }).await.is_err() {
-            return Outcome::Failed("the server is stopping".into());
+            return (Outcome::Failed("the server is stopping".into()), Vec::new());
         }
-        outcome.await.unwrap_or_else(|_| Outcome::Failed("the prediction was abandoned".into()))
+        outcome.await.unwrap_or_else(|_| (Outcome::Failed("the prediction was abandoned".into()), Vec::new()))
     }
 }
 
@@ -111,18 +113,23 @@ async fn gather(mut queue: mpsc::Receiver<Job>, limits: Limits, metrics: Arc<Met
 async fn run(batch: Vec<Job>, worker: tokio::sync::OwnedSemaphorePermit) {
     let model = batch[0].model.clone();
     let (replies, inputs): (Vec<_>, Vec<_>) = batch.into_iter().map(|j| (j.reply, j.rows)).unzip();
-    let outcomes = match tokio::task::spawn_blocking(move || predict_batch(model.as_ref(), &inputs)).await {
-        Ok(outcomes) => outcomes,
+    let predicted = tokio::task::spawn_blocking(move || {
+        let outcomes = predict_batch(model.as_ref(), &inputs);
+        (outcomes, inputs)
+    })
+    .await;
+    let (outcomes, inputs) = match predicted {
+        Ok(both) => both,
         Err(e) => {
             let message =
                 if e.is_panic() { "the model panicked on this batch" } else { "the prediction was cancelled" };
-            replies.iter().map(|_| Outcome::Failed(message.into())).collect()
+            (replies.iter().map(|_| Outcome::Failed(message.into())).collect(), vec![Vec::new(); replies.len()])
         }
     };
     drop(worker);
-    for (reply, outcome) in replies.into_iter().zip(outcomes) {
+    for ((reply, outcome), rows) in replies.into_iter().zip(outcomes).zip(inputs) {
         // A request that timed out no longer listens.
-        let _ = reply.send(outcome);
+        let _ = reply.send((outcome, rows));
     }
 }
 

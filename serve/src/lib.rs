@@ -16,19 +16,27 @@
 // nothing that matters.
 #![allow(clippy::result_large_err)]
 
+mod actions;
 mod app;
 mod auth;
 mod batching;
 mod bundle;
+mod feedback;
 mod limits;
+mod live;
 mod metrics;
 mod model;
 mod shutdown;
+mod store;
 mod swap;
+mod webhook;
 
+pub use bundle::Loaded;
+pub use live::{Firing, Monitoring, Retrainer};
 pub use model::{FieldError, Prediction, Predictor, Served};
 pub use shutdown::Stopper;
 pub use swap::{Loader, Trigger};
+pub use webhook::Retry;
 
 use mlp_compiler::codes::Code;
 use mlp_compiler::program::{Auth, DeploySettings};
@@ -97,6 +105,10 @@ pub enum Event {
     Stopping { signal: &'static str },
     /// The drain did not finish within its time, or a second signal came: the server stops now.
     Abandoned { reason: &'static str },
+    /// A monitor condition became true and its action ran (the firing, with its result).
+    Fired { firing: Firing },
+    /// Something the operator should know at start (an alert without a URL).
+    Warning { message: String },
 }
 
 /// Where [`Event`]s go.
@@ -121,6 +133,33 @@ impl Server {
         loader: Option<Loader>,
         events: Events,
     ) -> Result<Server, RunError> {
+        Server::bind_monitored(settings, model, loader, None, Retry::default(), events)
+    }
+
+    /// [`bind`](Server::bind) with live monitoring: windows, `/monitor`, `/feedback` and the
+    /// monitor's actions (alerts retried as `retry` says); its state is read back from
+    /// `monitoring.state` first.
+    pub fn bind_monitored(
+        settings: Settings,
+        model: Option<Served>,
+        loader: Option<Loader>,
+        monitoring: Option<Monitoring>,
+        retry: Retry,
+        events: Events,
+    ) -> Result<Server, RunError> {
+        let live = match monitoring {
+            Some(monitoring) => {
+                let (live, warnings) = live::Live::start(monitoring, model.as_ref()).map_err(|e| {
+                    RunError::new(Code::E0842, format!("monitoring cannot start: {e}"))
+                        .with_help("check the monitor block's alert URLs and that the state directory is writable")
+                })?;
+                for message in warnings {
+                    events(Event::Warning { message });
+                }
+                Some(live)
+            }
+            None => None,
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("mlpc-serve")
@@ -155,6 +194,9 @@ impl Server {
             metrics,
             draining: AtomicBool::new(false),
             events,
+            ids: live::Ids::default(),
+            live,
+            retry,
         });
         Ok(Server { runtime, listener, shared, signals, addr })
     }

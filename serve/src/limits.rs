@@ -215,3 +215,48 @@ mod tests {
         assert_eq!(kind(&HeaderMap::new()).unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 }
+
+/// The records of a CSV body as JSON objects of text cells (an empty cell is absent), for the
+/// monitor's window: the header names the fields; blank records are skipped as the parser skips
+/// them.
+pub fn csv_objects(body: &[u8]) -> Vec<serde_json::Value> {
+    let text = String::from_utf8_lossy(body);
+    let mut records: Vec<Vec<String>> = Vec::new();
+    let (mut record, mut cell, mut quoted, mut chars) = (Vec::new(), String::new(), false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => record.push(std::mem::take(&mut cell)),
+            '\n' if !quoted => {
+                record.push(std::mem::take(&mut cell));
+                if record.iter().any(|c| !c.trim().is_empty()) {
+                    records.push(std::mem::take(&mut record));
+                }
+                record.clear();
+            }
+            '\r' if !quoted => {}
+            c => cell.push(c),
+        }
+    }
+    record.push(cell);
+    if record.iter().any(|c| !c.trim().is_empty()) {
+        records.push(record);
+    }
+    let mut records = records.into_iter();
+    let Some(header) = records.next() else { return Vec::new() };
+    records
+        .map(|r| {
+            let fields = header
+                .iter()
+                .zip(r)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.trim().to_string(), serde_json::Value::String(v)))
+                .collect();
+            serde_json::Value::Object(fields)
+        })
+        .collect()
+}

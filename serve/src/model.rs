@@ -3,6 +3,7 @@
 //! that rejects a column) to reach every status without training anything.
 
 pub use mlp_infer::FieldError;
+use mlp_infer::reference::Reference;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -29,6 +30,10 @@ pub trait Predictor: Send + Sync + 'static {
     fn predict_rows(&self, rows: &[&Value]) -> Result<Vec<Prediction>, Vec<FieldError>>;
     /// One prediction per record of a CSV text with a header, or every field error.
     fn predict_csv(&self, body: &[u8]) -> Result<Vec<Prediction>, Vec<FieldError>>;
+    /// The training reference that live drift compares the inputs with (`None`: no drift window).
+    fn reference(&self) -> Option<&Reference> {
+        None
+    }
 }
 
 /// A loaded model, shared by the requests that use it.

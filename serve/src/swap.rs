@@ -17,12 +17,18 @@ pub type Loader = Arc<dyn Fn() -> Result<Served, RunError> + Send + Sync>;
 pub enum Trigger {
     Hangup,
     Admin,
+    /// A monitor's `retrain` action ran the pipeline and its gates passed.
+    Retrain,
+    /// A monitor's `rollback` action.
+    Rollback,
 }
 
 /// The slot holding the served model; empty until one is loaded.
 #[derive(Default)]
 pub struct Slot {
     current: RwLock<Option<Served>>,
+    /// The bundle served before the last swap (what `rollback` serves again).
+    previous: RwLock<Option<Served>>,
     reloading: tokio::sync::Mutex<()>,
 }
 
@@ -35,7 +41,7 @@ pub struct Swapped {
 
 impl Slot {
     pub fn new(model: Option<Served>) -> Slot {
-        Slot { current: RwLock::new(model), reloading: tokio::sync::Mutex::new(()) }
+        Slot { current: RwLock::new(model), previous: RwLock::new(None), reloading: tokio::sync::Mutex::new(()) }
     }
 
     /// The model served now.
@@ -45,7 +51,20 @@ impl Slot {
 
     /// Serves `model` from now on; returns the one it replaces.
     pub fn set(&self, model: Served) -> Option<Served> {
-        self.current.write().unwrap_or_else(|p| p.into_inner()).replace(model)
+        let old = self.current.write().unwrap_or_else(|p| p.into_inner()).replace(model);
+        if let Some(old) = &old {
+            *self.previous.write().unwrap_or_else(|p| p.into_inner()) = Some(old.clone());
+        }
+        old
+    }
+
+    /// Serves the bundle served before the last swap again (the current one becomes the
+    /// previous one); `None` when there was none.
+    pub fn rollback(&self) -> Option<Swapped> {
+        let previous = self.previous.read().unwrap_or_else(|p| p.into_inner()).clone()?;
+        let to = previous.id().to_string();
+        let from = self.set(previous).map(|old| old.id().to_string());
+        Some(Swapped { from, to })
     }
 
     /// Loads with `loader` and swaps the result in.
