@@ -8,9 +8,9 @@ use mlp_compiler::program::{
     Action, Activation, Architecture, Auth, Baseline, BaselineKind, BaselineSettings, Bound, BoundOp, BoundedMetric,
     Comparison, Dataset, DatasetSettings, Delimiter, Deploy, DeploySettings, Device, Distribution, Encoding,
     Expression, Feature, Format, Gate, GateCheck, Init, InputKind, Loss, Metric, MetricKind, Missing, Model,
-    ModelSettings, Monitor, MonitorRule, NetworkSpec, Normalizer, Objective, Optimizer, Pipeline, PipelineSettings,
-    Precision, Program, Refinement, Sampling, Search, SearchSettings, Seed, Source, SourceSettings, Split, Statistic,
-    Stopping, Strategy, Target, Value, Watch, Window,
+    ModelSettings, Monitor, MonitorRule, MonitorSettings, NetworkSpec, Normalizer, Objective, Optimizer, Pipeline,
+    PipelineSettings, Precision, Program, Refinement, Sampling, Search, SearchSettings, Seed, Source, SourceSettings,
+    Split, Statistic, Stopping, Strategy, Target, Value, Watch, Window,
 };
 use mlp_compiler::types::{Column, ColumnType, Schema, Task};
 use std::collections::{BTreeMap, BTreeSet};
@@ -224,6 +224,7 @@ fn breast_cancer() -> Program {
         ],
         monitors: vec![Monitor {
             deploy: "api".into(),
+            settings: MonitorSettings::declared_defaults(),
             rules: vec![
                 MonitorRule {
                     watch: Watch::Drift { statistic: Statistic::Psi { column: "all".into() } },
@@ -237,7 +238,7 @@ fn breast_cancer() -> Program {
                     op: Comparison::Lt,
                     threshold: 0.85,
                     window: Some(Window { count: 500, unit: "labelled".into() }),
-                    action: Action::Alert,
+                    action: Action::Alert { url: String::new(), env: "MLPC_ALERT_URL".into() },
                 },
             ],
         }],
