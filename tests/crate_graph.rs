@@ -81,6 +81,15 @@ fn compiler_and_lsp_link_neither_candle_nor_arrow_and_data_links_no_candle() {
     assert!(!infer.contains("mlp-runtime"), "`mlp-infer` depends on the runtime: {infer:?}");
     assert!(infer.contains("candle-core") && infer.contains("mlp-data"), "mlp-infer: {infer:?}");
 
+    // Monitoring (offline and in the server) needs no training code and no web server.
+    let monitor = closure(&metadata, "mlp-monitor");
+    for heavy in ["mlp-runtime", "axum", "tokio", "rusqlite"] {
+        assert!(!monitor.contains(heavy), "`mlp-monitor` depends on `{heavy}`: {monitor:?}");
+    }
+    assert!(monitor.contains("mlp-infer"), "mlp-monitor: {monitor:?}");
+    let serve = closure(&metadata, "mlp-serve");
+    assert!(!serve.contains("mlp-runtime"), "`mlp-serve` depends on the runtime: {serve:?}");
+
     // The closure is real: the data crate does reach Arrow, and the runtime Candle.
     assert!(data.contains("arrow-array") && data.contains("mlp-compiler"), "mlp-data: {data:?}");
     let runtime = closure(&metadata, "mlp-runtime");

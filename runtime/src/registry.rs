@@ -37,9 +37,21 @@ pub const RUNTIME: &[Entry] = &[
     entry("settings.baseline", implemented_by!(fn crate::train::baseline::fit)),
     entry("settings.search", implemented_by!(fn crate::train::search::run)),
     entry("target", Implementation::Deferred(SERVING)),
-    entry("statistic", Implementation::Deferred(SERVING)),
-    entry("action", Implementation::Deferred(SERVING)),
+    entry(
+        "statistic",
+        Implementation::Deferred(
+            "computed by mlp-monitor (`mlp_monitor::drift::compare`), which the runtime does not link",
+        ),
+    ),
+    entry(
+        "action",
+        Implementation::Deferred("run by mlp-serve's monitor (`serve/src/actions.rs`); `mlpc monitor` reports them"),
+    ),
     entry("settings.deploy", Implementation::Deferred(SERVING)),
+    entry(
+        "settings.monitor",
+        Implementation::Deferred("read by mlp-serve's monitor and `mlpc monitor`, which the runtime does not link"),
+    ),
     entry(
         "auth",
         Implementation::Deferred("read by mlp-serve (`mlp_serve::Settings::of`), which the runtime does not link"),
