@@ -53,9 +53,10 @@ for name in sorted(set(their_cols) ^ set(our_cols)):
     print(f"  {name}: only {'Evidently' if name in their_cols else 'mlpc'} reports it")
 for name in disagree:
     t, o = their_cols[name], our_cols[name]
-    p = "" if o.get("p_value") is None else f", p {o['p_value']:.4g}"
+    # mlpc's `value` is the p-value for tests (ks, chi2) and the distance otherwise.
+    p = ""
     print(f"  {name}: Evidently {t['method']} {t['score']:.4g} (threshold {t['threshold']}) drifted={t['drifted']}; "
-          f"mlpc {o['statistic']} {o['value']:.4g}{p} (threshold {o['threshold']}) drifted={o['drifted']}")
+          f"mlpc {o['method']} {o['value']:.4g}{p} (threshold {o['threshold']}) drifted={o['drifted']}")
 for tool, cols in (("mlpc", our_cols), ("Evidently", their_cols)):
     missed, false = planted - flagged(cols), flagged(cols) - planted
     print(f"against the planted drift, {tool}: missed {sorted(missed) or 'none'}, false alarms {sorted(false) or 'none'}")

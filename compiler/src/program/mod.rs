@@ -81,6 +81,7 @@ pub fn declared_types() -> Vec<(&'static str, crate::value::TypeShape)> {
         ("settings.baseline", shape_of::<BaselineSettings>()),
         ("settings.search", shape_of::<SearchSettings>()),
         ("settings.deploy", shape_of::<DeploySettings>()),
+        ("settings.monitor", shape_of::<MonitorSettings>()),
     ]
 }
 
