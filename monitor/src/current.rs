@@ -38,6 +38,15 @@ pub fn scan(files: &[std::path::PathBuf], reference: &Reference, bundle: Option<
         let header = header_of(path)?;
         let label = bundle.map(|b| b.manifest().label.as_str()).filter(|l| header.iter().any(|h| h == l));
         let schema = schema_for(reference, &header, bundle, label);
+        if !schema.columns.iter().any(|c| reference.columns.contains_key(&c.name)) {
+            let expected: Vec<&str> = reference.columns.keys().take(5).map(String::as_str).collect();
+            return Err(RunError::new(
+                Code::E0708,
+                format!("`{}` has none of the columns the reference describes", path.display()),
+            )
+            .in_file(path, Some(1), None)
+            .with_help(format!("give files with the model's input columns, such as `{}`", expected.join("`, `"))));
+        }
         for_each_chunk(path, &schema, &mut |table: Table| {
             let mut part = Profile::of_table(reference, &table);
             if let (Some(bundle), Some(label)) = (bundle, label) {

@@ -38,7 +38,7 @@ fn deferred_kinds_are_the_known_ones() {
         .filter(|e| matches!(e.implementation, Implementation::Deferred(_)))
         .map(|e| e.declared)
         .collect();
-    assert_eq!(deferred, ["target", "statistic", "action", "settings.deploy", "auth"]);
+    assert_eq!(deferred, ["target", "statistic", "action", "settings.deploy", "settings.monitor", "auth"]);
 }
 
 #[test]
