@@ -179,6 +179,9 @@ enum Command {
         /// (default `./.mlp`); a spec's is kept beside its run history.
         #[arg(long, value_name = "DIR", requires = "bundle")]
         state: Option<PathBuf>,
+        /// Serve without monitoring: no drift window, no `/feedback`, no `monitor.db`, no actions.
+        #[arg(long, conflicts_with = "state")]
+        no_monitor: bool,
     },
     /// Compare current data with a deployed model's training reference: each column's drift, the
     /// dataset's verdict and the spec's monitor conditions (exit 3 when one fires).
@@ -261,7 +264,7 @@ fn main() -> ExitCode {
         Command::Deploy { spec, target, runs_dir, json } => {
             commands::deploy::run(&spec, target.as_deref(), runs_dir.as_deref(), json)
         }
-        Command::Serve { spec, target, bundle, runs_dir, host, port, state } => {
+        Command::Serve { spec, target, bundle, runs_dir, host, port, state, no_monitor } => {
             commands::serve::run(&commands::serve::Args {
                 spec: spec.as_deref(),
                 target: target.as_deref(),
@@ -270,6 +273,7 @@ fn main() -> ExitCode {
                 host,
                 port,
                 state: state.as_deref(),
+                monitor: !no_monitor,
             })
         }
         Command::Monitor { model, target, current, reference, runs_dir, json, html } => {

@@ -30,6 +30,8 @@ pub struct Args<'a> {
     pub port: Option<u16>,
     /// With `--bundle`: the directory of the monitor's state (`monitor.db`), `./.mlp` by default.
     pub state: Option<&'a Path>,
+    /// Whether to monitor (`--no-monitor` turns it off).
+    pub monitor: bool,
 }
 
 pub fn run(args: &Args<'_>) -> u8 {
@@ -95,7 +97,7 @@ pub fn run(args: &Args<'_>) -> u8 {
         settings,
         Some(bundle),
         Some(loader),
-        Some(monitoring),
+        args.monitor.then_some(monitoring),
         Retry::default(),
         Arc::new(report),
     ) {
