@@ -54,7 +54,12 @@ fn json(out: &Output) -> Value {
 }
 
 fn condition<'a>(report: &'a Value, starts: &str) -> &'a Value {
-    report["conditions"].as_array().unwrap().iter().find(|c| c["condition"].as_str().unwrap().starts_with(starts)).unwrap()
+    report["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["condition"].as_str().unwrap().starts_with(starts))
+        .unwrap()
 }
 
 #[test]
@@ -121,7 +126,10 @@ fn the_example_catches_its_recalibrated_rows() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let files = json(&out);
     assert_eq!(files["reference_rows"], 569);
-    assert!(files["absent"].as_array().unwrap().iter().any(|c| c == "diagnosis") || files["columns"].as_array().unwrap().len() == 31);
+    assert!(
+        files["absent"].as_array().unwrap().iter().any(|c| c == "diagnosis")
+            || files["columns"].as_array().unwrap().len() == 31
+    );
 
     // Bad input: a missing file is a usage error, a file without the columns a data error.
     let out = mlpc(&dir, &["monitor", "breast_cancer.mlp", "--current", "monitoring/nope.csv"]);
@@ -129,6 +137,10 @@ fn the_example_catches_its_recalibrated_rows() {
     std::fs::write(dir.join("other.csv"), "a,b\n1,2\n").unwrap();
     let out = mlpc(&dir, &["monitor", "breast_cancer.mlp", "--current", "other.csv"]);
     assert_eq!(out.status.code(), Some(4));
-    assert!(text(&out.stderr).contains("E0708") && text(&out.stderr).contains("none of the columns"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("E0708") && text(&out.stderr).contains("none of the columns"),
+        "{}",
+        text(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -57,7 +57,7 @@ pub fn scan(files: &[std::path::PathBuf], reference: &Reference, bundle: Option<
                 }
             }
             part.rows = table.rows;
-            profile.merge(std::mem::replace(&mut part, Profile::default()));
+            profile.merge(std::mem::take(&mut part));
             Ok(())
         })?;
     }

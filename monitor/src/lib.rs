@@ -6,7 +6,12 @@
 //! - `drift.rs` each column against the bundle's training reference, the statistic chosen as
 //!   Evidently chooses it, and the dataset's verdict;
 //! - `labelled.rs` predictions with their true labels, scored by the spec's metrics;
-//! - `conditions.rs` the outcome of each monitor condition.
+//! - `conditions.rs` the outcome of each monitor condition;
+//! - `current.rs` data files read a chunk at a time into a profile.
+
+// `RunError` carries a location and help text; failures are rare, so returning it by value costs
+// nothing that matters (as in the other library crates).
+#![allow(clippy::result_large_err)]
 
 pub mod conditions;
 pub mod current;

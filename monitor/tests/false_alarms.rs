@@ -31,7 +31,7 @@ fn halves(name: &str) -> Halves {
     let half = rows.len() / 2;
     let scratch = std::env::temp_dir().join(format!("mlpc-false-alarms-{}-{name}", std::process::id()));
     std::fs::write(&scratch, format!("{header_line}\n{}\n", rows[..half].join("\n"))).unwrap();
-    let reference = current::reference_of(&[scratch.clone()]).unwrap();
+    let reference = current::reference_of(std::slice::from_ref(&scratch)).unwrap();
     let _ = std::fs::remove_file(&scratch);
     let pool = rows[half..].iter().map(|l| l.split(',').map(str::to_string).collect()).collect();
     Halves { reference, header, pool }

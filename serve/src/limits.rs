@@ -171,51 +171,6 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_are_counted_outside_quotes() {
-        assert_eq!(count_records(b""), 0);
-        assert_eq!(count_records(b"\n\n"), 0);
-        assert_eq!(count_records(b"a,b\n1,2\n"), 2);
-        assert_eq!(count_records(b"a,b\r\n1,2\r\n3,4"), 3);
-        assert_eq!(count_records(b"a,b\n\"x\ny\",2\n\n"), 2);
-    }
-
-    #[test]
-    fn json_bodies() {
-        assert_eq!(json_rows(br#"{"a": 1}"#, 10).map(|r| r.len()), Ok(1));
-        assert_eq!(json_rows(br#"[{"a": 1}, {"a": 2}]"#, 10).map(|r| r.len()), Ok(2));
-        assert_eq!(json_rows(br#"[{"a": 1}, {"a": 2}]"#, 1).unwrap_err().status, StatusCode::PAYLOAD_TOO_LARGE);
-        for bad in [&b"[]"[..], b"3", b"\"x\"", b"null", b"[1]", b"[{}, []]", b"{", b"", b"{\"a\": NaN}"] {
-            assert_eq!(
-                json_rows(bad, 10).unwrap_err().status,
-                StatusCode::BAD_REQUEST,
-                "{}",
-                String::from_utf8_lossy(bad)
-            );
-        }
-        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-        assert_eq!(json_rows(deep.as_bytes(), 10).unwrap_err().status, StatusCode::BAD_REQUEST);
-    }
-
-    #[test]
-    fn content_types() {
-        let with = |value: &str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
-            kind(&headers)
-        };
-        assert_eq!(with("application/json"), Ok(Kind::Json));
-        assert_eq!(with("Application/JSON; charset=utf-8"), Ok(Kind::Json));
-        assert_eq!(with("text/csv; header=present"), Ok(Kind::Csv));
-        assert_eq!(with("text/plain").unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        assert_eq!(kind(&HeaderMap::new()).unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    }
-}
-
 /// The records of a CSV body as JSON objects of text cells (an empty cell is absent), for the
 /// monitor's window: the header names the fields; blank records are skipped as the parser skips
 /// them.
@@ -259,4 +214,49 @@ pub fn csv_objects(body: &[u8]) -> Vec<serde_json::Value> {
             serde_json::Value::Object(fields)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_counted_outside_quotes() {
+        assert_eq!(count_records(b""), 0);
+        assert_eq!(count_records(b"\n\n"), 0);
+        assert_eq!(count_records(b"a,b\n1,2\n"), 2);
+        assert_eq!(count_records(b"a,b\r\n1,2\r\n3,4"), 3);
+        assert_eq!(count_records(b"a,b\n\"x\ny\",2\n\n"), 2);
+    }
+
+    #[test]
+    fn json_bodies() {
+        assert_eq!(json_rows(br#"{"a": 1}"#, 10).map(|r| r.len()), Ok(1));
+        assert_eq!(json_rows(br#"[{"a": 1}, {"a": 2}]"#, 10).map(|r| r.len()), Ok(2));
+        assert_eq!(json_rows(br#"[{"a": 1}, {"a": 2}]"#, 1).unwrap_err().status, StatusCode::PAYLOAD_TOO_LARGE);
+        for bad in [&b"[]"[..], b"3", b"\"x\"", b"null", b"[1]", b"[{}, []]", b"{", b"", b"{\"a\": NaN}"] {
+            assert_eq!(
+                json_rows(bad, 10).unwrap_err().status,
+                StatusCode::BAD_REQUEST,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(json_rows(deep.as_bytes(), 10).unwrap_err().status, StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn content_types() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, value.parse().unwrap());
+            kind(&headers)
+        };
+        assert_eq!(with("application/json"), Ok(Kind::Json));
+        assert_eq!(with("Application/JSON; charset=utf-8"), Ok(Kind::Json));
+        assert_eq!(with("text/csv; header=present"), Ok(Kind::Csv));
+        assert_eq!(with("text/plain").unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(kind(&HeaderMap::new()).unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
 }

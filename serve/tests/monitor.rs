@@ -5,6 +5,9 @@
 //! again, an alert retried against a loopback receiver that fails twice, and the state read back
 //! by a restarted server.
 
+// `RunError` is returned by value, as in the library (its loaders return it).
+
+#![allow(clippy::result_large_err)]
 use mlp_compiler::ast::Direction;
 use mlp_compiler::program::{
     Action, Comparison, Metric, MetricKind, Monitor, MonitorRule, MonitorSettings, Statistic, Watch, Window,

@@ -48,27 +48,25 @@ pub fn run(args: &Args<'_>) -> u8 {
         Ok(files) => files,
         Err(message) => return super::usage_error(&message),
     };
-    let subject = match (args.model, args.reference) {
+    let (subject, reference) = match (args.model, args.reference) {
         (Some(model), None) => match subject_of(model, args.target, args.runs_dir) {
-            Ok(s) => s,
+            Ok((subject, bundle)) => {
+                let reference = bundle.reference().clone();
+                (Subject { bundle: Some(bundle), ..subject }, reference)
+            }
             Err(status) => return status,
         },
-        (None, Some(_)) => Subject { bundle: None, monitor: None, metrics: Vec::new(), describe: String::new() },
-        _ => return super::usage_error("give a spec or bundle, or `--reference FILE`, not both"),
-    };
-    let reference = match (&subject.bundle, args.reference) {
-        (Some(bundle), _) => bundle.reference().clone(),
         (None, Some(files)) => {
             let files = match super::expand_inputs(&[files.to_string()]) {
                 Ok(f) => f,
                 Err(message) => return super::usage_error(&message),
             };
             match current::reference_of(&files) {
-                Ok(r) => r,
+                Ok(r) => (Subject { bundle: None, monitor: None, metrics: Vec::new(), describe: String::new() }, r),
                 Err(e) => return fail(&e),
             }
         }
-        (None, None) => unreachable!("a subject without a bundle comes with --reference"),
+        _ => return super::usage_error("give a spec or bundle, or `--reference FILE`, not both"),
     };
     let describe = if subject.describe.is_empty() {
         format!("`{}`", args.reference.unwrap_or_default())
@@ -138,8 +136,9 @@ fn fail(error: &RunError) -> u8 {
     4
 }
 
-/// The bundle, monitor block and metrics a spec or bundle directory names.
-fn subject_of(model: &Path, target: Option<&str>, runs_dir: Option<&Path>) -> Result<Subject, u8> {
+/// The bundle, monitor block and metrics a spec or bundle directory names (the subject's `bundle`
+/// is filled in by the caller).
+fn subject_of(model: &Path, target: Option<&str>, runs_dir: Option<&Path>) -> Result<(Subject, Bundle), u8> {
     if model.extension().is_some_and(|e| e == "mlp") {
         let program = deployed::program(model)?;
         let monitor = match target {
@@ -152,11 +151,11 @@ fn subject_of(model: &Path, target: Option<&str>, runs_dir: Option<&Path>) -> Re
         let (dir, _) = deployed::latest_bundle(&program, model, Some(deploy.target.model()), runs_dir)?;
         let bundle = deployed::load(&dir)?;
         let describe = format!("`{}` (bundle {} of run {})", deploy.name, bundle.id(), bundle.manifest().run_id);
-        return Ok(Subject { bundle: Some(bundle), monitor, metrics: program.metrics.clone(), describe });
+        return Ok((Subject { bundle: None, monitor, metrics: program.metrics.clone(), describe }, bundle));
     }
     let bundle = deployed::load(model)?;
     let describe = format!("bundle {} ({})", bundle.id(), model.display());
-    Ok(Subject { bundle: Some(bundle), monitor: None, metrics: Vec::new(), describe })
+    Ok((Subject { bundle: None, monitor: None, metrics: Vec::new(), describe }, bundle))
 }
 
 /// The last `n` rows of a profile. A profile keeps each numeric column's values in row order with

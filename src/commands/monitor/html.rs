@@ -113,9 +113,9 @@ fn chart(column: &ColumnDrift) -> String {
             );
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         svg,
-        "</svg><figcaption class=\"{}\">{}</figcaption></figure>\n",
+        "</svg><figcaption class=\"{}\">{}</figcaption></figure>",
         if column.drifted { "drifted" } else { "ok" },
         escape(&column.column)
     );
