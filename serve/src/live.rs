@@ -629,7 +629,14 @@ pub fn label_text(label: &Value) -> Option<String> {
     }
 }
 
-/// Recomputes off the request path: one computation at a time; asks made meanwhile run once more.
+/// The least time between two recomputes the request path asks for: under load the window fills
+/// its tenth many times a second, and drift over a window of a thousand rows moves little in a
+/// second, while each recompute takes a core for milliseconds (`GET /monitor` still recomputes
+/// stale figures at once).
+const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1000);
+
+/// Recomputes off the request path: one computation at a time, at most one per [`MIN_INTERVAL`];
+/// asks made meanwhile run once more.
 pub fn spawn_recompute(shared: &Arc<Shared>) {
     let Some(live) = &shared.live else { return };
     if live.computing.swap(true, Ordering::AcqRel) {
@@ -639,7 +646,9 @@ pub fn spawn_recompute(shared: &Arc<Shared>) {
     let shared = shared.clone();
     tokio::spawn(async move {
         loop {
+            let started = tokio::time::Instant::now();
             recompute_now(&shared).await;
+            tokio::time::sleep_until(started + MIN_INTERVAL).await;
             let Some(live) = &shared.live else { return };
             if !live.again.swap(false, Ordering::AcqRel) {
                 live.computing.store(false, Ordering::Release);

@@ -9,7 +9,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -88,6 +89,14 @@ pub struct Store {
     reader: Mutex<Connection>,
     deploy: String,
     path: PathBuf,
+    /// Ends the checkpoint thread when the store is dropped.
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -126,6 +135,16 @@ impl Store {
         let fail = |e: rusqlite::Error| format!("`{}` cannot be opened: {e}", path.display());
         let writer = open(path).map_err(fail)?;
         writer.execute_batch(SCHEMA).map_err(fail)?;
+        // Checkpoints (copying the WAL into the database, with fsyncs) run on their own thread and
+        // connection, never inside a request's commit: the writer's automatic checkpoint is off.
+        writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(fail)?;
+        let checkpointer = open(path).map_err(fail)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::Builder::new()
+            .name("mlpc-monitor-checkpoint".into())
+            .spawn(move || checkpoint_loop(&checkpointer, &stopped))
+            .map_err(|e| format!("the database thread cannot start: {e}"))?;
         let reader = open(path).map_err(fail)?;
         let (tx, rx) = mpsc::channel::<Op>();
         let deploy_name = deploy.to_string();
@@ -133,7 +152,13 @@ impl Store {
             .name("mlpc-monitor-db".into())
             .spawn(move || write_loop(writer, &deploy_name, &rx))
             .map_err(|e| format!("the database thread cannot start: {e}"))?;
-        Ok(Store { writes: Mutex::new(tx), reader: Mutex::new(reader), deploy: deploy.to_string(), path: path.into() })
+        Ok(Store {
+            writes: Mutex::new(tx),
+            reader: Mutex::new(reader),
+            deploy: deploy.to_string(),
+            path: path.into(),
+            stop,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -273,6 +298,20 @@ impl Store {
 
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+/// How often the WAL is checkpointed into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] without blocking the writer (`PASSIVE`), so it
+/// stays a few seconds of writes long. Ends with the store, or when the database cannot be read.
+fn checkpoint_loop(conn: &Connection, stop: &AtomicBool) {
+    loop {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if stop.load(Ordering::Relaxed) || conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).is_err() {
+            return;
+        }
+    }
 }
 
 fn write_loop(mut conn: Connection, deploy: &str, ops: &mpsc::Receiver<Op>) {
