@@ -206,7 +206,7 @@ pub async fn reload_with(
 /// (recomputed first when rows or labels arrived since the last figures).
 async fn monitor(State(shared): State<Arc<Shared>>) -> Response {
     let Some(live) = &shared.live else {
-        return refuse(StatusCode::NOT_FOUND, "this server does not monitor (no spec's deploy, no state)");
+        return refuse(StatusCode::NOT_FOUND, "this server does not monitor: it was started with `--no-monitor`");
     };
     if live.stale() {
         crate::live::recompute_now(&shared).await;
@@ -218,7 +218,10 @@ async fn monitor(State(shared): State<Arc<Shared>>) -> Response {
 async fn feedback(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
     let Some(model) = shared.slot.get() else { return not_ready() };
     if shared.live.is_none() {
-        return refuse(StatusCode::NOT_FOUND, "this server does not monitor: feedback has nowhere to go");
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "this server does not monitor (started with `--no-monitor`): feedback has nowhere to go",
+        );
     }
     match limits::kind(&headers) {
         Ok(Kind::Json) => {}
