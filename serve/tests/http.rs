@@ -7,13 +7,15 @@
 // A `Loader` returns `RunError`, large and rare, as the library crates allow.
 #![allow(clippy::result_large_err)]
 
+mod common;
+
+use common::{Running, send};
 use mlp_compiler::codes::Code;
-use mlp_serve::{Event, FieldError, Loader, Prediction, Predictor, Served, Server, Settings};
+use mlp_serve::{FieldError, Loader, Prediction, Predictor, Served, Server, Settings};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Predicts `2 * x` for rows `{"x": number}`; `"sleep_ms"` sleeps, `"panic": true` panics.
@@ -91,60 +93,9 @@ fn settings() -> Settings {
     }
 }
 
-struct Running {
-    addr: SocketAddr,
-    stopper: mlp_serve::Stopper,
-    thread: Option<std::thread::JoinHandle<()>>,
-    events: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stopper.stop();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 fn start(settings: Settings, model: Option<Served>, loader: Option<Loader>) -> Running {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let log = events.clone();
-    let server = Server::bind(
-        settings,
-        model,
-        loader,
-        Arc::new(move |event: Event| log.lock().unwrap().push(format!("{event:?}"))),
-    )
-    .expect("binds");
-    let addr = server.local_addr();
-    let stopper = server.stopper();
-    let thread = std::thread::spawn(move || server.run().expect("runs"));
-    Running { addr, stopper, thread: Some(thread), events }
-}
-
-/// One request with `Connection: close`: the status and the body.
-fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    read_reply(&mut stream)
-}
-
-fn read_reply(stream: &mut TcpStream) -> (u16, String) {
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("reads the reply");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, body)
+    let (events, sink) = common::events();
+    common::run(Server::bind(settings, model, loader, sink).expect("binds"), events)
 }
 
 /// The reply without each prediction's `id` (checked to be there, and unique), so replies compare

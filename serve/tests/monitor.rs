@@ -6,18 +6,21 @@
 //! by a restarted server.
 
 // `RunError` is returned by value, as in the library (its loaders return it).
-
 #![allow(clippy::result_large_err)]
+
+mod common;
+
+use common::{Running, send};
 use mlp_compiler::ast::Direction;
 use mlp_compiler::program::{
     Action, Comparison, Metric, MetricKind, Monitor, MonitorRule, MonitorSettings, Statistic, Watch, Window,
 };
 use mlp_infer::reference::{ColumnReference, Reference};
-use mlp_serve::{Event, FieldError, Loader, Monitoring, Prediction, Predictor, Retry, Served, Server, Settings};
+use mlp_serve::{FieldError, Loader, Monitoring, Prediction, Predictor, Retry, Served, Server, Settings};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -124,57 +127,11 @@ fn fresh_monitoring(state: PathBuf, window: i64, rules: Vec<MonitorRule>) -> Mon
     }
 }
 
-struct Running {
-    addr: SocketAddr,
-    stopper: mlp_serve::Stopper,
-    thread: Option<std::thread::JoinHandle<()>>,
-    events: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stopper.stop();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 fn start(settings: Settings, model: Served, loader: Option<Loader>, monitoring: Monitoring) -> Running {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let log = events.clone();
+    let (events, sink) = common::events();
     let retry = Retry { retries: 3, first_backoff: Duration::from_millis(20), timeout: Duration::from_secs(2) };
-    let server = Server::bind_monitored(
-        settings,
-        Some(model),
-        loader,
-        Some(monitoring),
-        retry,
-        Arc::new(move |event: Event| log.lock().unwrap().push(format!("{event:?}"))),
-    )
-    .expect("binds");
-    let addr = server.local_addr();
-    let stopper = server.stopper();
-    let thread = std::thread::spawn(move || server.run().expect("runs"));
-    Running { addr, stopper, thread: Some(thread), events }
-}
-
-fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head =
-        format!("{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("reads the reply");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    let server = Server::bind_monitored(settings, Some(model), loader, Some(monitoring), retry, sink).expect("binds");
+    common::run(server, events)
 }
 
 fn post(addr: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
