@@ -4,12 +4,23 @@
 //! malformed requests is each answered with its status, after which the server still predicts
 //! the same; SIGTERM lets a request in flight finish; SIGHUP and `POST /admin/reload` swap in the
 //! bundle of a newer run; start-up failures have their codes and exit statuses.
+//!
+//! Monitoring (the last test), with a breast_cancer bundle: rows like the training data do not
+//! fire the drift condition and rows with every numeric input × 1.5 do (a `warn` JSON line on stderr); `kill -9` and a restart
+//! resume the window from `monitor.db`; feedback with flipped labels fires
+//! `accuracy < 0.9 over 20 labelled -> retrain(...)`, which appends the labelled rows to
+//! `feedback.csv`, runs the pipeline as a child process and swaps the latest passing bundle in
+//! while requests keep being answered. Training is deterministic (same seed, same data), so the
+//! retrained bundle may have the same content id: the swap is seen in the firing's result and
+//! the server's `after the monitor's retrain` line, not in a new id.
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "t0ken-for-tests";
@@ -604,4 +615,153 @@ fn start_up_failures_have_their_codes() {
     // Neither a spec nor a bundle, or both.
     assert_eq!(mlpc(&dir, &["serve"]).status.code(), Some(2));
     assert_eq!(mlpc(&dir, &["serve", "bc.mlp", "--bundle", "x"]).status.code(), Some(2));
+}
+
+const MONITORED_SPEC: &str = r#"pipeline bc {
+  seed = 3
+}
+
+source tumors = csv("breast_cancer.csv") {
+  label = diagnosis
+  positive = malignant
+}
+
+dataset cells = tumors {
+  split = stratified(train: 0.7, val: 0.1, test: 0.2)
+}
+
+objective maximize accuracy
+
+model mlp = mlp(hidden: [8]) {
+  epochs = 5
+}
+
+deploy api = http(mlp) {
+  max_wait = 2
+}
+
+monitor api {
+  window = 50
+  drift share > 0.5 -> warn
+  accuracy < 0.9 over 20 labelled -> retrain(append: "feedback.csv")
+}
+"#;
+
+/// A JSON request: the status and the body as JSON (a string when it is not).
+fn call(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    let (status, body) = send(addr, method, path, &[JSON], body);
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+}
+
+/// The data's rows as JSON objects (inputs as numbers) with their labels.
+fn data_rows(scale: f64) -> Vec<(Value, String)> {
+    let text = std::fs::read_to_string(root().join("tests/data/breast_cancer.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|line| {
+            let mut row = serde_json::Map::new();
+            let mut label = String::new();
+            for (name, cell) in header.iter().zip(line.split(',')) {
+                if *name == "diagnosis" {
+                    label = cell.to_string();
+                } else if let Ok(v) = cell.parse::<f64>() {
+                    row.insert((*name).to_string(), json!(v * scale));
+                }
+            }
+            (Value::Object(row), label)
+        })
+        .collect()
+}
+
+fn monitor_until(addr: SocketAddr, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let (status, m) = call(addr, "GET", "/monitor", b"");
+        assert_eq!(status, 200, "{m}");
+        if done(&m) {
+            return m;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "{what}: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn monitoring_drift_feedback_retrain_and_restart() {
+    let dir = std::env::temp_dir().join(format!("mlpc-serve-monitor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root().join("tests/data/breast_cancer.csv"), dir.join("breast_cancer.csv")).unwrap();
+    std::fs::write(dir.join("bc.mlp"), MONITORED_SPEC).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mlpc")).args(["run", "bc.mlp"]).current_dir(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let server = serve(&dir, &["bc.mlp"]);
+    // 50 rows like the training data (every fifth row, across the file): no drift.
+    let plain: Vec<Value> = data_rows(1.0).into_iter().step_by(5).take(50).map(|(r, _)| r).collect();
+    let (status, reply) = call(server.addr, "POST", "/predict", Value::Array(plain).to_string().as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["predictions"][0]["id"].is_string(), "{reply}");
+    let m = monitor_until(server.addr, "a full window", |m| m["window"]["rows"] == 50);
+    assert_eq!(m["conditions"][0]["fired"], false, "unshifted rows do not drift: {m}");
+    // Every numeric input × 1.5: the share of drifted columns passes 0.5, and `warn` fires.
+    let shifted: Vec<Value> = data_rows(1.5).into_iter().step_by(5).take(50).map(|(r, _)| r).collect();
+    let (status, _) = call(server.addr, "POST", "/predict", Value::Array(shifted).to_string().as_bytes());
+    assert_eq!(status, 200);
+    let m = monitor_until(server.addr, "the drift firing", |m| !m["firings"].as_array().unwrap().is_empty());
+    assert_eq!(m["conditions"][0]["fired"], true, "{m}");
+    assert_eq!(m["firings"][0]["action"], "warn", "{m}");
+    std::thread::sleep(Duration::from_millis(200));
+    let stderr = server.stderr();
+    assert!(stderr.lines().any(|l| l.contains("\"event\":\"monitor\"") && l.contains("warn")), "{stderr}");
+
+    // kill -9, then a restart resumes the window (and the firing is not repeated).
+    drop(server);
+    let server = serve(&dir, &["bc.mlp"]);
+    let (_, m) = call(server.addr, "GET", "/monitor", b"");
+    assert_eq!(m["window"]["rows"], 50, "the window is resumed: {m}");
+    assert_eq!(m["firings"].as_array().unwrap().len(), 1, "{m}");
+
+    // Requests keep being answered while the feedback's retrain runs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (answered, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (stop, answered, failed, addr) = (stop.clone(), answered.clone(), failed.clone(), server.addr);
+        let row = data_rows(1.0)[0].0.to_string();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                match call(addr, "POST", "/predict", row.as_bytes()).0 {
+                    200 => answered.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    // 20 rows labelled with the opposite of their true class: accuracy falls below 0.9.
+    let flipped: Vec<Value> = data_rows(1.0)
+        .into_iter()
+        .take(20)
+        .map(|(row, label)| json!({"row": row, "label": if label == "malignant" { "benign" } else { "malignant" }}))
+        .collect();
+    let (status, reply) = call(server.addr, "POST", "/feedback", Value::Array(flipped).to_string().as_bytes());
+    assert_eq!(status, 200, "{reply}");
+    let m = monitor_until(server.addr, "the retrain", |m| {
+        m["firings"].as_array().unwrap().iter().any(|f| f["action"] == "retrain")
+    });
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    let retrain = m["firings"].as_array().unwrap().iter().find(|f| f["action"] == "retrain").unwrap().clone();
+    assert!(retrain["result"].as_str().unwrap().starts_with("retrained"), "{retrain}");
+    assert_eq!(retrain["rows"], 20, "{retrain}");
+    assert!(answered.load(Ordering::Relaxed) > 0);
+    assert_eq!(failed.load(Ordering::Relaxed), 0, "every request during the retrain was answered");
+    let stderr = server.stderr();
+    assert!(stderr.contains("after the monitor's retrain"), "{stderr}");
+    // The labelled rows were appended with the bundle's columns and the label.
+    let appended = std::fs::read_to_string(dir.join("feedback.csv")).unwrap();
+    assert_eq!(appended.lines().count(), 21, "{appended}");
+    assert!(appended.lines().next().unwrap().ends_with(",diagnosis"), "{appended}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

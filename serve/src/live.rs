@@ -10,14 +10,14 @@
 
 use crate::app::Shared;
 use crate::model::{Prediction, Served};
-use crate::store::{Restored, Store, StoredFeedback, StoredFiring, StoredPrediction};
+pub use crate::store::Firing;
+use crate::store::{Restored, Store, StoredFeedback, StoredPrediction};
 use mlp_compiler::program::{Metric, Monitor, MonitorSettings, Watch};
 use mlp_infer::reference::Reference;
 use mlp_monitor::conditions::{self, Inputs, Outcome};
 use mlp_monitor::drift::{self, DriftReport};
 use mlp_monitor::labelled::Labelled;
 use mlp_monitor::profile::Profile;
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -114,20 +114,6 @@ pub struct Label {
     pub label: Value,
     pub prediction: Value,
     pub appended: bool,
-}
-
-/// A firing: a condition became true and its action ran.
-#[derive(Clone, Debug, Serialize)]
-pub struct Firing {
-    pub time: f64,
-    pub deploy: String,
-    pub bundle: String,
-    pub condition: String,
-    pub action: String,
-    pub value: Option<f64>,
-    pub column: Option<String>,
-    pub rows: usize,
-    pub result: String,
 }
 
 #[derive(Default)]
@@ -515,16 +501,7 @@ impl Live {
     /// Records a firing (memory, database, counter).
     pub fn record_firing(&self, firing: &Firing, outcome: &str) {
         if let Some(store) = &self.store {
-            store.firing(StoredFiring {
-                time: firing.time,
-                bundle: firing.bundle.clone(),
-                condition: firing.condition.clone(),
-                action: firing.action.clone(),
-                value: firing.value,
-                column: firing.column.clone(),
-                rows: firing.rows,
-                result: firing.result.clone(),
-            });
+            store.firing(firing.clone());
         }
         let mut state = self.lock();
         *state.actions.entry((firing.action.clone(), outcome.to_string())).or_default() += 1;

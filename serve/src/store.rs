@@ -7,6 +7,7 @@
 //! keeps a committed transaction through a `kill -9` of the server (not through a power loss).
 
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,9 +41,11 @@ pub struct StoredFeedback {
     pub prediction: String,
 }
 
-/// A firing as stored.
-pub struct StoredFiring {
+/// A firing: a condition became true and its action ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct Firing {
     pub time: f64,
+    pub deploy: String,
     pub bundle: String,
     pub condition: String,
     pub action: String,
@@ -55,7 +58,7 @@ pub struct StoredFiring {
 enum Write {
     Predictions(Vec<StoredPrediction>),
     Feedback(Vec<StoredFeedback>),
-    Firing(StoredFiring),
+    Firing(Firing),
     Fired {
         condition: String,
         on: bool,
@@ -185,7 +188,7 @@ impl Store {
         self.committed(Write::Feedback(rows)).await
     }
 
-    pub fn firing(&self, firing: StoredFiring) {
+    pub fn firing(&self, firing: Firing) {
         self.send(Write::Firing(firing), None);
     }
 
