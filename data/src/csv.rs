@@ -193,6 +193,12 @@ pub(crate) fn header_names(bytes: &[u8], delimiter: u8) -> Option<Vec<String>> {
     header(bytes, delimiter).ok().map(|header| header.names.into_iter().map(|(name, _)| name).collect())
 }
 
+/// Every record of a CSV text held whole (a request body) as text cells, read with the loader's
+/// rules as [`sample`] reads them: the header names, and per record its cells (`None` missing).
+pub fn cells(bytes: &[u8], delimiter: u8) -> Result<Sample, SampleError> {
+    sample(Path::new("body"), bytes, true, delimiter, usize::MAX).unwrap_or(Err(SampleError::Empty))
+}
+
 /// The header and the first `max_rows` records of a CSV file for the checker, read with the
 /// loader's rules (byte-order mark, blank lines, quotes, CRLF, the source's delimiter): names
 /// and cells trimmed, a missing cell (see `missing.rs`) `None`. `bytes` is the start of the

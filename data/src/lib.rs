@@ -30,6 +30,7 @@ mod time_order;
 mod world;
 
 pub use columns::tensor_array;
+pub use csv::cells as csv_cells;
 pub use error::{Location, RunError, RunResult};
 pub use excerpt::{Layout, LineText};
 pub use load::{data_files, load, parse_csv};

@@ -171,45 +171,20 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// The records of a CSV body as JSON objects of text cells (an empty cell is absent), for the
-/// monitor's window: the header names the fields; blank records are skipped as the parser skips
-/// them.
+/// The records of a CSV body as JSON objects of text cells (a missing cell is absent), for the
+/// monitor's window, read by the loader's own CSV reader; a body it cannot read gives no rows
+/// (the prediction has refused it already).
 pub fn csv_objects(body: &[u8]) -> Vec<serde_json::Value> {
-    let text = String::from_utf8_lossy(body);
-    let mut records: Vec<Vec<String>> = Vec::new();
-    let (mut record, mut cell, mut quoted, mut chars) = (Vec::new(), String::new(), false, text.chars().peekable());
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => record.push(std::mem::take(&mut cell)),
-            '\n' if !quoted => {
-                record.push(std::mem::take(&mut cell));
-                if record.iter().any(|c| !c.trim().is_empty()) {
-                    records.push(std::mem::take(&mut record));
-                }
-                record.clear();
-            }
-            '\r' if !quoted => {}
-            c => cell.push(c),
-        }
-    }
-    record.push(cell);
-    if record.iter().any(|c| !c.trim().is_empty()) {
-        records.push(record);
-    }
-    let mut records = records.into_iter();
-    let Some(header) = records.next() else { return Vec::new() };
-    records
-        .map(|r| {
-            let fields = header
+    let Ok(sample) = mlp_data::csv_cells(body, b',') else { return Vec::new() };
+    sample
+        .rows
+        .into_iter()
+        .map(|cells| {
+            let fields = sample
+                .columns
                 .iter()
-                .zip(r)
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (k.trim().to_string(), serde_json::Value::String(v)))
+                .zip(cells)
+                .filter_map(|(name, cell)| Some((name.clone(), serde_json::Value::String(cell?))))
                 .collect();
             serde_json::Value::Object(fields)
         })
@@ -258,5 +233,13 @@ mod tests {
         assert_eq!(with("text/csv; header=present"), Ok(Kind::Csv));
         assert_eq!(with("text/plain").unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         assert_eq!(kind(&HeaderMap::new()).unwrap_err().status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[test]
+    fn csv_bodies_become_rows_as_the_loader_reads_them() {
+        let body = b"x,name\r\n1.5,\"a, b\"\n\n2,NA\n";
+        let rows = csv_objects(body);
+        assert_eq!(rows, vec![serde_json::json!({"x": "1.5", "name": "a, b"}), serde_json::json!({"x": "2"})]);
+        assert!(csv_objects(b"").is_empty());
     }
 }
