@@ -4,6 +4,7 @@
 
 use crate::drift::{ColumnDrift, DriftReport};
 use crate::labelled::Labelled;
+use crate::profile::number_text;
 use mlp_compiler::program::{Action, Metric, Monitor, MonitorRule, Statistic, Watch};
 use serde::Serialize;
 
@@ -73,11 +74,7 @@ pub fn describe(rule: &MonitorRule) -> String {
         Watch::Metric { metric } => metric.clone(),
     };
     let window = rule.window.as_ref().map(|w| format!(" over {} {}", w.count, w.unit)).unwrap_or_default();
-    format!("{watched} {} {}{window} -> {}", rule.op, number(rule.threshold), rule.action.name())
-}
-
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { v.to_string() }
+    format!("{watched} {} {}{window} -> {}", rule.op, number_text(rule.threshold), rule.action.name())
 }
 
 fn pending(rule: &MonitorRule, rows: usize, note: String) -> Outcome {

@@ -12,7 +12,6 @@ use crate::stats;
 use mlp_infer::reference::{ColumnReference, Reference};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Current values up to which a column is judged by a test (KS, chi-square), above by a distance.
 pub const SMALL: usize = 1000;
@@ -310,9 +309,4 @@ fn binned(edges: &[f64], bins: usize, sorted: &[f64]) -> Vec<f64> {
     }
     let n = sorted.len().max(1) as f64;
     counts.into_iter().map(|c| c as f64 / n).collect()
-}
-
-/// The columns of a report keyed by name (for lookups by conditions).
-pub fn by_name(report: &DriftReport) -> BTreeMap<&str, &ColumnDrift> {
-    report.columns.iter().map(|c| (c.column.as_str(), c)).collect()
 }

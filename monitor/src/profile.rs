@@ -103,7 +103,7 @@ impl Profile {
                 (Current::Categories { counts, missing }, ColumnView::Numbers(cells)) => {
                     for cell in cells {
                         match cell {
-                            Some(v) => *counts.entry(number_level(v)).or_default() += 1,
+                            Some(v) => *counts.entry(number_text(v)).or_default() += 1,
                             None => *missing += 1,
                         }
                     }
@@ -175,14 +175,14 @@ fn number_of(cell: &Value) -> Option<f64> {
 fn level_of(cell: &Value) -> Option<String> {
     match cell {
         Value::String(s) if !mlp_data::missing::is_missing(s.as_bytes()) => Some(s.clone()),
-        Value::Number(n) => n.as_f64().map(number_level),
+        Value::Number(n) => n.as_f64().map(number_text),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-/// A number used as a category level, written as the CSV reader would have kept its text for
-/// whole numbers (`3`, not `3.0`).
-fn number_level(v: f64) -> String {
+/// A number as text, whole numbers without a fraction (`3`, not `3.0`): a number used as a category
+/// level, as the CSV reader kept its text, and a threshold in a condition's canonical text.
+pub(crate) fn number_text(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { v.to_string() }
 }
