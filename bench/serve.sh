@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Serving benchmark: `mlpc serve` (release build) against FastAPI + uvicorn serving the same
+# Serving benchmark: `mlpc serve --no-monitor` (release build; the peer monitors nothing, and
+# monitoring's own cost is bench/serve_monitor.sh's) against FastAPI + uvicorn serving the same
 # architecture trained with scikit-learn, on the same cores, with one load generator (oha) for
 # both: requests per second and p50/p99 latency for 1-row and 100-row requests, then p99 at half
 # of mlpc's peak rate, and a soak at that rate (5xx count, resident memory at start and end).
@@ -36,7 +37,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-"$MLPC" serve --bundle "$bundle" --port 0 > "$work/mlpc-serve.out" 2>"$work/mlpc-serve.err" &
+"$MLPC" serve --bundle "$bundle" --port 0 --no-monitor > "$work/mlpc-serve.out" 2>"$work/mlpc-serve.err" &
 mlpc_pid=$!
 pids+=("$mlpc_pid")
 for _ in $(seq 100); do grep -q "http://" "$work/mlpc-serve.out" 2>/dev/null && break; sleep 0.1; done
