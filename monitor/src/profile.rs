@@ -149,6 +149,26 @@ impl Profile {
         }
     }
 
+    /// The last `n` rows (`over N predictions` offline). Numeric values are kept in row order with
+    /// missing cells dropped, so "last n" is taken per column — the last `n` values present — and
+    /// level counts have no order, so categories keep every row.
+    pub fn last(&self, n: usize) -> Profile {
+        let columns = self
+            .columns
+            .iter()
+            .map(|(name, current)| {
+                let recent = match current {
+                    Current::Numbers { values, .. } => {
+                        Current::Numbers { values: values[values.len().saturating_sub(n)..].to_vec(), missing: 0 }
+                    }
+                    other => other.clone(),
+                };
+                (name.clone(), recent)
+            })
+            .collect();
+        Profile { rows: n.min(self.rows), columns }
+    }
+
     /// Adds another profile of the same reference (the next chunk of a file).
     pub fn merge(&mut self, other: Profile) {
         self.rows += other.rows;
@@ -185,4 +205,22 @@ fn level_of(cell: &Value) -> Option<String> {
 /// level, as the CSV reader kept its text, and a threshold in a condition's canonical text.
 pub(crate) fn number_text(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { v.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_rows_keep_each_columns_last_values() {
+        let mut profile = Profile::default();
+        profile.rows = 5;
+        profile.columns.insert("x".into(), Current::Numbers { values: vec![1.0, 2.0, 3.0, 4.0], missing: 1 });
+        profile.columns.insert("c".into(), Current::Categories { counts: [("a".into(), 5)].into(), missing: 0 });
+        let last = profile.last(2);
+        assert_eq!(last.rows, 2);
+        assert_eq!(last.columns["x"], Current::Numbers { values: vec![3.0, 4.0], missing: 0 });
+        assert_eq!(last.columns["c"], profile.columns["c"]);
+        assert_eq!(profile.last(10).rows, 5);
+    }
 }

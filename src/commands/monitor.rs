@@ -16,7 +16,6 @@ use mlp_infer::error::RunError;
 use mlp_monitor::conditions::{self, Inputs, Outcome};
 use mlp_monitor::current;
 use mlp_monitor::drift::{self, DriftReport};
-use mlp_monitor::profile::Profile;
 use serde_json::json;
 use std::path::Path;
 
@@ -84,7 +83,7 @@ pub fn run(args: &Args<'_>) -> u8 {
             let whole = &scan.profile;
             let recent = |n: Option<usize>| match n {
                 None => report.clone(),
-                Some(n) => drift::compare(&reference, &last_rows(whole, n), settings.drift_share),
+                Some(n) => drift::compare(&reference, &whole.last(n), settings.drift_share),
             };
             let threshold = subject.bundle.as_ref().map_or(0.5, |b| b.manifest().threshold);
             conditions::evaluate(
@@ -156,26 +155,6 @@ fn subject_of(model: &Path, target: Option<&str>, runs_dir: Option<&Path>) -> Re
     let bundle = deployed::load(model)?;
     let describe = format!("bundle {} ({})", bundle.id(), model.display());
     Ok((Subject { bundle: None, monitor: None, metrics: Vec::new(), describe }, bundle))
-}
-
-/// The last `n` rows of a profile. A profile keeps each numeric column's values in row order with
-/// missing cells dropped, so "last n" is taken per column: the last values present.
-fn last_rows(profile: &Profile, n: usize) -> Profile {
-    use mlp_monitor::profile::Current;
-    let keep = |values: &[f64]| values[values.len().saturating_sub(n)..].to_vec();
-    let columns = profile
-        .columns
-        .iter()
-        .map(|(name, current)| {
-            let recent = match current {
-                Current::Numbers { values, .. } => Current::Numbers { values: keep(values), missing: 0 },
-                // Level counts have no order: categories are compared over every row.
-                other => other.clone(),
-            };
-            (name.clone(), recent)
-        })
-        .collect();
-    Profile { rows: n.min(profile.rows), columns }
 }
 
 fn figure(v: f64) -> String {
