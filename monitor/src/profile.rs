@@ -213,8 +213,7 @@ mod tests {
 
     #[test]
     fn the_last_rows_keep_each_columns_last_values() {
-        let mut profile = Profile::default();
-        profile.rows = 5;
+        let mut profile = Profile { rows: 5, ..Profile::default() };
         profile.columns.insert("x".into(), Current::Numbers { values: vec![1.0, 2.0, 3.0, 4.0], missing: 1 });
         profile.columns.insert("c".into(), Current::Categories { counts: [("a".into(), 5)].into(), missing: 0 });
         let last = profile.last(2);
